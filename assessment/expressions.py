@@ -1,0 +1,624 @@
+"""The expression language of ``show_if``, computed dimension scores and recommendation rules.
+
+A small hand-written parser (tokenizer + precedence climbing) rather than a library:
+
+* the grammar is tiny, and a parser of our own reports errors at the exact column, which the
+  compiler turns into ``file:line:column``;
+* nothing is ever handed to Python's ``eval``/``exec``: the parser builds a tree of nodes and
+  ``compile_expression`` turns it into nested closures over a fixed set of operations, so an
+  expression can reach nothing but the names documented below;
+* closures evaluate fast, which matters because scoring runs thousands of times a second.
+
+Names an expression can use::
+
+    q_id                  the answer to question q_id (option id, list of option ids, number,
+                          text, true/false for yes/no, or null when unanswered or "don't know")
+    q_id.row_id           the answer for one row of a matrix question
+    score.q_id            the question's score, 0-100 (null when not scored)
+    points.q_id           the points the answer earned (null when not scored)
+    dimension.d_id        a dimension's score, 0-100
+    pillar.digital        a pillar's score, 0-100 (digital, green, resilience)
+    overall               the overall index, 0-100
+    level.d_id            a dimension's maturity level id; level.overall for the whole
+    archetype             the twin-transition archetype id
+    company.size          micro, small, medium or large
+    company.sector        company.country (ISO code such as 'IT')   company.cluster
+
+Operators, loosest first: ``or``; ``and``; ``not``; comparisons ``== != < <= > >= in``
+and ``not in``; ``+ -``; ``* /``; unary ``-``. Literals: numbers, 'text' or "text",
+[lists], true, false, null. Functions: count(x), min(...), max(...), sum(...), mean(...),
+answered(q_id). The aggregate functions take several arguments or one list, and skip nulls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+NAMESPACES = ("score", "points", "dimension", "pillar", "level", "company")
+SINGLETONS = ("overall", "archetype")
+FUNCTIONS = ("count", "min", "max", "sum", "mean", "answered")
+KEYWORDS = ("and", "or", "not", "in", "true", "false", "null")
+RESERVED = frozenset(NAMESPACES + SINGLETONS + FUNCTIONS + KEYWORDS)
+COMPANY_FIELDS = ("size", "sector", "country", "cluster")
+MAX_LENGTH = 2000
+MAX_DEPTH = 50
+
+
+class ExpressionError(Exception):
+    """A problem in an expression; ``offset`` is the 0-based character it concerns."""
+
+    def __init__(self, message: str, offset: int = 0):
+        self.message = message
+        self.offset = offset
+        super().__init__(message)
+
+
+class EvaluationError(Exception):
+    """An expression that parsed but cannot be evaluated with these values."""
+
+
+# --- Syntax tree --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ListNode(Node):
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Node):
+    """A name: ``namespace`` is 'answer' for a question id (``member`` is then a matrix row),
+    otherwise one of NAMESPACES or SINGLETONS, with ``name`` the id after the dot."""
+
+    namespace: str
+    name: str
+    member: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    function: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression: its text, its tree and its compiled evaluator."""
+
+    text: str
+    tree: Node
+    evaluate: Callable[[Any], Any] = field(compare=False, repr=False)
+
+    def refs(self) -> list[Ref]:
+        return [n for n in walk(self.tree) if isinstance(n, Ref)]
+
+
+def walk(node: Node):
+    yield node
+    if isinstance(node, ListNode):
+        for item in node.items:
+            yield from walk(item)
+    elif isinstance(node, Unary):
+        yield from walk(node.operand)
+    elif isinstance(node, Binary):
+        yield from walk(node.left)
+        yield from walk(node.right)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            yield from walk(arg)
+
+
+# --- Tokens -------------------------------------------------------------------------------
+
+_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",", ".")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # name, number, string, op, end
+    value: Any
+    offset: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+        elif c.isascii() and (c.isalpha() or c == "_"):
+            j = i + 1
+            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            tokens.append(Token("name", text[i:j], i))
+            i = j
+        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+            j = i
+            while j < n and (text[j].isdigit() or text[j] == "."):
+                j += 1
+            raw = text[i:j]
+            if raw.count(".") > 1:
+                raise ExpressionError(f"'{raw}' is not a number", i)
+            tokens.append(Token("number", float(raw) if "." in raw else int(raw), i))
+            i = j
+        elif c in "'\"":
+            j = text.find(c, i + 1)
+            if j < 0:
+                raise ExpressionError("this text has no closing quote", i)
+            tokens.append(Token("string", text[i + 1 : j], i))
+            i = j + 1
+        else:
+            for op in _OPERATORS:
+                if text.startswith(op, i):
+                    tokens.append(Token("op", op, i))
+                    i += len(op)
+                    break
+            else:
+                hint = " (use 'and', 'or', 'not')" if c in "&|!" else ""
+                if c == "=":
+                    hint = " (use '==' to compare)"
+                raise ExpressionError(f"unexpected character '{c}'{hint}", i)
+    tokens.append(Token("end", None, n))
+    return tokens
+
+
+# --- Parser -------------------------------------------------------------------------------
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.pos = 0
+        self.depth = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.pos]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def at(self, kind: str, value: Any = None) -> bool:
+        t = self.token
+        return t.kind == kind and (value is None or t.value == value)
+
+    def expect_op(self, value: str) -> Token:
+        if not self.at("op", value):
+            raise ExpressionError(f"expected '{value}' but found {describe(self.token)}", self.token.offset)
+        return self.advance()
+
+    def parse(self) -> Node:
+        if self.at("end"):
+            raise ExpressionError("the expression is empty", 0)
+        node = self.disjunction()
+        if not self.at("end"):
+            raise ExpressionError(f"unexpected {describe(self.token)}", self.token.offset)
+        return node
+
+    def nested(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError("the expression is nested too deeply", self.token.offset)
+
+    def disjunction(self) -> Node:
+        node = self.conjunction()
+        while self.at("name", "or"):
+            t = self.advance()
+            node = Binary(t.offset, "or", node, self.conjunction())
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.negation()
+        while self.at("name", "and"):
+            t = self.advance()
+            node = Binary(t.offset, "and", node, self.negation())
+        return node
+
+    def negation(self) -> Node:
+        if self.at("name", "not"):
+            t = self.advance()
+            self.nested()
+            node = Unary(t.offset, "not", self.negation())
+            self.depth -= 1
+            return node
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        t = self.token
+        if t.kind == "op" and t.value in _COMPARISONS:
+            self.advance()
+            node = Binary(t.offset, t.value, node, self.additive())
+        elif self.at("name", "in"):
+            self.advance()
+            node = Binary(t.offset, "in", node, self.additive())
+        elif self.at("name", "not") and self.tokens[self.pos + 1].kind == "name" and self.tokens[self.pos + 1].value == "in":
+            self.advance()
+            self.advance()
+            node = Binary(t.offset, "not in", node, self.additive())
+        t = self.token
+        if (t.kind == "op" and t.value in _COMPARISONS) or self.at("name", "in"):
+            raise ExpressionError("comparisons cannot be chained; join them with 'and'", t.offset)
+        return node
+
+    def additive(self) -> Node:
+        node = self.multiplicative()
+        while self.token.kind == "op" and self.token.value in ("+", "-"):
+            t = self.advance()
+            node = Binary(t.offset, t.value, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.unary()
+        while self.token.kind == "op" and self.token.value in ("*", "/"):
+            t = self.advance()
+            node = Binary(t.offset, t.value, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.at("op", "-"):
+            t = self.advance()
+            self.nested()
+            node = Unary(t.offset, "-", self.unary())
+            self.depth -= 1
+            return node
+        return self.primary()
+
+    def primary(self) -> Node:
+        t = self.token
+        if t.kind == "number":
+            self.advance()
+            return Literal(t.offset, t.value)
+        if t.kind == "string":
+            self.advance()
+            return Literal(t.offset, t.value)
+        if t.kind == "op" and t.value == "(":
+            self.advance()
+            self.nested()
+            node = self.disjunction()
+            self.depth -= 1
+            self.expect_op(")")
+            return node
+        if t.kind == "op" and t.value == "[":
+            self.advance()
+            items = []
+            while not self.at("op", "]"):
+                items.append(self.primary_literal())
+                if not self.at("op", ","):
+                    break
+                self.advance()
+            self.expect_op("]")
+            return ListNode(t.offset, tuple(items))
+        if t.kind == "name":
+            return self.name()
+        raise ExpressionError(f"expected a value but found {describe(t)}", t.offset)
+
+    def primary_literal(self) -> Node:
+        t = self.token
+        if t.kind in ("number", "string"):
+            self.advance()
+            return Literal(t.offset, t.value)
+        if t.kind == "op" and t.value == "-" and self.tokens[self.pos + 1].kind == "number":
+            self.advance()
+            n = self.advance()
+            return Literal(t.offset, -n.value)
+        raise ExpressionError(f"lists hold only numbers and 'text', not {describe(t)}", t.offset)
+
+    def name(self) -> Node:
+        t = self.advance()
+        name = t.value
+        if name in ("true", "false"):
+            return Literal(t.offset, name == "true")
+        if name == "null":
+            return Literal(t.offset, None)
+        if name in ("and", "or", "in", "not"):
+            raise ExpressionError(f"expected a value but found '{name}'", t.offset)
+        if name in FUNCTIONS:
+            if not self.at("op", "("):
+                raise ExpressionError(f"'{name}' is a function; call it as {name}(...)", t.offset)
+            self.advance()
+            self.nested()
+            args = []
+            while not self.at("op", ")"):
+                args.append(self.disjunction())
+                if not self.at("op", ","):
+                    break
+                self.advance()
+            self.depth -= 1
+            self.expect_op(")")
+            return Call(t.offset, name, tuple(args))
+        if self.at("op", "("):
+            raise ExpressionError(
+                f"unknown function '{name}'; the functions are {', '.join(FUNCTIONS)}", t.offset
+            )
+        if name in SINGLETONS:
+            return Ref(t.offset, name, name)
+        member = None
+        if self.at("op", "."):
+            self.advance()
+            if not self.at("name"):
+                raise ExpressionError(f"expected a name after '{name}.'", self.token.offset)
+            member = self.advance().value
+            if self.at("op", "."):
+                raise ExpressionError("only one '.' is allowed in a name", self.token.offset)
+        if name in NAMESPACES:
+            if member is None:
+                raise ExpressionError(f"'{name}' needs a name after it, as in {name}.some_id", t.offset)
+            if name == "company" and member not in COMPANY_FIELDS:
+                raise ExpressionError(
+                    f"unknown company attribute '{member}'; use one of {', '.join(COMPANY_FIELDS)}",
+                    t.offset,
+                )
+            return Ref(t.offset, name, member)
+        return Ref(t.offset, "answer", name, member)
+
+
+def describe(token: Token) -> str:
+    if token.kind == "end":
+        return "the end of the expression"
+    if token.kind == "string":
+        return f"'{token.value}'"
+    return f"'{token.value}'"
+
+
+def parse(text: str) -> Node:
+    """Parse ``text`` into a syntax tree; raise ExpressionError with the offset of a problem."""
+    if not isinstance(text, str):
+        raise ExpressionError("an expression must be text")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply") from None
+
+
+# --- Evaluation ---------------------------------------------------------------------------
+#
+# ``env`` is any object with the attributes answers, scores, points, dimensions, pillars,
+# levels, overall, archetype and company (dicts, except overall and archetype).
+
+
+def _num(value, op: str):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EvaluationError(f"'{op}' needs numbers, not {_kind(value)}")
+    return value
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "a table of rows"
+
+
+def _values(args):
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    elif len(args) == 1 and isinstance(args[0], dict):
+        args = list(args[0].values())
+    out = []
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, bool) or not isinstance(a, (int, float)):
+            raise EvaluationError(f"aggregate functions need numbers, not {_kind(a)}")
+        out.append(a)
+    return out
+
+
+def _count(*args):
+    if len(args) != 1:
+        raise EvaluationError("count() takes one argument")
+    value = args[0]
+    if value is None:
+        return 0
+    if isinstance(value, (list, tuple, dict)):
+        return len(value)
+    return 1
+
+
+def _agg(fn):
+    def run(*args):
+        values = _values(args)
+        return fn(values) if values else None
+
+    return run
+
+
+_FUNCTIONS = {
+    "count": _count,
+    "min": _agg(min),
+    "max": _agg(max),
+    "sum": _agg(math.fsum),
+    "mean": _agg(lambda v: math.fsum(v) / len(v)),
+}
+
+
+def _compare(op: str):
+    def ordered(a, b):
+        if a is None or b is None:
+            return False
+        if isinstance(a, str) != isinstance(b, str):
+            raise EvaluationError(f"cannot compare {_kind(a)} with {_kind(b)} using '{op}'")
+        try:
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        except TypeError:
+            raise EvaluationError(f"cannot compare {_kind(a)} with {_kind(b)} using '{op}'") from None
+
+    return ordered
+
+
+def _contains(item, container):
+    if container is None:
+        return False
+    if isinstance(container, (list, tuple)):
+        if isinstance(item, (list, tuple)):
+            return all(i in container for i in item)
+        return item in container
+    if isinstance(container, dict):
+        return item in container
+    if isinstance(container, str):
+        return isinstance(item, str) and item == container
+    raise EvaluationError(f"'in' needs a list on its right, not {_kind(container)}")
+
+
+def _arith(op: str):
+    def run(a, b):
+        if a is None or b is None:
+            return None
+        a, b = _num(a, op), _num(b, op)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0:
+            raise EvaluationError("division by zero")
+        return a / b
+
+    return run
+
+
+def compile_node(node: Node) -> Callable[[Any], Any]:
+    if isinstance(node, Literal):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, ListNode):
+        items = tuple(n.value for n in node.items)  # only literals are allowed in lists
+        return lambda env: items
+    if isinstance(node, Ref):
+        return _compile_ref(node)
+    if isinstance(node, Unary):
+        operand = compile_node(node.operand)
+        if node.op == "not":
+            return lambda env: not operand(env)
+
+        def negate(env):
+            value = operand(env)
+            return None if value is None else -_num(value, "-")
+
+        return negate
+    if isinstance(node, Binary):
+        left, right = compile_node(node.left), compile_node(node.right)
+        op = node.op
+        if op == "and":
+            return lambda env: bool(left(env)) and bool(right(env))
+        if op == "or":
+            return lambda env: bool(left(env)) or bool(right(env))
+        if op == "==":
+            return lambda env: left(env) == right(env)
+        if op == "!=":
+            return lambda env: left(env) != right(env)
+        if op == "in":
+            return lambda env: _contains(left(env), right(env))
+        if op == "not in":
+            return lambda env: not _contains(left(env), right(env))
+        fn = _compare(op) if op in _COMPARISONS else _arith(op)
+        return lambda env: fn(left(env), right(env))
+    if isinstance(node, Call):
+        args = tuple(compile_node(a) for a in node.args)
+        if node.function == "answered":
+            (arg,) = args
+
+            def answered(env):
+                value = arg(env)
+                return value is not None and value != [] and value != {}
+
+            return answered
+        fn = _FUNCTIONS[node.function]
+        return lambda env: fn(*(a(env) for a in args))
+    raise AssertionError(f"unknown node {node!r}")
+
+
+def _compile_ref(node: Ref) -> Callable[[Any], Any]:
+    name, member = node.name, node.member
+    ns = node.namespace
+    if ns == "answer":
+        if member is None:
+            return lambda env: env.answers.get(name)
+
+        def row(env):
+            value = env.answers.get(name)
+            return value.get(member) if isinstance(value, dict) else None
+
+        return row
+    if ns == "overall":
+        return lambda env: env.overall
+    if ns == "archetype":
+        return lambda env: env.archetype
+    attribute = {
+        "score": "scores",
+        "points": "points",
+        "dimension": "dimensions",
+        "pillar": "pillars",
+        "level": "levels",
+        "company": "company",
+    }[ns]
+    return lambda env: getattr(env, attribute).get(name)
+
+
+def compile_expression(text: str) -> Expression:
+    tree = parse(text)
+    if isinstance(tree, Call) and tree.function == "answered" and len(tree.args) != 1:
+        raise ExpressionError("answered() takes one question id", tree.offset)
+    for node in walk(tree):
+        if isinstance(node, Call) and node.function in ("answered", "count") and len(node.args) != 1:
+            raise ExpressionError(f"{node.function}() takes one argument", node.offset)
+        if isinstance(node, Call) and node.function == "answered":
+            arg = node.args[0]
+            if not (isinstance(arg, Ref) and arg.namespace == "answer"):
+                raise ExpressionError("answered() takes a question id", node.offset)
+        if isinstance(node, Call) and not node.args:
+            raise ExpressionError(f"{node.function}() needs at least one argument", node.offset)
+    return Expression(text, tree, _guarded(compile_node(tree)))
+
+
+def _guarded(fn):
+    def evaluate(env):
+        try:
+            return fn(env)
+        except EvaluationError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise EvaluationError(str(exc)) from None
+
+    return evaluate
