@@ -769,21 +769,28 @@ class _Checker:
         return f"an option of question '{ref.name}'"
 
     def check_expressions(self) -> None:
-        answers_only = {"answer", "score", "points", "company"}
+        # Conditions are evaluated before anything is scored, so they see answers only.
+        answers_only = {"answer", "company"}
         for s in self.q.sections:
             if s.show_if:
                 c = self.expression(s, "show_if", s.show_if, f"section '{s.id}' show_if", answers_only)
                 if c:
                     self.show_if[("section", s.id)] = c
-                    own = {q.id for q in s.questions}
+                    earlier = set(self.questions)
+                    for later in self.q.sections[self.q.sections.index(s):]:
+                        earlier -= {q.id for q in later.questions}
                     for ref in c.expression.refs():
-                        if ref.namespace in ("answer", "score", "points") and ref.name in own:
-                            self.error(s, f"section '{s.id}' show_if refers to its own question '{ref.name}'")
+                        if ref.namespace == "answer" and ref.name not in earlier:
+                            self.error(s, f"section '{s.id}' show_if uses '{ref.name}', which is not on an earlier page; a condition may only use earlier answers")
+        order = {qid: i for i, qid in enumerate(self.questions)}
         for question in self.questions.values():
             if question.show_if:
                 c = self.expression(question, "show_if", question.show_if, f"question '{question.id}' show_if", answers_only, question.id)
                 if c:
                     self.show_if[("question", question.id)] = c
+                    for ref in c.expression.refs():
+                        if ref.namespace == "answer" and order.get(ref.name, -1) > order[question.id]:
+                            self.error(question, f"question '{question.id}' show_if uses '{ref.name}', which comes later; a condition may only use earlier answers")
             items = []
             if isinstance(question, (SingleChoice, MultipleChoice)):
                 items = [("option", o) for o in question.options]

@@ -1,0 +1,510 @@
+"""Answers → readiness profile.
+
+Scoring runs in the stages of the questionnaire language (see README, "Scoring"):
+
+1. each visible question gets a score in [0, 1] from its answer (``question_scorer``);
+2. each dimension scores 0-100: the weighted mean of its questions, or its ``formula``;
+3. pillars are weighted means of their dimensions; the overall index a weighted mean of pillars;
+4. levels come from the named bands; the archetype from the pillar matrix;
+5. strengths and gaps are the top and bottom dimensions;
+6. recommendations whose ``when`` holds, and whose eligibility fits, come out by priority.
+
+The per-question work is planned once per compiled questionnaire (``Scorer``), so that
+scoring a response is a loop over small closures; this is what lets one core score tens of
+thousands of responses a second.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from bisect import bisect_right
+from typing import Any, Callable, Mapping
+
+from assessment.compile import CompiledQuestionnaire
+from assessment.expressions import Ref
+from assessment.schema import (
+    FreeText,
+    Matrix,
+    MultipleChoice,
+    Number,
+    Question,
+    Recommendation,
+    Scale,
+    SingleChoice,
+    YesNo,
+)
+
+from .answers import NA, Env, ExpressionFailure, ScoringError, check_answers, company_dict, evaluate, visible_answers
+from .profile import (
+    Archetype,
+    Contribution,
+    DimensionScore,
+    Overall,
+    PillarScore,
+    Profile,
+    QuestionRef,
+    QuestionScore,
+    RecommendationResult,
+    Trigger,
+)
+
+QuestionScorer = Callable[[Any], "tuple[float | None, float | None]"]
+UNSCORED = (None, None)
+
+
+def _clamp(x: float) -> float:
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+def question_scorer(q: Question) -> QuestionScorer | None:
+    """A function from an answer to (score in [0, 1] or None, points or None).
+
+    None as the answer means "visible but unanswered", which scores 0; "na" leaves the
+    question out of the denominator. Unscored questions have no scorer.
+    """
+    if isinstance(q, FreeText) or (isinstance(q, Number) and not q.bands):
+        return None
+    if isinstance(q, SingleChoice):
+        points = {o.id: o.points for o in q.options}
+        top = max(points.values())
+
+        def single(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            p = points[a]
+            return _clamp(p / top), p
+
+        return single
+    if isinstance(q, MultipleChoice):
+        points = {o.id: o.points for o in q.options}
+        top = q.max_points if q.max_points is not None else sum(o.points for o in q.options if o.points > 0 and not o.exclusive)
+
+        def multiple(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            p = 0.0
+            for oid in a:
+                p += points[oid]
+            return _clamp(p / top), p
+
+        return multiple
+    if isinstance(q, Scale):
+        low, span = q.min, q.max - q.min
+
+        def scale(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            return (a - low) / span, float(a)
+
+        return scale
+    if isinstance(q, Matrix):
+        rows = tuple(r.id for r in q.rows)
+        if q.scale is not None:
+            low = q.scale[0].value
+            span = q.scale[-1].value - low
+
+            def cell_score(v):
+                return (v - low) / span, float(v)
+        elif q.multiple:
+            column_points = {c.id: c.points for c in q.columns}
+            top = sum(p for p in column_points.values() if p > 0)
+
+            def cell_score(v):
+                p = 0.0
+                for c in v:
+                    p += column_points[c]
+                return _clamp(p / top), p
+        else:
+            column_points = {c.id: c.points for c in q.columns}
+            top = max(column_points.values())
+
+            def cell_score(v):
+                p = column_points[v]
+                return _clamp(p / top), p
+
+        def matrix(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            total = 0.0
+            points = 0.0
+            counted = 0
+            for rid in rows:
+                v = a.get(rid)
+                if v == NA:
+                    continue
+                counted += 1
+                if v is not None:
+                    s, p = cell_score(v)
+                    total += s
+                    points += p
+            if not counted:
+                return UNSCORED
+            return total / counted, points
+
+        return matrix
+    if isinstance(q, Number):
+        thresholds = [b.at_least for b in q.bands]
+        band_points = [b.points for b in q.bands]
+        top = max(band_points)
+
+        def number(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            i = bisect_right(thresholds, a) - 1
+            p = band_points[i] if i >= 0 else 0.0
+            return _clamp(p / top), p
+
+        return number
+    if isinstance(q, YesNo):
+        top = max(q.yes_points, q.no_points)
+        yes, no = (_clamp(q.yes_points / top), q.yes_points), (_clamp(q.no_points / top), q.no_points)
+
+        def yes_no(a):
+            if a is None:
+                return 0.0, 0.0
+            if a == NA:
+                return UNSCORED
+            return yes if a else no
+
+        return yes_no
+    return None  # pragma: no cover
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+class Scorer:
+    """Everything about a questionnaire that scoring needs, worked out once."""
+
+    def __init__(self, compiled: CompiledQuestionnaire):
+        self.compiled = compiled
+        meta = compiled.meta
+        self.items: list[tuple[str, QuestionScorer | None, tuple[tuple[str, float], ...]]] = []
+        for qid, q in compiled.questions.items():
+            dims = tuple((d, w) for d, w in q.scoring().items() if d in compiled.dimensions)
+            self.items.append((qid, question_scorer(q), dims))
+        self.dimension_ids = tuple(compiled.dimensions)
+        self.dimension_pillar = {d.id: d.pillar for d in meta.dimensions}
+        self.formulas = dict(compiled.formulas)
+        self.pillars = [
+            (p.id, p.weight, tuple((d.id, d.weight) for d in meta.dimensions if d.pillar == p.id))
+            for p in meta.pillars
+        ]
+        self.level_from = [lv.from_ for lv in meta.levels]
+        self.level_ids = [lv.id for lv in meta.levels]
+        self.archetypes = meta.archetypes
+        self.recommendations = [
+            (rec, compiled.conditions[rec.id], _trigger_refs(compiled.conditions[rec.id].expression.refs()))
+            for rec in compiled.recommendations
+            if rec.id in compiled.conditions
+        ]
+
+    def level(self, score: float | None) -> str | None:
+        if score is None or not self.level_ids:
+            return None
+        return self.level_ids[max(0, bisect_right(self.level_from, score) - 1)]
+
+    def score(
+        self,
+        answers: Mapping[str, Any],
+        company: Mapping | None = None,
+        *,
+        lang: str = "en",
+        explain: bool = False,
+        checked: bool = False,
+    ) -> Profile:
+        compiled = self.compiled
+        company_values = company_dict(company)
+        if not checked:
+            answers = check_answers(compiled, answers, company_values)
+        visible, hidden = visible_answers(compiled, answers, company_values)
+
+        # 1. Questions
+        qscores: dict[str, float | None] = {}
+        qpoints: dict[str, float | None] = {}
+        sums = dict.fromkeys(self.dimension_ids, 0.0)
+        weights = dict.fromkeys(self.dimension_ids, 0.0)
+        for qid, fn, dims in self.items:
+            if fn is None or qid in hidden:
+                continue
+            s, p = fn(visible.get(qid))
+            qpoints[qid] = p
+            if s is None:
+                qscores[qid] = None
+                continue
+            qscores[qid] = s * 100.0
+            for d, w in dims:
+                sums[d] += s * w
+                weights[d] += w
+
+        # 2. Dimensions
+        env = Env(visible, company_values)
+        env.scores = qscores
+        env.points = qpoints
+        dims: dict[str, float | None] = {}
+        for d in self.dimension_ids:
+            dims[d] = 100.0 * sums[d] / weights[d] if weights[d] > 0 else None
+        if self.formulas:
+            env.dimensions = dims
+            plain = dict(dims)
+            env.dimensions = plain
+            for d, formula in self.formulas.items():
+                dims[d] = _formula_value(formula, env)
+
+        # 3. Pillars and overall
+        pillars: dict[str, float | None] = {}
+        total = total_w = 0.0
+        for pid, pw, members in self.pillars:
+            acc = acc_w = 0.0
+            for d, w in members:
+                v = dims[d]
+                if v is not None and w > 0:
+                    acc += v * w
+                    acc_w += w
+            value = acc / acc_w if acc_w > 0 else None
+            pillars[pid] = value
+            if value is not None and pw > 0:
+                total += value * pw
+                total_w += pw
+        overall = total / total_w if total_w > 0 else None
+
+        # 4. Levels and archetype
+        levels = {d: self.level(v) for d, v in dims.items()}
+        levels["overall"] = self.level(overall)
+        archetype = self.place(pillars)
+
+        env.dimensions = dims
+        env.pillars = pillars
+        env.levels = levels
+        env.overall = overall
+        env.archetype = archetype.id if archetype else None
+
+        # 5. Strengths and gaps
+        ranked = sorted((v, d) for d, v in dims.items() if v is not None)
+        k = min(3, len(ranked) // 2)
+        gaps = [d for v, d in ranked[:k]]
+        strengths = [d for v, d in reversed(ranked[len(ranked) - k :])] if k else []
+
+        # 6. Recommendations
+        recommendations = self.recommend(env, company_values, lang)
+
+        contributions = self.contributions(visible, qscores) if explain else {}
+        return Profile(
+            questionnaire=QuestionRef(compiled.id, compiled.fingerprint, compiled.version),
+            language=lang,
+            company=company_values,
+            overall=Overall(_round(overall), levels["overall"]),
+            pillars={pid: PillarScore(_round(pillars[pid]), [d for d, _ in members]) for pid, _, members in self.pillars},
+            dimensions={
+                d: DimensionScore(
+                    _round(dims[d]), levels[d], self.dimension_pillar[d], d in self.formulas, contributions.get(d)
+                )
+                for d in self.dimension_ids
+            },
+            archetype=archetype,
+            strengths=strengths,
+            gaps=gaps,
+            recommendations=recommendations,
+            questions={
+                qid: QuestionScore(
+                    _round(qscores.get(qid)),
+                    qpoints.get(qid),
+                    answered=qid in visible,
+                    na=visible.get(qid) == NA,
+                )
+                for qid, fn, _ in self.items
+                if fn is not None and qid not in hidden
+            },
+        )
+
+    def place(self, pillars: dict) -> Archetype | None:
+        m = self.archetypes
+        if m is None or not m.grid:
+            return None
+        x, y = pillars.get(m.x), pillars.get(m.y)
+        if x is None or y is None:
+            return None
+        row = m.grid[bisect_right(m.y_cuts, y)]
+        return Archetype(row[bisect_right(m.x_cuts, x)], _round(x), _round(y), m.x, m.y)
+
+    def contributions(self, visible: Mapping, qscores: dict) -> dict[str, list[Contribution]]:
+        """For each dimension, what each question added to its score."""
+        totals: dict[str, float] = {}
+        for qid, fn, dims in self.items:
+            if fn is not None and qscores.get(qid) is not None:
+                for d, w in dims:
+                    totals[d] = totals.get(d, 0.0) + w
+        out: dict[str, list[Contribution]] = {d: [] for d in self.dimension_ids}
+        for qid, fn, dims in self.items:
+            if fn is None or qid not in qscores:
+                continue
+            s = qscores[qid]
+            for d, w in dims:
+                share = 0.0 if s is None or not totals.get(d) else s * w / totals[d]
+                out[d].append(Contribution(qid, visible.get(qid), _round(s), w, round(share, 2)))
+        return out
+
+    def recommend(self, env: Env, company: dict, lang: str) -> list[RecommendationResult]:
+        fired: list[tuple[int, int, Recommendation, list]] = []
+        for order, (rec, cond, refs) in enumerate(self.recommendations):
+            if not _eligible(rec, company):
+                continue
+            if evaluate(cond, env):
+                fired.append((-rec.priority, order, rec, refs))
+        fired.sort(key=lambda item: (item[0], item[1]))
+        return [self.render(rec, refs, env, lang) for _, _, rec, refs in fired]
+
+    def render(self, rec: Recommendation, refs: list[Ref], env: Env, lang: str) -> RecommendationResult:
+        triggers = [Trigger(_ref_name(r), _ref_value(r, env)) for r in refs]
+        elig = rec.eligibility.note.get(lang) if rec.eligibility and rec.eligibility.note else None
+        return RecommendationResult(
+            id=rec.id,
+            priority=rec.priority,
+            title=rec.title.get(lang),
+            rationale=fill_placeholders(self.compiled, rec.rationale.get(lang), env, lang),
+            next_step=fill_placeholders(self.compiled, rec.next_step.get(lang), env, lang) if rec.next_step else None,
+            instruments=list(rec.instruments),
+            training=list(rec.training),
+            cross_sector=rec.cross_sector.get(lang) if rec.cross_sector else None,
+            eligibility_note=elig,
+            triggered_by=triggers,
+        )
+
+
+def _formula_value(formula, env: Env) -> float | None:
+    value = evaluate(formula, env)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ExpressionFailure(str(formula.location), formula.owner, f"a formula must give a number, not {value!r}")
+    return min(100.0, max(0.0, float(value)))
+
+
+def _eligible(rec: Recommendation, company: dict) -> bool:
+    e = rec.eligibility
+    if e is None:
+        return True
+    return (
+        (not e.sizes or company["size"] in e.sizes)
+        and (not e.sectors or company["sector"] in e.sectors)
+        and (not e.clusters or company["cluster"] in e.clusters)
+        and (not e.countries or company["country"] in e.countries)
+    )
+
+
+def _trigger_refs(refs: list[Ref]) -> list[Ref]:
+    seen, out = set(), []
+    for r in refs:
+        key = (r.namespace, r.name, r.member)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def _ref_name(r: Ref) -> str:
+    if r.namespace == "answer":
+        return r.name if r.member is None else f"{r.name}.{r.member}"
+    if r.namespace in ("overall", "archetype"):
+        return r.namespace
+    return f"{r.namespace}.{r.name}"
+
+
+_ENV_ATTR = {"score": "scores", "points": "points", "dimension": "dimensions", "pillar": "pillars", "level": "levels", "company": "company"}
+
+
+def _ref_value(r: Ref, env: Env):
+    if r.namespace == "answer":
+        value = env.answers.get(r.name)
+        if r.member is not None:
+            return value.get(r.member) if isinstance(value, dict) else None
+        return value
+    if r.namespace == "overall":
+        return _round(env.overall)
+    if r.namespace == "archetype":
+        return env.archetype
+    value = getattr(env, _ENV_ATTR[r.namespace]).get(r.name)
+    return _round(value) if isinstance(value, float) else value
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def fill_placeholders(compiled: CompiledQuestionnaire, text: str, env: Env, lang: str) -> str:
+    """Replace ``{dimension.data}``-style placeholders with readable values."""
+    from assessment.expressions import parse
+
+    def replace(m: re.Match) -> str:
+        try:
+            ref = parse(m.group(1).strip())
+        except Exception:  # the compiler has checked placeholders; keep the text if not
+            return m.group(0)
+        if not isinstance(ref, Ref):
+            return m.group(0)
+        return _display(compiled, ref, _ref_value(ref, env), lang)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def _display(compiled: CompiledQuestionnaire, ref: Ref, value, lang: str) -> str:
+    if value is None:
+        return "n/a"
+    if ref.namespace == "level":
+        for lv in compiled.levels:
+            if lv.id == value:
+                return lv.title.get(lang)
+    if ref.namespace == "archetype" and compiled.archetypes:
+        for a in compiled.archetypes.archetypes:
+            if a.id == value:
+                return a.title.get(lang)
+    if ref.namespace == "answer" and ref.member is None:
+        options = compiled.options.get(ref.name, {})
+        if isinstance(value, str) and value in options:
+            return options[value].text.get(lang)
+        if isinstance(value, list):
+            return ", ".join(options[v].text.get(lang) if v in options else str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.0f}" if ref.namespace in ("dimension", "pillar", "overall", "score") else f"{value:g}"
+    return str(value)
+
+
+_scorers: "weakref.WeakKeyDictionary[CompiledQuestionnaire, Scorer]" = weakref.WeakKeyDictionary()
+
+
+def scorer_for(compiled: CompiledQuestionnaire) -> Scorer:
+    s = _scorers.get(compiled)
+    if s is None:
+        s = _scorers[compiled] = Scorer(compiled)
+    return s
+
+
+def score(
+    compiled: CompiledQuestionnaire,
+    answers: Mapping[str, Any],
+    company: Mapping | None = None,
+    *,
+    lang: str = "en",
+    explain: bool = False,
+) -> Profile:
+    """Score an answer set. Raises only ScoringError (AnswersError for bad answers)."""
+    try:
+        return scorer_for(compiled).score(answers, company, lang=lang, explain=explain)
+    except ScoringError:
+        raise
+    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:  # a bug: still our error type
+        raise ScoringError(f"scoring failed: {exc}") from exc
