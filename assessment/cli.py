@@ -39,6 +39,99 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile_or_report(name: str):
+    """Compile one questionnaire named by path or bundled id; print problems and return None on failure."""
+    from .diagnostics import QuestionnaireError
+
+    path = qc.find_questionnaire(name)
+    try:
+        return qc.compile_questionnaire(path)
+    except QuestionnaireError as exc:
+        for d in exc.diagnostics:
+            print(d, file=sys.stderr)
+        return None
+    except ValueError as exc:
+        print(f"{path}: error: {exc}", file=sys.stderr)
+        return None
+
+
+def read_answers(path: Path) -> tuple[dict, dict | None]:
+    """An answers file: question id -> value, plus an optional ``company`` mapping."""
+    from .source import load_source
+
+    value = load_source(path).value
+    if not isinstance(value, dict):
+        from .source import SourceError
+        from .diagnostics import Location
+
+        raise SourceError(Location(str(path)), "an answers file must map question ids to answers")
+    company = value.pop("company", None)
+    return value, company
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from scoring.answers import ScoringError
+    from scoring.engine import score
+    from scoring.profile import profile_json
+    from scoring.text import render_text
+
+    from .source import SourceError
+
+    compiled = _compile_or_report(args.questionnaire)
+    if compiled is None:
+        return 1
+    try:
+        answers, company = read_answers(Path(args.answers))
+        profile = score(compiled, answers, company, lang=args.lang, explain=args.explain)
+    except SourceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ScoringError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:
+            print(f"{args.answers}: error: the answers do not fit questionnaire '{compiled.id}':", file=sys.stderr)
+            for p in problems:
+                print(f"  {p.question}: {p.message}", file=sys.stderr)
+        else:
+            print(f"{args.answers}: error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(profile_json(profile).decode() + "\n")
+    else:
+        sys.stdout.write(render_text(compiled, profile, args.lang, explain=args.explain))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scoring.check import run_tests, simulate
+
+    paths = [Path(p) for p in args.paths] or [qc.BUNDLED]
+    report = qc.validate_paths(paths)
+    for d in report.diagnostics.errors:
+        print(d)
+    failed = bool(report.diagnostics.errors)
+    for compiled in report.compiled:
+        result = run_tests(compiled)
+        if args.simulate:
+            simulate(compiled, args.simulate, seed=args.seed, report=result)
+        for d in result.failures:
+            print(d)
+        for d in result.uncovered + result.simulation:
+            severity = "error" if args.strict or d.severity == "error" else d.severity
+            print(f"{d.location}: {severity}: {d.message}")
+        failed = failed or bool(result.failures) or any(d.severity == "error" for d in result.simulation)
+        if args.strict and (result.uncovered or result.simulation):
+            failed = True
+        total = len(compiled.tests)
+        line = f"{compiled.id}: {result.passed}/{total} tests passed"
+        if result.uncovered:
+            line += f", {len(result.uncovered)} item(s) no test reaches"
+        if args.simulate:
+            line += f", {args.simulate} random answer sets"
+        print(line, file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recentre",
@@ -65,6 +158,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser(
+        "score",
+        help="score an answers file and print the readiness profile",
+        description="Score ANSWERS (a YAML file mapping question ids to answers, with an "
+        "optional 'company' mapping of size, sector, country and cluster) against "
+        "QUESTIONNAIRE (a file, or the id of a bundled questionnaire).",
+    )
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE")
+    p.add_argument("answers", metavar="ANSWERS.yaml")
+    p.add_argument("--json", action="store_true", help="print the profile as JSON (the same as the web API)")
+    p.add_argument("--explain", action="store_true", help="show which answers made each dimension score")
+    p.add_argument("--lang", default="en", choices=["en", "bg", "it", "es", "ro"], help="language of texts (default: en)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "check",
+        help="run the test cases embedded in questionnaires, report coverage, simulate",
+        description="Run every embedded test case (answers -> expected scores, levels, "
+        "archetype and recommendations) and report the levels, archetypes and recommendations "
+        "that no test reaches. Exits 1 when a test fails.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled questionnaires)")
+    p.add_argument("--simulate", type=int, default=0, metavar="N", help="also score N random valid answer sets")
+    p.add_argument("--seed", type=int, default=0, help="random seed for --simulate (default: 0)")
+    p.add_argument("--strict", action="store_true", help="fail on coverage gaps and simulation warnings too")
+    p.set_defaults(func=cmd_check)
 
     return parser
 

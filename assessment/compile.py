@@ -467,6 +467,11 @@ class CompiledQuestionnaire:
     formulas: MappingProxyType  # dimension id -> CompiledExpression
     conditions: MappingProxyType  # recommendation id -> CompiledExpression
     warnings: tuple = ()
+    locations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    """("question"|"dimension"|"recommendation"|"test", id or index) -> Location."""
+
+    def where(self, kind: str, key) -> Location:
+        return self.locations.get((kind, key), Location(self.file))
 
     @property
     def meta(self) -> QuestionnaireFile:
@@ -929,7 +934,21 @@ def build(resolved: Resolved, checker: _Checker, warnings: list, file: str) -> C
         formulas=MappingProxyType(checker.formulas),
         conditions=MappingProxyType(checker.conditions),
         warnings=tuple(warnings),
+        locations=MappingProxyType(_locations(resolved, checker)),
     )
+
+
+def _locations(resolved: Resolved, checker: _Checker) -> dict:
+    q = resolved.questionnaire
+    out = {}
+    for kind, items in (("question", checker.questions.values()), ("dimension", q.dimensions), ("recommendation", q.recommendations), ("section", q.sections)):
+        for item in items:
+            if id(item) in checker.locs:
+                out[(kind, item.id)] = checker.locs[id(item)]
+    for i, case in enumerate(q.tests):
+        if id(case) in checker.locs:
+            out[("test", i)] = checker.locs[id(case)]
+    return out
 
 
 def _expression_locations(loader: Loader, locs: dict) -> None:
@@ -1023,6 +1042,14 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
                     reported.add(key)
                     diags.items.append(d)
     return ValidationReport(compiled, diags)
+
+
+def find_questionnaire(name: str, root: Path | None = None) -> Path:
+    """A questionnaire file given as a path, or as the id of a bundled questionnaire."""
+    path = Path(name)
+    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in name:
+        return path
+    return (root or BUNDLED) / f"{name}.yaml"
 
 
 def load_bundled(root: Path | None = None) -> list[CompiledQuestionnaire]:

@@ -1,0 +1,238 @@
+"""Questionnaire self-tests: embedded test cases, coverage, and random simulation."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from assessment.compile import CompiledQuestionnaire
+from assessment.diagnostics import Diagnostic, Location
+from assessment.schema import (
+    Company,
+    FreeText,
+    Matrix,
+    MultipleChoice,
+    Number,
+    Scale,
+    SingleChoice,
+    TestCase,
+    YesNo,
+)
+
+from .answers import NA, Env, ExpressionFailure, ScoringError, evaluate
+from .engine import scorer_for
+from .profile import Profile
+
+SIZES = ("micro", "small", "medium", "large")
+SECTORS = ("furniture", "it", "energy")
+CLUSTERS = (("green_synergy", "BG"), ("did", "IT"), ("cenfim", "ES"), ("cluj_it", "RO"))
+
+
+@dataclass
+class CheckReport:
+    questionnaire: CompiledQuestionnaire
+    passed: int = 0
+    failures: list[Diagnostic] = field(default_factory=list)
+    uncovered: list[Diagnostic] = field(default_factory=list)
+    simulation: list[Diagnostic] = field(default_factory=list)
+
+
+def _fmt(x) -> str:
+    return "null" if x is None else f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def compare(case: TestCase, profile: Profile) -> list[str]:
+    """How the profile differs from what the test case expects (empty when it passes)."""
+    e = case.expect
+    tol = e.tolerance
+    problems = []
+
+    def close(name: str, want: float, got: float | None) -> None:
+        if got is None or abs(got - want) > tol:
+            problems.append(f"expected {name} {want:g} ± {tol:g}, got {_fmt(got)}")
+
+    for did, want in e.dimensions.items():
+        close(f"dimension {did}", want, profile.dimensions[did].score)
+    for pid, want in e.pillars.items():
+        close(f"pillar {pid}", want, profile.pillars[pid].score)
+    if e.overall is not None:
+        close("overall", e.overall, profile.overall.score)
+    for did, want in e.levels.items():
+        got = profile.overall.level if did == "overall" else profile.dimensions[did].level
+        if got != want:
+            problems.append(f"expected level {want} for {did}, got {_fmt(got)}")
+    got_archetype = profile.archetype.id if profile.archetype else None
+    if e.archetype is not None and got_archetype != e.archetype:
+        problems.append(f"expected archetype {e.archetype}, got {_fmt(got_archetype)}")
+    fired = {r.id for r in profile.recommendations}
+    for rid in e.recommendations:
+        if rid not in fired:
+            problems.append(f"expected recommendation {rid}, which did not fire")
+    for rid in e.not_recommendations:
+        if rid in fired:
+            problems.append(f"recommendation {rid} fired, but the test says it must not")
+    return problems
+
+
+def run_tests(compiled: CompiledQuestionnaire, report: CheckReport | None = None) -> CheckReport:
+    report = report or CheckReport(compiled)
+    scorer = scorer_for(compiled)
+    reached_levels: set[str] = set()
+    reached_archetypes: set[str] = set()
+    reached_recommendations: set[str] = set()
+    for i, case in enumerate(compiled.tests):
+        where = compiled.where("test", i)
+        try:
+            profile = scorer.score(case.answers, case.company)
+        except ScoringError as exc:
+            report.failures.append(Diagnostic(where, "error", f"test '{case.name}': {exc}"))
+            continue
+        problems = compare(case, profile)
+        for p in problems:
+            report.failures.append(Diagnostic(where, "error", f"test '{case.name}': {p}"))
+        if not problems:
+            report.passed += 1
+        reached_levels.update(d.level for d in profile.dimensions.values() if d.level)
+        if profile.overall.level:
+            reached_levels.add(profile.overall.level)
+        if profile.archetype:
+            reached_archetypes.add(profile.archetype.id)
+        reached_recommendations.update(r.id for r in profile.recommendations)
+    here = Location(compiled.file)
+    for level in compiled.levels:
+        if level.id not in reached_levels:
+            report.uncovered.append(Diagnostic(here, "warning", f"no test reaches level '{level.id}'"))
+    if compiled.archetypes:
+        for a in compiled.archetypes.archetypes:
+            if a.id not in reached_archetypes:
+                report.uncovered.append(Diagnostic(here, "warning", f"no test reaches archetype '{a.id}'"))
+    for rec in compiled.recommendations:
+        if rec.id not in reached_recommendations:
+            report.uncovered.append(
+                Diagnostic(compiled.where("recommendation", rec.id), "warning", f"no test reaches recommendation '{rec.id}'")
+            )
+    return report
+
+
+# --- Simulation --------------------------------------------------------------------------
+
+
+def random_company(rng: random.Random) -> Company:
+    cluster, country = rng.choice(CLUSTERS)
+    return Company(size=rng.choice(SIZES), sector=rng.choice(SECTORS), country=country, cluster=cluster)
+
+
+def _visible_options(compiled, q, items, answers, company, attr: str):
+    show_if = compiled.show_if
+    env = Env(answers, company)
+    return [o for o in items if (cond := show_if.get((attr, q.id, o.id))) is None or evaluate(cond, env)]
+
+
+def random_answer(compiled: CompiledQuestionnaire, q, rng: random.Random, answers: dict, company: dict, best: bool = False):
+    """A valid answer to ``q``: random, or the best-scoring one when ``best`` is set."""
+    if not best and q.allow_na and rng.random() < 0.05:
+        return NA
+    if not best and rng.random() < 0.05:
+        return None  # left unanswered
+    if isinstance(q, SingleChoice):
+        options = _visible_options(compiled, q, q.options, answers, company, "option")
+        if not options:
+            return None
+        return max(options, key=lambda o: o.points).id if best else rng.choice(options).id
+    if isinstance(q, MultipleChoice):
+        options = _visible_options(compiled, q, q.options, answers, company, "option")
+        plain = [o for o in options if not o.exclusive]
+        if best:
+            return [o.id for o in plain if o.points > 0]
+        exclusive = [o for o in options if o.exclusive]
+        if exclusive and rng.random() < 0.15:
+            return [rng.choice(exclusive).id]
+        return [o.id for o in plain if rng.random() < 0.5]
+    if isinstance(q, Scale):
+        return q.max if best else rng.randint(q.min, q.max)
+    if isinstance(q, Number):
+        low = q.min if q.min is not None else 0
+        high = q.max if q.max is not None else max([low + 100] + [b.at_least * 2 for b in q.bands])
+        if best:
+            top = max(q.bands, key=lambda b: b.points).at_least if q.bands else high
+            return max(low, min(high, top if not q.integer else int(top)))
+        value = rng.uniform(low, high)
+        return int(value) if q.integer else round(value, 2)
+    if isinstance(q, YesNo):
+        return (q.yes_points >= q.no_points) if best else rng.random() < 0.5
+    if isinstance(q, FreeText):
+        return None if best else rng.choice(["", "Our main challenge is <energy> & 'costs'.", "n/a"])
+    if isinstance(q, Matrix):
+        rows = _visible_options(compiled, q, q.rows, answers, company, "row")
+        out = {}
+        for r in rows:
+            if q.scale is not None:
+                out[r.id] = q.scale[-1].value if best else rng.choice(q.scale).value
+            elif q.multiple:
+                out[r.id] = [c.id for c in q.columns if (c.points > 0 if best else rng.random() < 0.5)]
+            else:
+                out[r.id] = max(q.columns, key=lambda c: c.points).id if best else rng.choice(q.columns).id
+        return out
+    return None
+
+
+def random_answers(compiled: CompiledQuestionnaire, rng: random.Random, company: dict, best: bool = False) -> dict:
+    """A valid answer set, built in page order so that show_if sees earlier answers."""
+    answers: dict = {}
+    env = Env(answers, company)
+    show_if = compiled.show_if
+    for section in compiled.sections:
+        cond = show_if.get(("section", section.id))
+        if cond is not None and not evaluate(cond, env):
+            continue
+        for q in section.questions:
+            cond = show_if.get(("question", q.id))
+            if cond is not None and not evaluate(cond, env):
+                continue
+            value = random_answer(compiled, q, rng, answers, company, best)
+            if value is not None:
+                answers[q.id] = value
+    return answers
+
+
+def simulate(compiled: CompiledQuestionnaire, n: int, seed: int = 0, report: CheckReport | None = None) -> CheckReport:
+    """Score ``n`` random valid answer sets, plus the best possible ones, and report
+    expressions that fail at run time, recommendations that never fire and dimensions that
+    cannot reach 100."""
+    report = report or CheckReport(compiled)
+    rng = random.Random(seed)
+    scorer = scorer_for(compiled)
+    fired: set[str] = set()
+    failures: dict[str, Diagnostic] = {}
+    best: dict[str, float] = {}
+    runs = [(False, None)] * n + [(True, sector) for sector in SECTORS]
+    for is_best, sector in runs:
+        company_struct = random_company(rng)
+        if sector:
+            company_struct = Company(size="medium", sector=sector, country="IT", cluster="did")
+        company = {"size": company_struct.size, "sector": company_struct.sector, "country": company_struct.country, "cluster": company_struct.cluster}
+        try:
+            answers = random_answers(compiled, rng, company, best=is_best)
+            profile = scorer.score(answers, company)
+        except ExpressionFailure as exc:
+            failures.setdefault(str(exc), Diagnostic(Location(exc.where), "error", f"{exc.owner} fails at run time: {str(exc).split(': ', 2)[-1]}"))
+            continue
+        except ScoringError as exc:
+            failures.setdefault(str(exc), Diagnostic(Location(compiled.file), "error", f"a random valid answer set was rejected: {exc}"))
+            continue
+        fired.update(r.id for r in profile.recommendations)
+        for did, d in profile.dimensions.items():
+            if d.score is not None:
+                best[did] = max(best.get(did, 0.0), d.score)
+    report.simulation.extend(failures.values())
+    for rec in compiled.recommendations:
+        if rec.id not in fired:
+            report.simulation.append(
+                Diagnostic(compiled.where("recommendation", rec.id), "warning", f"recommendation '{rec.id}' never fired in {n} random answer sets")
+            )
+    for did in compiled.dimensions:
+        if best.get(did, 0.0) < 100.0 - 1e-6:
+            report.simulation.append(
+                Diagnostic(compiled.where("dimension", did), "warning", f"dimension '{did}' cannot reach 100 (best seen: {best.get(did, 0.0):g})")
+            )
+    return report

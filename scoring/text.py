@@ -1,0 +1,58 @@
+"""A profile as plain text, for the terminal."""
+
+from __future__ import annotations
+
+from assessment.compile import CompiledQuestionnaire
+
+from .profile import Profile
+
+
+def _bar(score: float | None, width: int = 20) -> str:
+    if score is None:
+        return " " * width
+    filled = round(score / 100 * width)
+    return "#" * filled + "." * (width - filled)
+
+
+def _score(score: float | None) -> str:
+    return "  n/a" if score is None else f"{score:5.1f}"
+
+
+def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "en", explain: bool = False) -> str:
+    level_titles = {lv.id: lv.title.get(lang) for lv in compiled.levels}
+    lines = [f"{compiled.meta.title.get(lang)} ({compiled.id} {compiled.version})", ""]
+    lines.append(f"Overall  {_score(profile.overall.score)}  {level_titles.get(profile.overall.level, '-')}")
+    if profile.archetype:
+        titles = {a.id: a.title.get(lang) for a in compiled.archetypes.archetypes}
+        lines.append(f"Archetype  {titles[profile.archetype.id]} ({profile.archetype.x_pillar} {profile.archetype.x:g}, {profile.archetype.y_pillar} {profile.archetype.y:g})")
+    lines += ["", "Pillars"]
+    for pid, p in profile.pillars.items():
+        lines.append(f"  {compiled.pillars[pid].title.get(lang):<34} {_score(p.score)}  {_bar(p.score)}")
+    lines += ["", "Dimensions"]
+    for did, d in profile.dimensions.items():
+        title = compiled.dimensions[did].title.get(lang)
+        lines.append(f"  {title:<34} {_score(d.score)}  {_bar(d.score)}  {level_titles.get(d.level, '-')}")
+        if explain and d.contributions is not None:
+            for c in d.contributions:
+                text = compiled.questions[c.question].text.get(lang)
+                text = text if len(text) <= 60 else text[:57] + "..."
+                answer = "not answered" if c.answer is None else c.answer
+                lines.append(f"      +{c.contribution:5.1f}  {c.question}: {text}  [answer: {answer}; score {_score(c.score).strip()}, weight {c.weight:g}]")
+    dims = compiled.dimensions
+    lines += ["", "Strengths: " + (", ".join(dims[d].title.get(lang) for d in profile.strengths) or "-")]
+    lines.append("Gaps:      " + (", ".join(dims[d].title.get(lang) for d in profile.gaps) or "-"))
+    lines += ["", f"Recommendations ({len(profile.recommendations)})"]
+    for i, r in enumerate(profile.recommendations, 1):
+        lines.append(f"  {i}. {r.title}  [priority {r.priority}]")
+        lines.append(f"     {r.rationale}")
+        if r.next_step:
+            lines.append(f"     Next step: {r.next_step}")
+        names = [compiled.instruments[x].title.get(lang) for x in r.instruments]
+        names += [compiled.training_topics[t].title.get(lang) for t in r.training]
+        if names:
+            lines.append(f"     Support: {'; '.join(names)}")
+        if r.cross_sector:
+            lines.append(f"     Cross-sector: {r.cross_sector}")
+        triggers = ", ".join(f"{t.name} = {t.value}" for t in r.triggered_by)
+        lines.append(f"     Because: {triggers}")
+    return "\n".join(lines) + "\n"
