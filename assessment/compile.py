@@ -94,11 +94,12 @@ def _explain_validation(message: str, value_at_path) -> str:
     m = re.match(r"Expected `(.+?)`, got `(.+?)`", message)
     if m:
         want, got = m.groups()
+        want = want.replace(" | null", "")
         want = {"str": "text", "int": "a whole number", "float": "a number", "array": "a list",
                 "object": "a mapping of keys", "bool": "true or false"}.get(want, want)
         hint = ""
         if got == "bool":
-            hint = " (yes/no/on/off/true/false mean true or false in YAML; put them in quotes to mean text)"
+            hint = " (true and false mean true or false in YAML; put them in quotes to mean text)"
         if got == "null":
             got = "nothing"
         return f"expected {want}, got {got}{hint}"
@@ -400,9 +401,12 @@ class _Resolver:
             include=doc.include,
         )
 
-    def catalog_for(self, loaded: Loaded) -> CatalogFile | None:
+    def catalog_for(self, loaded: Loaded, seen: frozenset = frozenset()) -> CatalogFile | None:
         """The catalog named by this file, or by the base it extends."""
         doc: QuestionnaireFile = loaded.doc
+        if loaded.path in seen:
+            return None  # a cycle of `extends`, reported by `questionnaire`
+        seen = seen | {loaded.path}
         if doc.catalog:
             cat = self.relative(loaded, doc, "catalog", doc.catalog)
             if cat and self.expect_kind(cat, CatalogFile, loaded.where(doc, "catalog")):
@@ -415,7 +419,7 @@ class _Resolver:
             except (SourceError, OSError):
                 return None
             if isinstance(base.doc, QuestionnaireFile):
-                return self.catalog_for(base)
+                return self.catalog_for(base, seen)
         return None
 
 

@@ -6,7 +6,8 @@ plain Python values by ``_construct`` below, which is what makes the file safe t
 * no tags other than YAML's own (so ``!!python/object`` cannot run code);
 * no aliases (so "billion laughs" cannot blow the size up);
 * duplicate keys are errors, not silently overwritten;
-* size and nesting are bounded (libyaml itself stops at 1,000 levels).
+* size and nesting are bounded (libyaml itself stops at 1,000 levels);
+* only ``true`` and ``false`` are booleans, as in YAML 1.2 (``no`` is the text "no").
 
 msgspec then checks the values against the Structs in ``assessment.schema``; its errors name
 a ``$.path``, which ``Source.location`` maps back to the file, line and column.
@@ -26,6 +27,8 @@ MAX_DEPTH = 40
 MAX_NODES = 200_000
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
+# The only node types a questionnaire file may hold: plain data, nothing that builds objects.
+_PLAIN_KINDS = frozenset({"map", "seq", "str", "int", "float", "bool", "null", "timestamp"})
 _INT = re.compile(r"^[-+]?[0-9_]+$")
 
 
@@ -154,9 +157,9 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise SourceError(_mark(self.name, node), "the file is nested too deeply")
         tag = node.tag or ""
-        if not tag.startswith(_STANDARD_TAG):
+        kind = tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else None
+        if kind not in _PLAIN_KINDS:
             raise SourceError(_mark(self.name, node), f"YAML tags such as '{tag}' are not allowed")
-        kind = tag[len(_STANDARD_TAG) :]
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         if isinstance(node, yaml.MappingNode):
             self.marks[path] = (line, column, -1)
@@ -195,7 +198,11 @@ class _Builder:
         if kind == "null":
             return None
         if kind == "bool":
-            return text.lower() in ("true", "yes", "on")
+            # YAML 1.2 booleans only: `no`, `yes`, `on` and `off` stay text, so that option
+            # ids such as `no` and `yes` mean what they say.
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            return text
         if kind == "int":
             cleaned = text.replace("_", "")
             if not _INT.match(text) or len(cleaned) > 30:
