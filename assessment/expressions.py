@@ -135,6 +135,7 @@ def walk(node: Node):
 
 # --- Tokens -------------------------------------------------------------------------------
 
+_DIGITS = "0123456789"  # str.isdigit() would also accept '¹' and other digits int() rejects
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",", ".")
 
 
@@ -158,9 +159,9 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
             tokens.append(Token("name", text[i:j], i))
             i = j
-        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
             j = i
-            while j < n and (text[j].isdigit() or text[j] == "."):
+            while j < n and (text[j] in _DIGITS or text[j] == "."):
                 j += 1
             raw = text[i:j]
             if raw.count(".") > 1:

@@ -58,7 +58,36 @@ def _clamp(x: float) -> float:
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
+def _ratio(points: float, top: float) -> float | None:
+    """Points as a share of the maximum; None for questions that can earn nothing (such as
+    an unscored choice that only feeds recommendations)."""
+    return _clamp(points / top) if top > 0 else None
+
+
 def question_scorer(q: Question) -> QuestionScorer | None:
+    fn = _answer_scorer(q)
+    if fn is None or _can_earn_points(q):
+        return fn
+
+    def points_only(a):  # a choice that only feeds rules: its points count, it has no score
+        return None, fn(a)[1]
+
+    return points_only
+
+
+def _can_earn_points(q: Question) -> bool:
+    if isinstance(q, (SingleChoice, MultipleChoice)):
+        return any(o.points > 0 for o in q.options) and (q.max_points is None or q.max_points > 0) if isinstance(q, MultipleChoice) else any(o.points > 0 for o in q.options)
+    if isinstance(q, Matrix):
+        return q.scale is not None or any(c.points > 0 for c in q.columns)
+    if isinstance(q, Number):
+        return any(b.points > 0 for b in q.bands)
+    if isinstance(q, YesNo):
+        return max(q.yes_points, q.no_points) > 0
+    return True
+
+
+def _answer_scorer(q: Question) -> QuestionScorer | None:
     """A function from an answer to (score in [0, 1] or None, points or None).
 
     None as the answer means "visible but unanswered", which scores 0; "na" leaves the
@@ -76,7 +105,7 @@ def question_scorer(q: Question) -> QuestionScorer | None:
             if a == NA:
                 return UNSCORED
             p = points[a]
-            return _clamp(p / top), p
+            return _ratio(p, top), p
 
         return single
     if isinstance(q, MultipleChoice):
@@ -91,7 +120,7 @@ def question_scorer(q: Question) -> QuestionScorer | None:
             p = 0.0
             for oid in a:
                 p += points[oid]
-            return _clamp(p / top), p
+            return _ratio(p, top), p
 
         return multiple
     if isinstance(q, Scale):
@@ -121,14 +150,14 @@ def question_scorer(q: Question) -> QuestionScorer | None:
                 p = 0.0
                 for c in v:
                     p += column_points[c]
-                return _clamp(p / top), p
+                return _ratio(p, top), p
         else:
             column_points = {c.id: c.points for c in q.columns}
             top = max(column_points.values())
 
             def cell_score(v):
                 p = column_points[v]
-                return _clamp(p / top), p
+                return _ratio(p, top), p
 
         def matrix(a):
             if a is None:
@@ -145,6 +174,8 @@ def question_scorer(q: Question) -> QuestionScorer | None:
                 counted += 1
                 if v is not None:
                     s, p = cell_score(v)
+                    if s is None:
+                        return None, None
                     total += s
                     points += p
             if not counted:
@@ -164,12 +195,12 @@ def question_scorer(q: Question) -> QuestionScorer | None:
                 return UNSCORED
             i = bisect_right(thresholds, a) - 1
             p = band_points[i] if i >= 0 else 0.0
-            return _clamp(p / top), p
+            return _ratio(p, top), p
 
         return number
     if isinstance(q, YesNo):
         top = max(q.yes_points, q.no_points)
-        yes, no = (_clamp(q.yes_points / top), q.yes_points), (_clamp(q.no_points / top), q.no_points)
+        yes, no = (_ratio(q.yes_points, top), q.yes_points), (_ratio(q.no_points, top), q.no_points)
 
         def yes_no(a):
             if a is None:
