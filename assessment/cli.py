@@ -132,6 +132,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from .db import upgrade
+    from .settings import database_url_from_env
+
+    url = database_url_from_env()
+    upgrade(url, args.revision)
+    print(f"{make_url(url).render_as_string(hide_password=True)}: migrated to {args.revision}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .db import upgrade
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    # Before the server starts, so that several workers never race to migrate.
+    upgrade(settings.database_url)
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recentre",
@@ -185,6 +215,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed for --simulate (default: 0)")
     p.add_argument("--strict", action="store_true", help="fail on coverage gaps and simulation warnings too")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "db",
+        help="manage the database",
+        description="Manage the database named by RECENTRE_DATABASE_URL (default: data/recentre.db).",
+    )
+    db_sub = p.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    p = db_sub.add_parser("upgrade", help="apply migrations", description="Apply the database migrations up to REVISION.")
+    p.add_argument("revision", nargs="?", default="head", metavar="REVISION", help="target revision (default: head)")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser(
+        "serve",
+        help="apply migrations, then serve the web application",
+        description="Apply database migrations, then serve the web application with uvicorn. "
+        "Settings come from RECENTRE_* environment variables.",
+    )
+    p.add_argument("--host", help="address to listen on (default: RECENTRE_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: RECENTRE_PORT or 8000)")
+    p.set_defaults(func=cmd_serve)
 
     return parser
 

@@ -1,0 +1,136 @@
+"""Database engines and migrations, for SQLite (one file, the default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# How long a SQLite connection waits for another process's write lock (such as a migration
+# run from the CLI while the server is up) before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def async_url(url: str) -> str:
+    """``url`` with the async driver this project uses, so that a plain ``postgresql://``
+    or ``sqlite:///`` URL works too."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+    return parsed.set(drivername=f"{backend}+{ASYNC_DRIVERS[backend]}").render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    url = async_url(url)
+    if is_sqlite(url):
+        return _sqlite_engine(url, echo)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite allows one writer at a time. With one pooled connection, the writers of this
+    # process queue in the pool (in order, without error) instead of racing for the file
+    # lock and failing with "database is locked"; reads are short, so sharing it costs little.
+    engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers in other processes (a backup, the CLI) do not block the server's writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable across application crashes in WAL mode; only a power cut can lose
+    # the last commits, and it cannot corrupt the file.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects stay readable after commit: handlers commit, then render what they stored.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# --- Migrations ---------------------------------------------------------------------------
+
+
+def alembic_config(database_url: str):
+    """An Alembic configuration that does not depend on the current directory or a .ini."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # ConfigParser interpolates %, which URL-encoded passwords contain.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Apply migrations from synchronous code, such as the CLI before the server starts.
+
+    Migrations/env.py runs its own event loop, so no loop may be running in this thread.
+    """
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations from async code, on a connection of ``engine``."""
+    from alembic import command
+
+    def run(connection) -> None:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    def read(connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+async def ensure_migrated(engine: AsyncEngine) -> None:
+    """Refuse to start on a database whose schema is not the code's."""
+    current, heads = await current_revisions(engine), head_revisions()
+    if current != heads:
+        have = ", ".join(sorted(current)) or "no tables"
+        raise DatabaseNotMigrated(
+            f"the database is at {have}, the code needs {', '.join(sorted(heads))}: "
+            "run `recentre db upgrade`"
+        )

@@ -1,0 +1,85 @@
+"""Settings read from the environment, with defaults that work on a developer's machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .compile import BUNDLED
+
+SECRET_KEY_FILE = "secret_key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    """``RECENTRE_DATABASE_URL``: an SQLAlchemy async URL, ``sqlite+aiosqlite:///PATH`` or
+    ``postgresql+asyncpg://USER@HOST:PORT/DB``. Default: ``recentre.db`` in the data folder."""
+
+    questionnaires: Path
+    """``RECENTRE_QUESTIONNAIRES``: the folder whose questionnaires are offered. Default: the
+    questionnaires bundled with the package."""
+
+    secret_key: str = field(repr=False)
+    """``RECENTRE_SECRET_KEY``: signs session cookies. Default: a random key kept in the data
+    folder (readable by its owner only), so that sessions survive a restart."""
+
+    data_dir: Path
+    """``RECENTRE_DATA_DIR``: where the default database and secret key live. Default:
+    ``data`` under the current directory."""
+
+    host: str = "127.0.0.1"
+    """``RECENTRE_HOST``: the address ``recentre serve`` listens on."""
+
+    port: int = 8000
+    """``RECENTRE_PORT``: the port ``recentre serve`` listens on."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = data_dir_from_env(env)
+        return cls(
+            database_url=database_url_from_env(env),
+            questionnaires=Path(env.get("RECENTRE_QUESTIONNAIRES") or BUNDLED),
+            secret_key=env.get("RECENTRE_SECRET_KEY") or kept_secret_key(data_dir),
+            data_dir=data_dir,
+            host=env.get("RECENTRE_HOST") or "127.0.0.1",
+            port=int(env.get("RECENTRE_PORT") or 8000),
+        )
+
+
+def data_dir_from_env(env: Mapping[str, str]) -> Path:
+    return Path(env.get("RECENTRE_DATA_DIR") or "data").resolve()
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The database URL alone, for tools such as Alembic that need nothing else."""
+    env = os.environ if env is None else env
+    if env.get("RECENTRE_DATABASE_URL"):
+        return env["RECENTRE_DATABASE_URL"]
+    data_dir = data_dir_from_env(env)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{data_dir / 'recentre.db'}"
+
+
+def kept_secret_key(data_dir: Path) -> str:
+    """The key stored in ``data_dir``, created on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        # Written whole to a private file, then linked into place: link() fails if another
+        # process got there first, and nobody can read a half-written key.
+        tmp = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="ascii").strip()

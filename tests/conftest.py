@@ -1,0 +1,229 @@
+"""Fixtures shared by the tests: real databases, a live server and Debian's Chromium.
+
+A test that needs PostgreSQL or the browser skips, saying why, on a developer's machine
+without them; in CI (``CI=true``) the same test fails, so that a missing service can never
+pass for a green run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.small_questionnaire import write_small_questionnaire
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "test-artefacts"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+POSTGRES_CONNECT_TIMEOUT_S = 2
+
+# Headless as root in a container: no sandbox, no GPU; and no calls home, which this
+# machine's closed network would refuse, slowly, at every start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip on a developer's machine, fail in CI."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing dependency fails the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: needs the PostgreSQL server of RECENTRE_TEST_POSTGRES_URL")
+    config.addinivalue_line("markers", "browser: needs Debian's chromium")
+    # pytest-playwright empties its output folder at every start; keep it among our artefacts.
+    if config.getoption("--output", None) == "test-results":
+        config.option.output = str(ARTEFACTS / "playwright")
+
+
+def run_coroutine(coroutine):
+    """Run ``coroutine`` to completion from synchronous code, in a thread of its own so as
+    not to disturb the event loop pytest-asyncio keeps for this thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+# --- Questionnaires ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def questionnaire_dir(tmp_path: Path) -> Path:
+    """A folder holding one small valid questionnaire (tests/small_questionnaire.py)."""
+    folder = tmp_path / "questionnaires"
+    write_small_questionnaire(folder)
+    return folder
+
+
+# --- Databases ----------------------------------------------------------------------------
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _postgres_execute(url: str, *statements: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(_asyncpg_dsn(url), timeout=POSTGRES_CONNECT_TIMEOUT_S)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server to test against, once it has answered; tests get databases of
+    their own beside the one it names."""
+    url = os.environ.get("RECENTRE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    try:
+        run_coroutine(_postgres_execute(url, "SELECT 1"))
+    except Exception as exc:  # any failure to connect means the same thing here
+        shown = make_url(url).render_as_string(hide_password=True)
+        missing(f"PostgreSQL is not reachable at {shown} ({type(exc).__name__}: {exc}); set RECENTRE_TEST_POSTGRES_URL")
+    return url
+
+
+@pytest.fixture
+def postgresql_database(postgres_url: str):
+    """The URL of a new, empty PostgreSQL database, dropped after the test.
+
+    A database per test, not a shared one emptied between tests: two test runs on one
+    machine (a developer's and CI's) cannot see each other's tables.
+    """
+    name = f"recentre_test_{uuid.uuid4().hex[:16]}"
+    run_coroutine(_postgres_execute(postgres_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        run_coroutine(_postgres_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> str:
+    """The URL of a new SQLite file."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'recentre.db'}"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each supported kind, in turn."""
+    return request.getfixturevalue(f"{request.param}_database")
+
+
+# --- The application, served --------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer /healthz within {timeout_s} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """The base URL of `recentre serve` (migrations, then uvicorn) on a free port, with a
+    new SQLite database and the small test questionnaire."""
+    home = tmp_path_factory.mktemp("live_server")
+    questionnaires = home / "questionnaires"
+    write_small_questionnaire(questionnaires)
+    env = {
+        **os.environ,
+        "RECENTRE_DATA_DIR": str(home / "data"),
+        "RECENTRE_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}",
+        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
+        "RECENTRE_SECRET_KEY": "live-server-test-key",
+    }
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = home / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- The browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright's launch options, with Debian's chromium in place of a browser
+    downloaded by `playwright install` (which this project never runs)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        missing("Debian's chromium is not installed (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def a11y_page(new_context):
+    """A page whose context lets axe-core be injected despite the Content-Security-Policy."""
+    return new_context(bypass_csp=True).new_page()
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    """The folder for screenshots (gitignored), kept after the run for people to look at."""
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS

@@ -1,0 +1,152 @@
+"""Storage on real SQLite and PostgreSQL databases: migrations and questionnaire versions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from assessment import cli
+from assessment.compile import compile_questionnaire
+from assessment.db import (
+    DatabaseNotMigrated,
+    create_engine,
+    current_revisions,
+    ensure_migrated,
+    head_revisions,
+    session_factory,
+    upgrade_async,
+)
+from assessment.models import (
+    QuestionnaireVersion,
+    load_questionnaire_version,
+    store_questionnaire_version,
+)
+from tests.conftest import run_coroutine
+
+
+@pytest.fixture
+async def engine(database_url: str):
+    engine = create_engine(database_url)
+    await upgrade_async(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return session_factory(engine)
+
+
+@pytest.fixture
+def compiled(questionnaire_dir: Path):
+    return compile_questionnaire(questionnaire_dir / "small.yaml")
+
+
+async def table_names(engine) -> set[str]:
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def count_versions(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(QuestionnaireVersion))
+
+
+async def test_migrations_create_the_tables(database_url: str):
+    engine = create_engine(database_url)
+    try:
+        assert await table_names(engine) == set()
+        with pytest.raises(DatabaseNotMigrated, match="recentre db upgrade"):
+            await ensure_migrated(engine)
+        await upgrade_async(engine)
+        assert {"alembic_version", "questionnaire_version"} <= await table_names(engine)
+        assert await current_revisions(engine) == head_revisions()
+        await ensure_migrated(engine)
+        await upgrade_async(engine)  # a second run finds nothing to do
+        assert await current_revisions(engine) == head_revisions()
+    finally:
+        await engine.dispose()
+
+
+def test_cli_db_upgrade_migrates_the_database_of_the_environment(database_url: str, monkeypatch, tmp_path):
+    monkeypatch.setenv("RECENTRE_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # the command must not depend on the current directory
+    assert cli.main(["db", "upgrade"]) == 0
+
+    async def revisions():
+        engine = create_engine(database_url)
+        try:
+            return await current_revisions(engine)
+        finally:
+            await engine.dispose()
+
+    assert run_coroutine(revisions()) == head_revisions()
+
+
+async def test_storing_a_version_twice_keeps_one_row(sessions, compiled):
+    async with sessions() as session, session.begin():
+        first = await store_questionnaire_version(session, compiled)
+    async with sessions() as session, session.begin():
+        second = await store_questionnaire_version(session, compiled)
+    assert first.id == second.id
+    assert await count_versions(sessions) == 1
+    assert (first.questionnaire_id, first.version, first.fingerprint) == ("small", "1", compiled.fingerprint)
+
+
+async def test_the_stored_source_hashes_to_the_fingerprint(sessions, compiled):
+    async with sessions() as session, session.begin():
+        stored = await store_questionnaire_version(session, compiled)
+    assert hashlib.sha256(stored.source.encode("utf-8")).hexdigest() == compiled.fingerprint
+
+
+async def test_created_at_comes_back_in_utc(sessions, compiled):
+    async with sessions() as session, session.begin():
+        await store_questionnaire_version(session, compiled)
+    async with sessions() as session:
+        stored = await session.scalar(select(QuestionnaireVersion))
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset() == timezone.utc.utcoffset(None)
+
+
+async def test_a_loaded_version_is_the_stored_questionnaire(sessions, compiled):
+    async with sessions() as session, session.begin():
+        await store_questionnaire_version(session, compiled)
+    async with sessions() as session:
+        loaded = await load_questionnaire_version(session, compiled.fingerprint)
+    assert loaded is not None
+    assert loaded.fingerprint == compiled.fingerprint
+    assert loaded.resolved == compiled.resolved
+    assert list(loaded.questions) == ["tools", "kwh", "audit"]
+    assert set(loaded.instruments) == {"iv"}
+
+
+async def test_loading_an_unknown_fingerprint_gives_none(sessions):
+    async with sessions() as session:
+        assert await load_questionnaire_version(session, "0" * 64) is None
+
+
+async def test_a_stored_version_outlives_its_files(sessions, questionnaire_dir: Path):
+    path = questionnaire_dir / "small.yaml"
+    original = compile_questionnaire(path)
+    async with sessions() as session, session.begin():
+        await store_questionnaire_version(session, original)
+
+    path.write_text(path.read_text().replace("Small twin-transition check", "Renamed check"))
+    edited = compile_questionnaire(path)
+    assert edited.fingerprint != original.fingerprint
+    async with sessions() as session, session.begin():
+        await store_questionnaire_version(session, edited)
+    for file in questionnaire_dir.rglob("*.yaml"):
+        file.unlink()
+
+    async with sessions() as session:
+        old = await load_questionnaire_version(session, original.fingerprint)
+        new = await load_questionnaire_version(session, edited.fingerprint)
+    assert old.meta.title.en == "Small twin-transition check"
+    assert new.meta.title.en == "Renamed check"
+    assert "tools" in old.questions  # from the module file, deleted above
+    assert await count_versions(sessions) == 2
