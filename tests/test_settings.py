@@ -1,0 +1,86 @@
+"""Settings from the environment, and the SQLite engine's connection settings."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from assessment.compile import BUNDLED
+from assessment.db import async_url, create_engine
+from assessment.settings import Settings
+
+
+def test_defaults_keep_everything_in_a_data_folder_under_the_current_directory(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'recentre.db'}"
+    assert settings.questionnaires == BUNDLED
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert (tmp_path / "data").is_dir()
+
+
+def test_the_generated_secret_key_is_private_and_survives_a_restart(tmp_path: Path):
+    env = {"RECENTRE_DATA_DIR": str(tmp_path / "data")}
+    first = Settings.from_env(env)
+    key_file = tmp_path / "data" / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) >= 32
+    assert Settings.from_env(env).secret_key == first.secret_key
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
+
+
+def test_the_environment_overrides_every_default(tmp_path: Path):
+    settings = Settings.from_env(
+        {
+            "RECENTRE_DATA_DIR": str(tmp_path),
+            "RECENTRE_DATABASE_URL": "postgresql+asyncpg://app@db.example/recentre",
+            "RECENTRE_QUESTIONNAIRES": "/srv/questionnaires",
+            "RECENTRE_SECRET_KEY": "given-key",
+            "RECENTRE_HOST": "0.0.0.0",
+            "RECENTRE_PORT": "9000",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://app@db.example/recentre"
+    assert settings.questionnaires == Path("/srv/questionnaires")
+    assert settings.secret_key == "given-key"
+    assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_the_secret_key_is_not_in_the_settings_repr(tmp_path: Path):
+    settings = Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_SECRET_KEY": "do-not-print"})
+    assert "do-not-print" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
+        ("postgresql://u:p%40ss@h:5432/d", "postgresql+asyncpg://u:p%40ss@h:5432/d"),
+        ("postgresql+asyncpg://u@h/d", "postgresql+asyncpg://u@h/d"),
+    ],
+)
+def test_database_urls_get_the_async_driver(given: str, used: str):
+    assert async_url(given) == used
+
+
+def test_other_databases_are_refused():
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL"):
+        async_url("mysql://root@localhost/test")
+
+
+async def test_sqlite_connections_use_wal_and_wait_for_locks(tmp_path: Path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'nested' / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            pragmas = {
+                name: (await connection.execute(text(f"PRAGMA {name}"))).scalar()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+            }
+    finally:
+        await engine.dispose()
+    assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}

@@ -1,0 +1,168 @@
+"""The web application through Litestar's test client, on a real SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from assessment.compile import compile_questionnaire
+from assessment.db import DatabaseNotMigrated, create_engine, session_factory, upgrade
+from assessment.diagnostics import QuestionnaireError
+from assessment.models import QuestionnaireVersion
+from assessment.settings import Settings
+from tests.conftest import run_coroutine
+from web.app import create_app
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sqlite_database: str, questionnaire_dir: Path) -> Settings:
+    upgrade(sqlite_database)
+    return Settings(
+        database_url=sqlite_database,
+        questionnaires=questionnaire_dir,
+        secret_key="test-key",
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings):
+    with TestClient(app=create_app(settings)) as client:
+        yield client
+
+
+def test_the_landing_page_says_what_this_is_and_lists_the_questionnaires(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "twin transition" in page
+    assert "<strong>digital</strong>" in page and "<strong>green</strong>" in page
+    assert "about 20 minutes" in page
+    assert "What happens to your answers" in page
+    assert "Small twin-transition check" in page
+    assert "furniture, agri food" in page
+
+
+def test_pages_carry_the_security_headers(client):
+    for path in ("/", "/healthz", "/api/v1/questionnaires/unknown", "/no/such/page", "/static/app.css"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert "unsafe-inline" not in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+
+
+def test_the_pages_have_no_inline_script(client):
+    page = client.get("/").text
+    assert page.count("<script") == page.count('<script src="/static/')
+
+
+def test_htmx_2_is_served_from_this_site(client):
+    response = client.get("/static/htmx.min.js")
+    assert response.status_code == 200
+    assert 'version:"2.0.11"' in response.text
+
+
+def test_healthz_answers_after_a_database_round_trip(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_reports_a_database_it_cannot_reach(client):
+    run_coroutine(client.app.state.engine.dispose())
+    client.app.state.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-folder/recentre.db")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "database unavailable"
+
+
+def test_the_api_lists_the_questionnaires(client, questionnaire_dir: Path):
+    compiled = compile_questionnaire(questionnaire_dir / "small.yaml")
+    response = client.get("/api/v1/questionnaires")
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "id": "small",
+            "version": "1",
+            "fingerprint": compiled.fingerprint,
+            "title": {"en": "Small twin-transition check"},
+            "description": {"en": "A short check used by the tests."},
+            "sectors": ["furniture", "agri_food"],
+            "languages": ["en"],
+            "estimated_minutes": 20,
+        }
+    ]
+
+
+def test_the_api_describes_one_questionnaire(client):
+    response = client.get("/api/v1/questionnaires/small")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == "small"
+    assert body["sections"] == [
+        {"id": "data", "title": {"en": "Data"}, "questions": 1},
+        {"id": "energy", "title": {"en": "Energy"}, "questions": 2},
+    ]
+    assert body["pillars"] == ["digital", "green"]
+    assert [d["id"] for d in body["dimensions"]] == ["data", "energy"]
+
+
+def test_an_unknown_questionnaire_is_a_json_404(client):
+    response = client.get("/api/v1/questionnaires/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"status_code": 404, "detail": "no questionnaire 'nope'"}
+
+
+def test_the_openapi_description_is_at_schema(client):
+    response = client.get("/schema")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/questionnaires", "/api/v1/questionnaires/{questionnaire_id}", "/healthz"} <= set(paths)
+    assert "/" not in paths
+
+
+def test_start_up_stores_the_offered_versions(settings: Settings, questionnaire_dir: Path):
+    compiled = compile_questionnaire(questionnaire_dir / "small.yaml")
+    with TestClient(app=create_app(settings)):
+        pass
+    with TestClient(app=create_app(settings)):
+        pass
+
+    async def stored():
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return (await session.scalars(select(QuestionnaireVersion.fingerprint))).all()
+        finally:
+            await engine.dispose()
+
+    assert run_coroutine(stored()) == [compiled.fingerprint]
+
+
+def test_start_up_refuses_a_database_without_migrations(tmp_path: Path, questionnaire_dir: Path):
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+        questionnaires=questionnaire_dir,
+        secret_key="test-key",
+        data_dir=tmp_path,
+    )
+    with pytest.raises(BaseExceptionGroup) as raised:
+        with TestClient(app=create_app(settings)):
+            pass
+    assert raised.group_contains(DatabaseNotMigrated, match="recentre db upgrade", depth=None)
+
+
+def test_start_up_refuses_a_broken_questionnaire(settings: Settings, questionnaire_dir: Path):
+    path = questionnaire_dir / "small.yaml"
+    path.write_text(path.read_text().replace('when: "dimension.data < 50"', 'when: "dimension.dta < 50"'))
+    with pytest.raises(BaseExceptionGroup) as raised:
+        with TestClient(app=create_app(settings)):
+            pass
+    assert raised.group_contains(QuestionnaireError, match="unknown dimension 'dta'", depth=None)

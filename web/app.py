@@ -1,0 +1,130 @@
+"""The web application: ``create_app`` builds it, ``recentre serve`` runs it.
+
+Nothing outside ``web`` imports this package (the CLI imports it lazily), so the engine can
+be used and tested without Litestar.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
+
+from assessment.compile import CompiledQuestionnaire, load_bundled
+from assessment.db import create_engine, ensure_migrated, session_factory
+from assessment.models import store_questionnaire_version
+from assessment.schema import Text
+from assessment.settings import Settings
+
+from . import api, pages
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# Scripts only from this site's own files: htmx is served from /static, and nothing inline,
+# so an answer that slipped through escaping still cannot run as script.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    # A before_send hook rather than middleware: it also sees error responses and 404s for
+    # paths that match no route.
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            headers[name] = value
+
+
+def in_language(text: Text | None, lang: str) -> str:
+    """A template filter: ``{{ q.meta.title | t(lang) }}``."""
+    return text.get(lang) if text is not None else ""
+
+
+def humanise(identifier: str) -> str:
+    """A template filter for ids shown to people, such as sectors: ``agri_food`` → ``agri food``."""
+    return identifier.replace("_", " ")
+
+
+def configure_jinja(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["t"] = in_language
+    engine.engine.filters["humanise"] = humanise
+
+
+def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
+    """The questionnaires in ``root`` by id; any error in any file stops the start-up."""
+    offered: dict[str, CompiledQuestionnaire] = {}
+    for compiled in load_bundled(root):
+        if compiled.id in offered:
+            raise ValueError(f"two questionnaires have the id {compiled.id!r}: {offered[compiled.id].file} and {compiled.file}")
+        offered[compiled.id] = compiled
+    return offered
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_migrated(engine)
+        offered = compile_offered(settings.questionnaires)
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            for compiled in offered.values():
+                await store_questionnaire_version(session, compiled)
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.questionnaires = offered
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    return Litestar(
+        route_handlers=[
+            pages.landing,
+            pages.healthz,
+            api.list_questionnaires,
+            api.get_questionnaire,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
+        before_send=[add_security_headers],
+        openapi_config=OpenAPIConfig(
+            title="recentre",
+            version="1",
+            path="/schema",
+            # The JSON alone: the HTML viewers load scripts from CDNs, which the policy
+            # above forbids and which would tell third parties who reads the docs.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+    )
