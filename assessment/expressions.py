@@ -33,6 +33,7 @@ answered(q_id). The aggregate functions take several arguments or one list, and 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -474,17 +475,38 @@ _FUNCTIONS = {
 
 
 def _compare(op: str):
+    test = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+
     def ordered(a, b):
         if a is None or b is None:
             return False
-        if isinstance(a, str) != isinstance(b, str):
-            raise EvaluationError(f"cannot compare {_kind(a)} with {_kind(b)} using '{op}'")
         try:
-            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+            if isinstance(a, str) is isinstance(b, str):
+                return test(a, b)
         except TypeError:
-            raise EvaluationError(f"cannot compare {_kind(a)} with {_kind(b)} using '{op}'") from None
+            pass
+        raise EvaluationError(f"cannot compare {_kind(a)} with {_kind(b)} using '{op}'")
 
     return ordered
+
+
+def _is_plain_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _compare_with_number(op: str, left, number):
+    """``x < 50`` and the like, the most common rule, without the general path's checks
+    unless the value is not a number."""
+    test = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+    general = _compare(op)
+
+    def compare(env):
+        value = left(env)
+        if value.__class__ is float or value.__class__ is int:
+            return test(value, number)
+        return general(value, number)
+
+    return compare
 
 
 def _contains(item, container):
@@ -553,6 +575,8 @@ def compile_node(node: Node) -> Callable[[Any], Any]:
             return lambda env: _contains(left(env), right(env))
         if op == "not in":
             return lambda env: not _contains(left(env), right(env))
+        if op in _COMPARISONS and isinstance(node.right, Literal) and _is_plain_number(node.right.value):
+            return _compare_with_number(op, left, node.right.value)
         fn = _compare(op) if op in _COMPARISONS else _arith(op)
         return lambda env: fn(left(env), right(env))
     if isinstance(node, Call):

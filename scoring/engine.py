@@ -23,7 +23,7 @@ from bisect import bisect_right
 from typing import Any, Callable, Mapping
 
 from assessment.compile import CompiledQuestionnaire
-from assessment.expressions import Ref
+from assessment.expressions import EvaluationError, Ref
 from assessment.schema import (
     FreeText,
     Matrix,
@@ -96,18 +96,11 @@ def _answer_scorer(q: Question) -> QuestionScorer | None:
     if isinstance(q, FreeText) or (isinstance(q, Number) and not q.bands):
         return None
     if isinstance(q, SingleChoice):
-        points = {o.id: o.points for o in q.options}
-        top = max(points.values())
-
-        def single(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            p = points[a]
-            return _ratio(p, top), p
-
-        return single
+        top = max(o.points for o in q.options)
+        table = {o.id: (_ratio(o.points, top), o.points) for o in q.options}
+        table[None] = (0.0, 0.0)
+        table[NA] = UNSCORED
+        return table.__getitem__
     if isinstance(q, MultipleChoice):
         points = {o.id: o.points for o in q.options}
         top = q.max_points if q.max_points is not None else sum(o.points for o in q.options if o.points > 0 and not o.exclusive)
@@ -124,16 +117,11 @@ def _answer_scorer(q: Question) -> QuestionScorer | None:
 
         return multiple
     if isinstance(q, Scale):
-        low, span = q.min, q.max - q.min
-
-        def scale(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            return (a - low) / span, float(a)
-
-        return scale
+        span = q.max - q.min
+        table = {v: ((v - q.min) / span, float(v)) for v in range(q.min, q.max + 1)}
+        table[None] = (0.0, 0.0)
+        table[NA] = UNSCORED
+        return table.__getitem__
     if isinstance(q, Matrix):
         rows = tuple(r.id for r in q.rows)
         if q.scale is not None:
@@ -200,21 +188,31 @@ def _answer_scorer(q: Question) -> QuestionScorer | None:
         return number
     if isinstance(q, YesNo):
         top = max(q.yes_points, q.no_points)
-        yes, no = (_ratio(q.yes_points, top), q.yes_points), (_ratio(q.no_points, top), q.no_points)
-
-        def yes_no(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            return yes if a else no
-
-        return yes_no
+        table = {True: (_ratio(q.yes_points, top), q.yes_points), False: (_ratio(q.no_points, top), q.no_points)}
+        table[None] = (0.0, 0.0)
+        table[NA] = UNSCORED
+        return table.__getitem__
     return None  # pragma: no cover
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
+
+
+class Result:
+    """What ``Scorer.evaluate`` found: every value the expressions see, and the
+    recommendations that apply, in order."""
+
+    __slots__ = ("env", "hidden", "fired")
+
+    def __init__(self, env: Env, hidden: set[str], fired: list):
+        self.env = env
+        self.hidden = hidden
+        self.fired = fired
+
+
+def _by_priority(item) -> int:
+    return -item[0].priority  # sort is stable, so equal priorities keep the YAML order
 
 
 class Scorer:
@@ -237,6 +235,7 @@ class Scorer:
         self.level_from = [lv.from_ for lv in meta.levels]
         self.level_ids = [lv.id for lv in meta.levels]
         self.archetypes = meta.archetypes
+        self.scored_items = [(qid, fn, dims) for qid, fn, dims in self.items if fn is not None]
         self.recommendations = [
             (rec, compiled.conditions[rec.id], _trigger_refs(compiled.conditions[rec.id].expression.refs()))
             for rec in compiled.recommendations
@@ -257,19 +256,23 @@ class Scorer:
         explain: bool = False,
         checked: bool = False,
     ) -> Profile:
-        compiled = self.compiled
         company_values = company_dict(company)
         if not checked:
-            answers = check_answers(compiled, answers, company_values)
-        visible, hidden = visible_answers(compiled, answers, company_values)
+            answers = check_answers(self.compiled, answers, company_values)
+        return self.profile(self.evaluate(answers, company_values), lang, explain)
+
+    def evaluate(self, answers: Mapping[str, Any], company: dict) -> Result:
+        """The numbers and the recommendations that apply, for checked answers: the part
+        of scoring that re-scoring and the benchmarks run, before any text is rendered."""
+        visible, hidden = visible_answers(self.compiled, answers, company)
 
         # 1. Questions
         qscores: dict[str, float | None] = {}
         qpoints: dict[str, float | None] = {}
         sums = dict.fromkeys(self.dimension_ids, 0.0)
         weights = dict.fromkeys(self.dimension_ids, 0.0)
-        for qid, fn, dims in self.items:
-            if fn is None or qid in hidden:
+        for qid, fn, dims in self.scored_items:
+            if qid in hidden:
                 continue
             s, p = fn(visible.get(qid))
             qpoints[qid] = p
@@ -282,16 +285,15 @@ class Scorer:
                 weights[d] += w
 
         # 2. Dimensions
-        env = Env(visible, company_values)
+        env = Env(visible, company)
         env.scores = qscores
         env.points = qpoints
         dims: dict[str, float | None] = {}
         for d in self.dimension_ids:
-            dims[d] = 100.0 * sums[d] / weights[d] if weights[d] > 0 else None
+            w = weights[d]
+            dims[d] = 100.0 * sums[d] / w if w > 0 else None
         if self.formulas:
-            env.dimensions = dims
-            plain = dict(dims)
-            env.dimensions = plain
+            env.dimensions = dict(dims)  # formulas see the plain dimensions only
             for d, formula in self.formulas.items():
                 dims[d] = _formula_value(formula, env)
 
@@ -313,15 +315,31 @@ class Scorer:
         overall = total / total_w if total_w > 0 else None
 
         # 4. Levels and archetype
-        levels = {d: self.level(v) for d, v in dims.items()}
-        levels["overall"] = self.level(overall)
-        archetype = self.place(pillars)
-
+        level = self.level
+        levels = {d: level(v) for d, v in dims.items()}
+        levels["overall"] = level(overall)
         env.dimensions = dims
         env.pillars = pillars
         env.levels = levels
         env.overall = overall
-        env.archetype = archetype.id if archetype else None
+        env.archetype = self.place(pillars)
+
+        # 6. Recommendations that apply, by priority (strengths and gaps come with the profile)
+        fired = []
+        for rec, cond, refs in self.recommendations:
+            try:
+                applies = _eligible(rec, company) and cond.expression.evaluate(env)
+            except EvaluationError as exc:
+                raise ExpressionFailure(str(cond.location), cond.owner, str(exc)) from None
+            if applies:
+                fired.append((rec, refs))
+        fired.sort(key=_by_priority)
+        return Result(env, hidden, fired)
+
+    def profile(self, result: Result, lang: str = "en", explain: bool = False) -> Profile:
+        compiled = self.compiled
+        env = result.env
+        dims, levels, qscores, visible = env.dimensions, env.levels, env.scores, env.answers
 
         # 5. Strengths and gaps
         ranked = sorted((v, d) for d, v in dims.items() if v is not None)
@@ -329,47 +347,41 @@ class Scorer:
         gaps = [d for v, d in ranked[:k]]
         strengths = [d for v, d in reversed(ranked[len(ranked) - k :])] if k else []
 
-        # 6. Recommendations
-        recommendations = self.recommend(env, company_values, lang)
-
+        m = self.archetypes
+        archetype = None
+        if env.archetype is not None:
+            archetype = Archetype(env.archetype, _round(env.pillars[m.x]), _round(env.pillars[m.y]), m.x, m.y)
         contributions = self.contributions(visible, qscores) if explain else {}
         return Profile(
             questionnaire=QuestionRef(compiled.id, compiled.fingerprint, compiled.version),
             language=lang,
-            company=company_values,
-            overall=Overall(_round(overall), levels["overall"]),
-            pillars={pid: PillarScore(_round(pillars[pid]), [d for d, _ in members]) for pid, _, members in self.pillars},
+            company=env.company,
+            overall=Overall(_round(env.overall), levels["overall"]),
+            pillars={pid: PillarScore(_round(env.pillars[pid]), [d for d, _ in members]) for pid, _, members in self.pillars},
             dimensions={
-                d: DimensionScore(
-                    _round(dims[d]), levels[d], self.dimension_pillar[d], d in self.formulas, contributions.get(d)
-                )
+                d: DimensionScore(_round(dims[d]), levels[d], self.dimension_pillar[d], d in self.formulas, contributions.get(d))
                 for d in self.dimension_ids
             },
             archetype=archetype,
             strengths=strengths,
             gaps=gaps,
-            recommendations=recommendations,
+            recommendations=[self.render(rec, refs, env, lang) for rec, refs in result.fired],
             questions={
-                qid: QuestionScore(
-                    _round(qscores.get(qid)),
-                    qpoints.get(qid),
-                    answered=qid in visible,
-                    na=visible.get(qid) == NA,
-                )
-                for qid, fn, _ in self.items
-                if fn is not None and qid not in hidden
+                qid: QuestionScore(_round(qscores[qid]), env.points[qid], answered=qid in visible, na=visible.get(qid) == NA)
+                for qid, _, _ in self.scored_items
+                if qid in qscores
             },
         )
 
-    def place(self, pillars: dict) -> Archetype | None:
+    def place(self, pillars: dict) -> str | None:
+        """The archetype id for these pillar scores (a cut value goes to the higher cell)."""
         m = self.archetypes
         if m is None or not m.grid:
             return None
         x, y = pillars.get(m.x), pillars.get(m.y)
         if x is None or y is None:
             return None
-        row = m.grid[bisect_right(m.y_cuts, y)]
-        return Archetype(row[bisect_right(m.x_cuts, x)], _round(x), _round(y), m.x, m.y)
+        return m.grid[bisect_right(m.y_cuts, y)][bisect_right(m.x_cuts, x)]
 
     def contributions(self, visible: Mapping, qscores: dict) -> dict[str, list[Contribution]]:
         """For each dimension, what each question added to its score."""
@@ -387,16 +399,6 @@ class Scorer:
                 share = 0.0 if s is None or not totals.get(d) else s * w / totals[d]
                 out[d].append(Contribution(qid, visible.get(qid), _round(s), w, round(share, 2)))
         return out
-
-    def recommend(self, env: Env, company: dict, lang: str) -> list[RecommendationResult]:
-        fired: list[tuple[int, int, Recommendation, list]] = []
-        for order, (rec, cond, refs) in enumerate(self.recommendations):
-            if not _eligible(rec, company):
-                continue
-            if evaluate(cond, env):
-                fired.append((-rec.priority, order, rec, refs))
-        fired.sort(key=lambda item: (item[0], item[1]))
-        return [self.render(rec, refs, env, lang) for _, _, rec, refs in fired]
 
     def render(self, rec: Recommendation, refs: list[Ref], env: Env, lang: str) -> RecommendationResult:
         triggers = [Trigger(_ref_name(r), _ref_value(r, env)) for r in refs]
@@ -474,20 +476,36 @@ def _ref_value(r: Ref, env: Env):
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def fill_placeholders(compiled: CompiledQuestionnaire, text: str, env: Env, lang: str) -> str:
-    """Replace ``{dimension.data}``-style placeholders with readable values."""
-    from assessment.expressions import parse
+def parse_template(text: str) -> tuple:
+    """Split text into literal pieces and placeholder references, once per text."""
+    from assessment.expressions import ExpressionError, parse
 
-    def replace(m: re.Match) -> str:
+    pieces: list = []
+    last = 0
+    for m in _PLACEHOLDER.finditer(text):
         try:
             ref = parse(m.group(1).strip())
-        except Exception:  # the compiler has checked placeholders; keep the text if not
-            return m.group(0)
-        if not isinstance(ref, Ref):
-            return m.group(0)
-        return _display(compiled, ref, _ref_value(ref, env), lang)
+        except ExpressionError:  # the compiler reports bad placeholders; keep the text as written
+            ref = None
+        if isinstance(ref, Ref):
+            pieces.append(text[last : m.start()])
+            pieces.append(ref)
+            last = m.end()
+    pieces.append(text[last:])
+    return tuple(pieces)
 
-    return _PLACEHOLDER.sub(replace, text)
+
+_templates: dict[str, tuple] = {}
+
+
+def fill_placeholders(compiled: CompiledQuestionnaire, text: str, env: Env, lang: str) -> str:
+    """Replace ``{dimension.data}``-style placeholders with readable values."""
+    pieces = _templates.get(text)
+    if pieces is None:
+        pieces = _templates[text] = parse_template(text)
+    if len(pieces) == 1:
+        return pieces[0]
+    return "".join(p if isinstance(p, str) else _display(compiled, p, _ref_value(p, env), lang) for p in pieces)
 
 
 def _display(compiled: CompiledQuestionnaire, ref: Ref, value, lang: str) -> str:
