@@ -471,6 +471,8 @@ class CompiledQuestionnaire:
     formulas: MappingProxyType  # dimension id -> CompiledExpression
     conditions: MappingProxyType  # recommendation id -> CompiledExpression
     warnings: tuple = ()
+    visibility: tuple = ()
+    """Section and question conditions in page order, each with the question ids it hides."""
     locations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     """("question"|"dimension"|"recommendation"|"test", id or index) -> Location."""
 
@@ -938,8 +940,22 @@ def build(resolved: Resolved, checker: _Checker, warnings: list, file: str) -> C
         formulas=MappingProxyType(checker.formulas),
         conditions=MappingProxyType(checker.conditions),
         warnings=tuple(warnings),
+        visibility=_visibility(resolved, checker.show_if),
         locations=MappingProxyType(_locations(resolved, checker)),
     )
+
+
+def _visibility(resolved: Resolved, show_if: dict) -> tuple:
+    out = []
+    for section in resolved.questionnaire.sections:
+        cond = show_if.get(("section", section.id))
+        if cond is not None and section.questions:
+            out.append((cond, tuple(q.id for q in section.questions)))
+        for q in section.questions:
+            cond = show_if.get(("question", q.id))
+            if cond is not None:
+                out.append((cond, (q.id,)))
+    return tuple(out)
 
 
 def _locations(resolved: Resolved, checker: _Checker) -> dict:

@@ -106,7 +106,7 @@ def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any],
     Conditions only use earlier answers (the compiler checks this), so one pass in page order
     settles every question, and a hidden question's answer is never seen by a later one.
     """
-    conditions = _conditions(compiled)
+    conditions = compiled.visibility
     if not conditions:
         return answers, _NOTHING_HIDDEN
     visible = dict(answers)
@@ -120,28 +120,6 @@ def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any],
             for qid in qids:
                 visible.pop(qid, None)
     return visible, hidden
-
-
-_condition_cache: dict[int, tuple] = {}
-
-
-def _conditions(compiled: CompiledQuestionnaire) -> tuple:
-    """Section and question conditions in page order, each with the questions it hides."""
-    key = id(compiled.show_if)
-    cached = _condition_cache.get(key)
-    if cached is not None and cached[0] is compiled.show_if:
-        return cached[1]
-    out = []
-    for section in compiled.sections:
-        cond = compiled.show_if.get(("section", section.id))
-        if cond is not None and section.questions:
-            out.append((cond, tuple(q.id for q in section.questions)))
-        for q in section.questions:
-            cond = compiled.show_if.get(("question", q.id))
-            if cond is not None:
-                out.append((cond, (q.id,)))
-    _condition_cache[key] = (compiled.show_if, tuple(out))
-    return tuple(out)
 
 
 def _is_number(value) -> bool:
