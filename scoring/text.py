@@ -7,11 +7,41 @@ from assessment.compile import CompiledQuestionnaire
 from .profile import Profile
 
 
+def describe_answer(compiled: CompiledQuestionnaire, qid: str, value, lang: str = "en") -> str:
+    """An answer as a person would read it: option texts instead of ids, yes/no, rows."""
+    if value is None:
+        return "not answered"
+    if value == "na":
+        return "don't know / not applicable"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    options = compiled.options.get(qid, {})
+    if isinstance(value, str):
+        return options[value].text.get(lang) if value in options else value
+    if isinstance(value, list):
+        return ", ".join(describe_answer(compiled, qid, v, lang) for v in value) or "none ticked"
+    if isinstance(value, dict):
+        question = compiled.questions.get(qid)
+        rows = {r.id: r.text.get(lang) for r in getattr(question, "rows", [])}
+        scale = {p.value: p.text.get(lang) for p in (getattr(question, "scale", None) or [])}
+        return "; ".join(
+            f"{rows.get(r, r)}: {scale[v] if v in scale and not isinstance(v, bool) else describe_answer(compiled, qid, v, lang)}"
+            for r, v in value.items()
+        )
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _bar(score: float | None, width: int = 20) -> str:
     if score is None:
         return " " * width
     filled = round(score / 100 * width)
     return "#" * filled + "." * (width - filled)
+
+
+def _value(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _score(score: float | None) -> str:
@@ -36,7 +66,7 @@ def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "
             for c in d.contributions:
                 text = compiled.questions[c.question].text.get(lang)
                 text = text if len(text) <= 60 else text[:57] + "..."
-                answer = "not answered" if c.answer is None else c.answer
+                answer = describe_answer(compiled, c.question, c.answer, lang)
                 lines.append(f"      +{c.contribution:5.1f}  {c.question}: {text}  [answer: {answer}; score {_score(c.score).strip()}, weight {c.weight:g}]")
     dims = compiled.dimensions
     lines += ["", "Strengths: " + (", ".join(dims[d].title.get(lang) for d in profile.strengths) or "-")]
@@ -53,6 +83,9 @@ def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "
             lines.append(f"     Support: {'; '.join(names)}")
         if r.cross_sector:
             lines.append(f"     Cross-sector: {r.cross_sector}")
-        triggers = ", ".join(f"{t.name} = {t.value}" for t in r.triggered_by)
+        triggers = ", ".join(
+            f"{t.name} = {describe_answer(compiled, t.name, t.value, lang) if t.name in compiled.questions else _value(t.value)}"
+            for t in r.triggered_by
+        )
         lines.append(f"     Because: {triggers}")
     return "\n".join(lines) + "\n"
