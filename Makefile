@@ -1,0 +1,39 @@
+# Developer and CI entry points. `make install` is the only target that touches the network,
+# and only when pyproject.toml or constraints.txt changed since the last install.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Touched after a successful install, so that a second `make install` has nothing to do.
+STAMP := $(VENV)/.installed
+
+# Recursively expanded (=), so it is only looked for when a venv has to be created.
+BOOTSTRAP_PYTHON = $(shell command -v python3.11 2>/dev/null || \
+	(python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v python3))
+
+PYTEST_ARGS ?=
+
+.PHONY: install run test bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x $(PY) ]; then \
+		if [ -z "$(BOOTSTRAP_PYTHON)" ]; then echo "Python 3.11 or newer is needed (python3.11 or python3)" >&2; exit 1; fi; \
+		echo "creating $(VENV) with $(BOOTSTRAP_PYTHON)"; \
+		"$(BOOTSTRAP_PYTHON)" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/recentre serve
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench

@@ -1,0 +1,21 @@
+"""Benchmarks: ``python -m bench`` (or ``make bench``) runs them all and prints each figure
+as a line ``name: value``.
+
+A benchmark is a function that takes no arguments and returns its figures as a mapping of
+name to value. To add one, write it in a module of this package and list it in
+``BENCHMARKS``; put a baseline measured in the same run beside any figure that depends on
+the machine, so that two runs on different machines can be compared.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from . import startup
+
+Benchmark = Callable[[], Mapping[str, float]]
+
+BENCHMARKS: list[Benchmark] = [
+    startup.python_startup,
+    startup.compile_all,
+]
