@@ -56,9 +56,20 @@ def missing(reason: str) -> NoReturn:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: needs the PostgreSQL server of RECENTRE_TEST_POSTGRES_URL")
     config.addinivalue_line("markers", "browser: needs Debian's chromium")
+    # pytest-playwright's own base_url fixture, not ours; nothing to act on until it changes.
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning",
+    )
     # pytest-playwright empties its output folder at every start; keep it among our artefacts.
     if config.getoption("--output", None) == "test-results":
         config.option.output = str(ARTEFACTS / "playwright")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Playwright's sync API keeps an event loop running in the main thread from its first
+    # use to the end of the session, and no async test can run beside it: browser tests last.
+    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
 
 
 def run_coroutine(coroutine):
