@@ -18,6 +18,7 @@ from assessment.db import (
     ensure_migrated,
     head_revisions,
     session_factory,
+    upgrade,
     upgrade_async,
 )
 from assessment.models import (
@@ -150,3 +151,8 @@ async def test_a_stored_version_outlives_its_files(sessions, questionnaire_dir: 
     assert new.meta.title.en == "Renamed check"
     assert "tools" in old.questions  # from the module file, deleted above
     assert await count_versions(sessions) == 2
+
+
+async def test_the_synchronous_upgrade_explains_itself_inside_an_event_loop(sqlite_database: str):
+    with pytest.raises(RuntimeError, match="upgrade_async"):
+        upgrade(sqlite_database)

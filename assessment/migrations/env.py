@@ -63,8 +63,13 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         run_on(connection)
-    else:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(run_on_new_engine())
+    else:
+        raise RuntimeError("migrations were started from a running event loop: use assessment.db.upgrade_async")
 
 
 if context.is_offline_mode():
