@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from . import startup
+from . import scoring, startup
 
 Benchmark = Callable[[], Mapping[str, float]]
 
 BENCHMARKS: list[Benchmark] = [
     startup.python_startup,
     startup.compile_all,
+    scoring.scoring,
+    scoring.rescore,
 ]

@@ -15,7 +15,7 @@ def main(argv: list[str]) -> int:
         return 2
     for benchmark in chosen:
         for name, value in benchmark().items():
-            print(f"{name}: {value:.1f}" if isinstance(value, float) else f"{name}: {value}", flush=True)
+            print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}", flush=True)
     return 0
 
 
