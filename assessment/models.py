@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import msgspec
-from sqlalchemy import DateTime, MetaData, String, Text, TypeDecorator, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -120,3 +120,103 @@ async def load_questionnaire_version(session: AsyncSession, fingerprint: str) ->
             f"compiles to {compiled.fingerprint[:12]} with this code"
         )
     return compiled
+
+
+# --- Assessments ---------------------------------------------------------------------------
+#
+# An assessment is one SME's pass through one questionnaire version. Answers are kept one row
+# per question, so that each autosave writes one small row and nothing else; results are kept
+# per scoring run, so that re-scoring against a new version adds a result and keeps the old.
+
+
+class Assessment(Base):
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 of the private resume token; the token itself is never stored."""
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    cluster: Mapped[str] = mapped_column(String(32), index=True)
+    sector: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    """draft, then submitted."""
+    share_with_advisors: Mapped[bool] = mapped_column(Boolean, default=False)
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The company profile: what scoring, the advisors and the report need, nothing more.
+    company_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    size: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    nace: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    current_section: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Where the SME left off, so that its link brings it back there."""
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"), nullable=True)
+    """The assessment this one repeats (T0 for a T1), when it is a re-assessment."""
+    series_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """The first assessment of the company's series (T0); the same for T1, T2, ..."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """After this, the token no longer opens the assessment."""
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    """The answer as JSON: an option id, a list, a number, true/false, text, or a mapping."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Result(Base):
+    """One scoring of an assessment against one questionnaire version."""
+
+    __tablename__ = "result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    """The result shown; older ones stay for the record after an explicit re-scoring."""
+    profile: Mapped[str] = mapped_column(Text)
+    """The profile JSON (see README, "The profile JSON")."""
+    overall: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    overall_level: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    archetype: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    digital: Mapped[float | None] = mapped_column(Float, nullable=True)
+    green: Mapped[float | None] = mapped_column(Float, nullable=True)
+    resilience: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DimensionScore(Base):
+    """A result's dimension scores as rows, so that sector analyses aggregate them in SQL."""
+
+    __tablename__ = "dimension_score"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pillar: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    level: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ResultRecommendation(Base):
+    """A recommendation a result gave, with the instruments and training it links to, so
+    that the demand for vouchers and training is counted in SQL."""
+
+    __tablename__ = "result_recommendation"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)
+    recommendation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    instruments: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of catalog instrument ids."""
+    training: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of training topic ids."""

@@ -126,6 +126,24 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def check_each(compiled: CompiledQuestionnaire, answers: Mapping[str, Any]) -> tuple[dict, list[AnswerProblem]]:
+    """Check each answer on its own (question, options, type, range), without conditions:
+    the normalised answers that pass, and the problems of those that do not."""
+    problems: list[AnswerProblem] = []
+    normalised: dict = {}
+    for qid, value in answers.items():
+        if not isinstance(qid, str) or qid not in compiled.questions:
+            problems.append(AnswerProblem(str(qid), f"unknown question{did_you_mean(str(qid), compiled.questions)}"))
+            continue
+        if value is None:
+            continue
+        found = len(problems)
+        result = _check_value(compiled, compiled.questions[qid], value, problems)
+        if result is not None and len(problems) == found:
+            normalised[qid] = result
+    return normalised, problems
+
+
 def check_answers(
     compiled: CompiledQuestionnaire, answers: Mapping[str, Any], company: Company | Mapping | None = None
 ) -> dict:
@@ -135,17 +153,7 @@ def check_answers(
     if not isinstance(answers, Mapping):
         raise AnswersError([AnswerProblem("answers", "answers must be a mapping of question id to value")])
     company_values = company_dict(company)
-    problems: list[AnswerProblem] = []
-    normalised: dict = {}
-    for qid, value in answers.items():
-        if not isinstance(qid, str) or qid not in compiled.questions:
-            problems.append(AnswerProblem(str(qid), f"unknown question{did_you_mean(str(qid), compiled.questions)}"))
-            continue
-        if value is None:
-            continue
-        result = _check_value(compiled, compiled.questions[qid], value, problems)
-        if result is not None:
-            normalised[qid] = result
+    normalised, problems = check_each(compiled, answers)
     # Hidden questions and options depend on the other answers, so check them on the result.
     if not problems and compiled.show_if:
         env = Env(normalised, company_values)

@@ -195,6 +195,57 @@ def _answer_scorer(q: Question) -> QuestionScorer | None:
     return None  # pragma: no cover
 
 
+def conditional_scorer(compiled: CompiledQuestionnaire, q: Question):
+    """For questions with conditional options or rows: a scorer of (answer, env) in which
+    hidden options leave the maximum and hidden rows the mean, so that every company can
+    reach 100 with the options it is shown. None for other questions."""
+    show_if = compiled.show_if
+    if isinstance(q, (SingleChoice, MultipleChoice)):
+        conditions = {o.id: show_if.get(("option", q.id, o.id)) for o in q.options}
+        if not any(conditions.values()):
+            return None
+        base = question_scorer(q)
+
+        def shown(env):
+            return [o for o in q.options if conditions[o.id] is None or evaluate(conditions[o.id], env)]
+
+        if isinstance(q, SingleChoice):
+
+            def single(a, env):
+                s, p = base(a)
+                if s is None or p is None or not p:
+                    return s, p
+                top = max(o.points for o in shown(env))
+                return _ratio(p, top), p
+
+            return single
+        if q.max_points is not None:
+            return None  # the author fixed the denominator
+
+        def multiple(a, env):
+            s, p = base(a)
+            if s is None or not p:
+                return s, p
+            top = sum(o.points for o in shown(env) if o.points > 0 and not o.exclusive)
+            return _ratio(p, top), p
+
+        return multiple
+    if isinstance(q, Matrix):
+        conditions = {r.id: show_if.get(("row", q.id, r.id)) for r in q.rows}
+        if not any(conditions.values()):
+            return None
+        base = question_scorer(q)
+
+        def matrix(a, env):
+            if isinstance(a, dict):
+                hidden = {rid: NA for rid, c in conditions.items() if c is not None and not evaluate(c, env)}
+                a = {**a, **hidden}  # a hidden row counts like "not applicable"
+            return base(a)
+
+        return matrix
+    return None
+
+
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
@@ -236,6 +287,9 @@ class Scorer:
         self.level_ids = [lv.id for lv in meta.levels]
         self.archetypes = meta.archetypes
         self.scored_items = [(qid, fn, dims) for qid, fn, dims in self.items if fn is not None]
+        self.conditional = {
+            qid: cfn for qid, q in compiled.questions.items() if (cfn := conditional_scorer(compiled, q)) is not None
+        }
         self.recommendations = [
             (rec, compiled.conditions[rec.id], _trigger_refs(compiled.conditions[rec.id].expression.refs()))
             for rec in compiled.recommendations
@@ -271,10 +325,15 @@ class Scorer:
         qpoints: dict[str, float | None] = {}
         sums = dict.fromkeys(self.dimension_ids, 0.0)
         weights = dict.fromkeys(self.dimension_ids, 0.0)
+        env = Env(visible, company)
+        conditional = self.conditional
         for qid, fn, dims in self.scored_items:
             if qid in hidden:
                 continue
-            s, p = fn(visible.get(qid))
+            if qid in conditional:
+                s, p = conditional[qid](visible.get(qid), env)
+            else:
+                s, p = fn(visible.get(qid))
             qpoints[qid] = p
             if s is None:
                 qscores[qid] = None
@@ -285,7 +344,6 @@ class Scorer:
                 weights[d] += w
 
         # 2. Dimensions
-        env = Env(visible, company)
         env.scores = qscores
         env.points = qpoints
         dims: dict[str, float | None] = {}

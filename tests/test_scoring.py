@@ -170,6 +170,14 @@ def test_hidden_questions_are_left_out(tmp_path):
     assert score(compiled, {"has_meter": True, "meter_use": 2, "tools": []}).dimensions["energy"].score == 75.0
 
 
+def test_hidden_options_leave_the_maximum(tmp_path):
+    compiled = compile_text(tmp_path, SHOW_IF_BODY)
+    small = score(compiled, {"staff": 10, "tools": ["erp"]})
+    large = score(compiled, {"staff": 80, "tools": ["erp"]})
+    assert small.questions["tools"].score == 100.0  # MES is not offered below 50 staff
+    assert large.questions["tools"].score == 50.0
+
+
 def test_bad_answers_list_every_problem_with_its_question(tmp_path):
     compiled = compile_text(tmp_path, SHOW_IF_BODY)
     with pytest.raises(AnswersError) as info:

@@ -1,0 +1,415 @@
+"""Stored assessments: creating one, opening it by its private token, saving answers one by
+one, submitting, re-scoring and re-assessing. Each function takes the session first and
+leaves committing to the caller, so that a request's changes land whole or not at all.
+
+The web layer and the CLI call these; they raise only ``ResponseError`` subclasses, each
+with the HTTP status that fits it, so that no bad input becomes a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, visible_answers
+from scoring.engine import scorer_for
+from scoring.profile import Profile
+
+from .compile import CompiledQuestionnaire
+from .models import (
+    Answer,
+    Assessment,
+    DimensionScore,
+    QuestionnaireVersion,
+    Result,
+    ResultRecommendation,
+    _insert_ignoring_duplicates,
+    load_questionnaire_version,
+    utcnow,
+)
+from .schema import FreeText
+
+TOKEN_BYTES = 24  # 192 bits, above the 128 the link must carry
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+TOKEN_LIFETIME = timedelta(days=365)
+"""A link stays valid this long after the assessment was last changed."""
+
+SIZES = ("micro", "small", "medium", "large")
+
+
+class ResponseError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, problems: list[AnswerProblem] | None = None):
+        self.message = message
+        self.problems = problems or []
+        super().__init__(message)
+
+
+class NotFound(ResponseError):
+    status_code = 404
+
+
+class Expired(ResponseError):
+    status_code = 410
+
+
+class AlreadySubmitted(ResponseError):
+    status_code = 409
+
+
+class InvalidAnswers(ResponseError):
+    status_code = 422
+
+
+class VersionUnavailable(ResponseError):
+    status_code = 409
+
+
+class CompanyProfile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What an SME tells about itself before the questions. Contact details are optional."""
+
+    name: str = ""
+    size: str = "small"
+    country: str = ""
+    nace: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return bool(_TOKEN.match(token or ""))
+
+
+def company_of(assessment: Assessment) -> dict:
+    """The company attributes that expressions and eligibility read."""
+    return {
+        "size": assessment.size or "small",
+        "sector": assessment.sector,
+        "country": assessment.country or "",
+        "cluster": assessment.cluster,
+    }
+
+
+# --- Creating and opening -----------------------------------------------------------------
+
+
+async def create_assessment(
+    session: AsyncSession,
+    version: QuestionnaireVersion,
+    *,
+    language: str,
+    cluster: str,
+    sector: str,
+    share_with_advisors: bool,
+    company: CompanyProfile | None = None,
+    previous: Assessment | None = None,
+) -> tuple[Assessment, str]:
+    """A new draft assessment and its private token (returned once, never stored)."""
+    token = new_token()
+    now = utcnow()
+    company = company or CompanyProfile()
+    assessment = Assessment(
+        token_hash=hash_token(token),
+        questionnaire_version_id=version.id,
+        questionnaire_id=version.questionnaire_id,
+        language=language,
+        cluster=cluster,
+        sector=sector,
+        status="draft",
+        share_with_advisors=share_with_advisors,
+        privacy_accepted_at=now,
+        previous_id=previous.id if previous else None,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + TOKEN_LIFETIME,
+    )
+    apply_company(assessment, company)
+    session.add(assessment)
+    await session.flush()
+    assessment.series_id = previous.series_id or previous.id if previous else assessment.id
+    return assessment, token
+
+
+def apply_company(assessment: Assessment, company: CompanyProfile) -> None:
+    assessment.company_name = company.name.strip()[:200] or None
+    assessment.size = company.size if company.size in SIZES else None
+    assessment.country = company.country.strip().upper()[:2] or None
+    assessment.nace = company.nace.strip()[:10] or None
+    assessment.contact_name = company.contact_name.strip()[:200] or None
+    assessment.contact_email = company.contact_email.strip()[:254] or None
+
+
+async def open_assessment(session: AsyncSession, token: str, *, now: datetime | None = None) -> Assessment:
+    """The assessment this token opens; NotFound for a malformed or unknown token, Expired
+    for an old one. The message never says which, so tokens cannot be probed."""
+    if not looks_like_token(token):
+        raise NotFound("This link is not valid. Check that you copied all of it.")
+    assessment = await session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token)))
+    if assessment is None:
+        raise NotFound("This link is not valid. Check that you copied all of it.")
+    if assessment.expires_at < (now or utcnow()):
+        raise Expired("This link has expired. Start a new assessment, or ask your cluster for help.")
+    return assessment
+
+
+@dataclass
+class Versions:
+    """Compiled questionnaire versions by database id, compiled once per process."""
+
+    compiled: dict[int, CompiledQuestionnaire] = field(default_factory=dict)
+
+    def remember(self, version: QuestionnaireVersion, compiled: CompiledQuestionnaire) -> None:
+        self.compiled[version.id] = compiled
+
+    async def get(self, session: AsyncSession, version_id: int) -> CompiledQuestionnaire:
+        compiled = self.compiled.get(version_id)
+        if compiled is None:
+            version = await session.get(QuestionnaireVersion, version_id)
+            loaded = await load_questionnaire_version(session, version.fingerprint) if version else None
+            if loaded is None:
+                raise VersionUnavailable("The questionnaire version of this assessment is no longer available.")
+            compiled = self.compiled[version_id] = loaded
+        return compiled
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+async def load_answers(session: AsyncSession, assessment: Assessment) -> dict:
+    rows = await session.execute(select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment.id))
+    return {qid: msgspec.json.decode(value) for qid, value in rows}
+
+
+@dataclass
+class Saved:
+    """What a save changed: the answers now stored, and which questions are now hidden."""
+
+    answers: dict
+    hidden: set[str]
+
+
+def _must_be_draft(assessment: Assessment) -> None:
+    if assessment.status != "draft":
+        raise AlreadySubmitted("This assessment has been submitted; its answers can no longer change.")
+
+
+async def save_answers(
+    session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire, updates: dict
+) -> Saved:
+    """Check and store answers (None clears one). Nothing is stored unless every update is
+    valid: unknown questions or options, wrong types, numbers out of range and answers to
+    hidden questions are refused with InvalidAnswers, listing each problem."""
+    _must_be_draft(assessment)
+    cleared = [q for q, v in updates.items() if v is None or v == "" or v == [] or v == {}]
+    given, problems = check_each(compiled, {q: v for q, v in updates.items() if q not in cleared})
+    problems += [AnswerProblem(str(q), "unknown question") for q in cleared if q not in compiled.questions]
+    if problems:
+        raise InvalidAnswers("Some answers could not be saved.", problems)
+    stored = await load_answers(session, assessment)
+    merged = {q: v for q, v in {**stored, **given}.items() if q not in cleared}
+    company = company_of(assessment)
+    visible, hidden = visible_answers(compiled, merged, company)
+    problems = [
+        AnswerProblem(q, "this question is hidden by its show_if condition, so it cannot be answered")
+        for q in given
+        if q in hidden
+    ]
+    if not problems:
+        # Hidden options and rows depend on the other answers; only this request's own
+        # questions count here, since earlier answers may have become hidden meanwhile.
+        try:
+            check_answers(compiled, visible, company)
+        except AnswersError as exc:
+            problems = [p for p in exc.problems if p.question in given]
+    if problems:
+        raise InvalidAnswers("Some answers could not be saved.", problems)
+    now = utcnow()
+    if cleared:
+        await session.execute(delete(Answer).where(Answer.assessment_id == assessment.id, Answer.question_id.in_(cleared)))
+    if given:
+        insert = _insert_ignoring_duplicates(session)
+        statement = insert(Answer).values(
+            [
+                {"assessment_id": assessment.id, "question_id": q, "value": msgspec.json.encode(v).decode(), "updated_at": now}
+                for q, v in given.items()
+            ]
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["assessment_id", "question_id"],
+                set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+            )
+        )
+    assessment.updated_at = now
+    assessment.expires_at = now + TOKEN_LIFETIME
+    return Saved(merged, set(hidden))
+
+
+def unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:
+    """Visible questions with no answer yet, in page order (free text included, since an SME
+    may want to come back to it)."""
+    visible, hidden = visible_answers(compiled, answers, company)
+    return [q for q in compiled.questions if q not in hidden and q not in visible]
+
+
+def required_unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:
+    return [
+        q
+        for q in unanswered(compiled, answers, company)
+        if compiled.questions[q].required and not isinstance(compiled.questions[q], FreeText)
+    ]
+
+
+# --- Submitting and scoring ---------------------------------------------------------------
+
+
+def profile_for(compiled: CompiledQuestionnaire, answers: dict, company: dict, lang: str) -> Profile:
+    """Score stored answers: answers to questions hidden since they were given are left out."""
+    visible, _ = visible_answers(compiled, answers, company)
+    checked = check_answers(compiled, visible, company)
+    return scorer_for(compiled).score(checked, company, lang=lang, explain=True, checked=True)
+
+
+async def store_result(
+    session: AsyncSession, assessment: Assessment, version_id: int, profile: Profile
+) -> Result:
+    await session.execute(update(Result).where(Result.assessment_id == assessment.id).values(current=False))
+    pillars = profile.pillars
+    result = Result(
+        assessment_id=assessment.id,
+        questionnaire_version_id=version_id,
+        current=True,
+        profile=msgspec.json.encode(profile).decode(),
+        overall=profile.overall.score,
+        overall_level=profile.overall.level,
+        archetype=profile.archetype.id if profile.archetype else None,
+        digital=pillars["digital"].score if "digital" in pillars else None,
+        green=pillars["green"].score if "green" in pillars else None,
+        resilience=pillars["resilience"].score if "resilience" in pillars else None,
+        created_at=utcnow(),
+    )
+    session.add(result)
+    await session.flush()
+    session.add_all(
+        DimensionScore(result_id=result.id, dimension=d, pillar=v.pillar, score=v.score, level=v.level)
+        for d, v in profile.dimensions.items()
+    )
+    session.add_all(
+        ResultRecommendation(
+            result_id=result.id,
+            recommendation_id=r.id,
+            rank=i,
+            instruments=msgspec.json.encode(r.instruments).decode(),
+            training=msgspec.json.encode(r.training).decode(),
+        )
+        for i, r in enumerate(profile.recommendations, 1)
+    )
+    return result
+
+
+async def submit(session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire) -> Result:
+    """Score the answers and close the assessment. A second submit is refused."""
+    _must_be_draft(assessment)
+    # Lock the row first where the database can, so that two submits racing each other
+    # cannot both pass the check above.
+    claimed = await session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.status == "draft")
+        .values(status="submitted", submitted_at=utcnow(), updated_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise AlreadySubmitted("This assessment has already been submitted.")
+    await session.refresh(assessment)
+    answers = await load_answers(session, assessment)
+    try:
+        profile = profile_for(compiled, answers, company_of(assessment), assessment.language)
+    except ScoringError as exc:
+        raise InvalidAnswers(f"The answers could not be scored: {exc}") from None
+    return await store_result(session, assessment, assessment.questionnaire_version_id, profile)
+
+
+async def current_result(session: AsyncSession, assessment: Assessment) -> Result | None:
+    return await session.scalar(select(Result).where(Result.assessment_id == assessment.id, Result.current.is_(True)))
+
+
+def decode_profile(result: Result) -> Profile:
+    return msgspec.json.decode(result.profile, type=Profile)
+
+
+async def rescore(
+    session: AsyncSession, assessment: Assessment, version: QuestionnaireVersion, compiled: CompiledQuestionnaire
+) -> Result:
+    """Score a submitted assessment again against ``version``: a new current result; the old
+    one is kept. Answers that no longer fit the new version are left out of it."""
+    if assessment.status != "submitted":
+        raise ResponseError("Only submitted assessments can be re-scored.")
+    answers = fitting_answers(compiled, await load_answers(session, assessment), company_of(assessment))
+    profile = scorer_for(compiled).score(answers, company_of(assessment), lang=assessment.language, explain=True, checked=True)
+    return await store_result(session, assessment, version.id, profile)
+
+
+def fitting_answers(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> dict:
+    """The answers that are valid for ``compiled``: each on its own, then without those to
+    hidden questions, options or rows."""
+    fitting, _ = check_each(compiled, answers)
+    visible, _ = visible_answers(compiled, fitting, company)
+    while True:
+        try:
+            return check_answers(compiled, visible, company)
+        except AnswersError as exc:
+            bad = {p.question for p in exc.problems} & visible.keys()
+            if not bad:  # a condition failed to evaluate: nothing to drop would help
+                raise InvalidAnswers(str(exc), exc.problems) from None
+            visible = {q: v for q, v in visible.items() if q not in bad}
+
+
+async def start_reassessment(
+    session: AsyncSession,
+    previous: Assessment,
+    version: QuestionnaireVersion,
+    compiled: CompiledQuestionnaire,
+) -> tuple[Assessment, str]:
+    """A new draft for the same company (T1 after T0), pre-filled with the previous answers
+    that still fit the questionnaire."""
+    company = CompanyProfile(
+        name=previous.company_name or "",
+        size=previous.size or "small",
+        country=previous.country or "",
+        nace=previous.nace or "",
+        contact_name=previous.contact_name or "",
+        contact_email=previous.contact_email or "",
+    )
+    assessment, token = await create_assessment(
+        session,
+        version,
+        language=previous.language,
+        cluster=previous.cluster,
+        sector=previous.sector,
+        share_with_advisors=previous.share_with_advisors,
+        company=company,
+        previous=previous,
+    )
+    answers = fitting_answers(compiled, await load_answers(session, previous), company_of(assessment))
+    if answers:
+        now = utcnow()
+        session.add_all(
+            Answer(assessment_id=assessment.id, question_id=q, value=msgspec.json.encode(v).decode(), updated_at=now)
+            for q, v in answers.items()
+        )
+    return assessment, token

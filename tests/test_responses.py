@@ -1,0 +1,187 @@
+"""Stored assessments on real SQLite and PostgreSQL: tokens, autosave, submit, versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+import pytest
+from sqlalchemy import func, select
+
+from assessment import responses as r
+from assessment.db import create_engine, session_factory, upgrade_async
+from assessment.models import Answer, DimensionScore, Result, ResultRecommendation, store_questionnaire_version
+
+from .helpers import compile_text
+from .test_scoring import SHOW_IF_BODY
+
+BODY = SHOW_IF_BODY + """\
+  - id: s2
+    title: {en: Markets}
+    questions:
+      - {kind: scale, id: d, text: {en: D}, dimension: data, min: 0, max: 4}
+      - {kind: text, id: note, text: {en: Anything else?}, required: false}
+recommendations:
+  - id: data_first
+    title: {en: Start with data}
+    when: "dimension.data <= 50"
+    rationale: {en: "Your data score is {dimension.data}."}
+    instruments: [iv]
+    training: [data_skills]
+"""
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = create_engine(database_url)
+    await upgrade_async(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def compiled(tmp_path):
+    return compile_text(tmp_path, BODY)
+
+
+async def new_assessment(sessions, compiled, **kw):
+    async with sessions() as session:
+        version = await store_questionnaire_version(session, compiled)
+        assessment, token = await r.create_assessment(
+            session, version, language="en", cluster="did", sector="furniture", share_with_advisors=True,
+            company=r.CompanyProfile(name="Mobili <Rossi> & Figli", size="small", country="it"), **kw,
+        )
+        await session.commit()
+        return assessment.id, token, version.id
+
+
+async def test_tokens_are_long_random_and_stored_hashed(sessions, compiled):
+    _, token, _ = await new_assessment(sessions, compiled)
+    assert len(token) == 32 and r.looks_like_token(token)  # 24 random bytes: 192 bits
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        assert assessment.token_hash == r.hash_token(token) != token
+        assert assessment.country == "IT" and assessment.company_name == "Mobili <Rossi> & Figli"
+        for bad in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 32 + "'; drop table answer;--"):
+            with pytest.raises(r.NotFound):
+                await r.open_assessment(session, bad)
+        with pytest.raises(r.Expired):
+            await r.open_assessment(session, token, now=assessment.expires_at + timedelta(seconds=1))
+
+
+async def test_answers_are_saved_one_by_one_and_checked(sessions, compiled):
+    _, token, _ = await new_assessment(sessions, compiled)
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        await r.save_answers(session, assessment, compiled, {"has_meter": "yes"})
+        await r.save_answers(session, assessment, compiled, {"meter_use": 3, "tools": ["erp"]})
+        await session.commit()
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        assert await r.load_answers(session, assessment) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
+        with pytest.raises(r.InvalidAnswers) as info:
+            await r.save_answers(session, assessment, compiled, {"meter_use": 9, "tools": ["crm"], "zzz": 1})
+        assert [str(p) for p in info.value.problems] == [
+            "meter_use: 9 is outside the scale 0..4",
+            "tools: unknown option 'crm'",
+            "zzz: unknown question",
+        ]
+        with pytest.raises(r.InvalidAnswers) as info:
+            await r.save_answers(session, assessment, compiled, {"tools": ["mes"]})
+        assert [str(p) for p in info.value.problems] == ["tools: option 'mes' is hidden by its show_if condition"]
+        # Nothing of a refused request is stored.
+        assert await r.load_answers(session, assessment) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
+
+
+async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, compiled):
+    _, token, _ = await new_assessment(sessions, compiled)
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 2})
+        saved = await r.save_answers(session, assessment, compiled, {"has_meter": False})
+        assert "meter_use" in saved.hidden
+        with pytest.raises(r.InvalidAnswers):
+            await r.save_answers(session, assessment, compiled, {"meter_use": 1})
+        # Switching back shows the earlier answer again: nothing given is lost.
+        saved = await r.save_answers(session, assessment, compiled, {"has_meter": True})
+        assert saved.answers["meter_use"] == 2 and "meter_use" not in saved.hidden
+        await r.save_answers(session, assessment, compiled, {"meter_use": None})
+        assert "meter_use" not in await r.load_answers(session, assessment)
+
+
+async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled):
+    _, token, _ = await new_assessment(sessions, compiled)
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        await r.save_answers(session, assessment, compiled, {"has_meter": False, "tools": ["erp"], "d": 0, "note": "<b>hi</b>"})
+        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 4})
+        await r.save_answers(session, assessment, compiled, {"has_meter": False})
+        assert r.required_unanswered(compiled, await r.load_answers(session, assessment), r.company_of(assessment)) == ["staff"]
+        result = await r.submit(session, assessment, compiled)
+        await session.commit()
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        stored = await r.current_result(session, assessment)
+        profile = r.decode_profile(stored)
+        assert assessment.status == "submitted" and assessment.submitted_at is not None
+        assert profile.dimensions["energy"].score == 0.0  # the hidden meter_use answer is left out
+        # tools: 'mes' is hidden (staff unanswered), so 'erp' alone is 100%; d 0/4 = 0
+        assert profile.dimensions["data"].score == 50.0
+        assert stored.overall == profile.overall.score and result.id == stored.id
+        dims = dict((await session.execute(select(DimensionScore.dimension, DimensionScore.score).where(DimensionScore.result_id == stored.id))).all())
+        assert dims == {"data": 50.0, "energy": 0.0}
+        recs = (await session.execute(select(ResultRecommendation).where(ResultRecommendation.result_id == stored.id))).scalars().all()
+        assert [(x.recommendation_id, msgspec.json.decode(x.instruments)) for x in recs] == [("data_first", ["iv"])]
+        with pytest.raises(r.AlreadySubmitted):
+            await r.submit(session, assessment, compiled)
+        with pytest.raises(r.AlreadySubmitted):
+            await r.save_answers(session, assessment, compiled, {"d": 4})
+
+
+async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, compiled, tmp_path):
+    assessment_id, token, _ = await new_assessment(sessions, compiled)
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 4, "tools": ["erp"], "d": 2, "staff": 60})
+        await r.submit(session, assessment, compiled)
+        await session.commit()
+    newer_dir = tmp_path / "v2"
+    newer_dir.mkdir()
+    newer = compile_text(newer_dir, BODY.replace("max: 4}\n      - {kind: text", "max: 8}\n      - {kind: text"))
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        version = await store_questionnaire_version(session, newer)
+        await r.rescore(session, assessment, version, newer)
+        await session.commit()
+        results = (await session.execute(select(Result).where(Result.assessment_id == assessment_id).order_by(Result.id))).scalars().all()
+        assert [x.current for x in results] == [False, True]
+        assert [r.decode_profile(x).dimensions["data"].score for x in results] == [50.0, 37.5]
+        assert r.decode_profile(results[0]).questionnaire.fingerprint == compiled.fingerprint
+
+
+async def test_a_version_is_served_from_the_database_when_its_file_is_gone(sessions, compiled):
+    _, token, version_id = await new_assessment(sessions, compiled)
+    versions = r.Versions()  # a fresh process: nothing compiled yet, no file needed
+    async with sessions() as session:
+        again = await versions.get(session, version_id)
+        assert again.fingerprint == compiled.fingerprint
+        with pytest.raises(r.VersionUnavailable):
+            await versions.get(session, 999_999)
+
+
+async def test_reassessment_prefills_the_answers_and_joins_the_series(sessions, compiled):
+    first_id, token, _ = await new_assessment(sessions, compiled)
+    async with sessions() as session:
+        first = await r.open_assessment(session, token)
+        await r.save_answers(session, first, compiled, {"has_meter": True, "meter_use": 1, "tools": ["erp"]})
+        await r.submit(session, first, compiled)
+        version = await store_questionnaire_version(session, compiled)
+        second, second_token = await r.start_reassessment(session, first, version, compiled)
+        await session.commit()
+    async with sessions() as session:
+        second = await r.open_assessment(session, second_token)
+        assert second.previous_id == first_id and second.series_id == first_id
+        assert second.status == "draft" and second.company_name == "Mobili <Rossi> & Figli"
+        assert await r.load_answers(session, second) == {"has_meter": True, "meter_use": 1, "tools": ["erp"]}
+        count = await session.scalar(select(func.count()).select_from(Answer))
+        assert count == 6
