@@ -69,10 +69,8 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_on
 class Option(Base):
     id: Id
     text: Text
-    points: float = 0.0
-    """Points for choosing this option. Negative points count against the score."""
-    exclusive: bool = False
-    """Ticking it clears every other option ("none of these"); multiple choice only."""
+    points: Annotated[float, Meta(description='Points for choosing this option. Negative points count against the score.')] = 0.0
+    exclusive: Annotated[bool, Meta(description='Ticking it clears every other option ("none of these"); multiple choice only.')] = False
     show_if: Expression | None = None
 
 
@@ -97,17 +95,13 @@ class Band(Base):
 class QuestionBase(Base, tag_field="kind"):
     id: Id
     text: Text
-    help: Text | None = None
-    """Short help text: why the question matters."""
+    help: Annotated[Text | None, Meta(description='Short help text: why the question matters.')] = None
     show_if: Expression | None = None
     required: bool = True
-    dimension: Id | None = None
-    """The dimension this question scores into (shorthand for ``dimensions: {id: weight}``)."""
+    dimension: Annotated[Id | None, Meta(description='The dimension this question scores into (shorthand for `dimensions: {id: weight}`).')] = None
     weight: Weight = 1.0
-    dimensions: dict[Id, Weight] | None = None
-    """Several dimensions with a weight each; use instead of ``dimension``/``weight``."""
-    allow_na: bool = False
-    """Offer "Don't know / not applicable", which takes the question out of the denominator."""
+    dimensions: Annotated[dict[Id, Weight] | None, Meta(description='Several dimensions with a weight each; use instead of `dimension`/`weight`.')] = None
+    allow_na: Annotated[bool, Meta(description='Offer "Don\'t know / not applicable", which takes the question out of the denominator.')] = False
 
     def __post_init__(self) -> None:
         if self.dimension is not None and self.dimensions is not None:
@@ -127,8 +121,7 @@ class SingleChoice(QuestionBase, tag="single_choice"):
 
 class MultipleChoice(QuestionBase, tag="multiple_choice"):
     options: Annotated[list[Option], Meta(min_length=1)] = msgspec.field(default_factory=list)
-    max_points: float | None = None
-    """The denominator; by default the sum of the positive points of the options."""
+    max_points: Annotated[float | None, Meta(description='The denominator; by default the sum of the positive points of the options.')] = None
 
 
 class Scale(QuestionBase, tag="scale"):
@@ -141,13 +134,9 @@ class Matrix(QuestionBase, tag="matrix"):
     """Rows that share one scale, one option set, or a set of tick columns."""
 
     rows: Annotated[list[Row], Meta(min_length=1)] = msgspec.field(default_factory=list)
-    scale: Annotated[list[ScalePoint], Meta(min_length=2)] | None = None
-    """A numeric scale, such as 0 = Not used ... 5 = Operational; scores mean / max."""
-    columns: Annotated[list[Option], Meta(min_length=1)] | None = None
-    """An option set with points, such as No (0) / Partially (0.5) / Yes (1)."""
-    multiple: bool = False
-    """With ``columns``: each row is a set of tick boxes (for example "already invested" and
-    "plan to invest"), scored as the row's ticked points over the row's maximum."""
+    scale: Annotated[Annotated[list[ScalePoint], Meta(min_length=2)] | None, Meta(description='A numeric scale, such as 0 = Not used ... 5 = Operational; scores mean / max.')] = None
+    columns: Annotated[Annotated[list[Option], Meta(min_length=1)] | None, Meta(description='An option set with points, such as No (0) / Partially (0.5) / Yes (1).')] = None
+    multiple: Annotated[bool, Meta(description='With `columns`: each row is a set of tick boxes (for example "already invested" and "plan to invest"), scored as the row\'s ticked points over the row\'s maximum.')] = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -162,9 +151,7 @@ class Number(QuestionBase, tag="number"):
     min: float | None = None
     max: float | None = None
     integer: bool = False
-    bands: list[Band] = msgspec.field(default_factory=list)
-    """Scoring: the points of the highest band the number reaches. Without bands the
-    number is not scored."""
+    bands: Annotated[list[Band], Meta(description='Scoring: the points of the highest band the number reaches. Without bands the number is not scored.')] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -194,8 +181,7 @@ class Section(Base):
     title: Text
     intro: Text | None = None
     show_if: Expression | None = None
-    include: list[str] = msgspec.field(default_factory=list)
-    """Module files whose ``questions`` are placed at the start of this section."""
+    include: Annotated[list[str], Meta(description='Module files whose `questions` are placed at the start of this section.')] = msgspec.field(default_factory=list)
     questions: list[Question] = msgspec.field(default_factory=list)
 
 
@@ -212,12 +198,9 @@ class Dimension(Base):
     id: Id
     title: Text
     pillar: Literal["digital", "green", "resilience"]
-    weight: Weight = 1.0
-    """The dimension's weight within its pillar."""
+    weight: Annotated[Weight, Meta(description="The dimension's weight within its pillar.")] = 1.0
     description: Text | None = None
-    formula: Expression | None = None
-    """A computed score (0-100) for dimensions whose formula is not the weighted mean of
-    their questions."""
+    formula: Annotated[Expression | None, Meta(description='A computed score (0-100) for dimensions whose formula is not the weighted mean of their questions.')] = None
 
 
 class Level(Base):
@@ -226,10 +209,8 @@ class Level(Base):
     id: Id
     title: Text
     from_: Annotated[Score100, Meta(title="from")] = msgspec.field(name="from")
-    description: Text | None = None
-    """What this level means for a dimension."""
-    next_step: Text | None = None
-    """What reaching the next level looks like."""
+    description: Annotated[Text | None, Meta(description='What this level means for a dimension.')] = None
+    next_step: Annotated[Text | None, Meta(description='What reaching the next level looks like.')] = None
 
 
 class Archetype(Base):
@@ -266,16 +247,13 @@ class Recommendation(Base):
     id: Id
     title: Text
     when: Expression
-    rationale: Text
-    """Why it is recommended; ``{dimension.data}``-style placeholders take values."""
-    priority: Annotated[int, Meta(ge=1, le=100)] = 50
-    """Higher comes first."""
+    rationale: Annotated[Text, Meta(description='Why it is recommended; `{dimension.data}`-style placeholders take values.')]
+    priority: Annotated[Annotated[int, Meta(ge=1, le=100)], Meta(description='Higher comes first.')] = 50
     next_step: Text | None = None
     instruments: list[Id] = msgspec.field(default_factory=list)
     training: list[Id] = msgspec.field(default_factory=list)
     eligibility: Eligibility | None = None
-    cross_sector: Text | None = None
-    """A hint at partners from another sector, such as IT companies for a furniture maker."""
+    cross_sector: Annotated[Text | None, Meta(description='A hint at partners from another sector, such as IT companies for a furniture maker.')] = None
 
 
 # --- Embedded test cases -----------------------------------------------------------------
@@ -292,13 +270,10 @@ class Expectation(Base):
     dimensions: dict[Id, Score100] = msgspec.field(default_factory=dict)
     pillars: dict[Id, Score100] = msgspec.field(default_factory=dict)
     overall: Score100 | None = None
-    levels: dict[Id, Id] = msgspec.field(default_factory=dict)
-    """Level per dimension id; the key ``overall`` is the overall level."""
+    levels: Annotated[dict[Id, Id], Meta(description='Level per dimension id; the key `overall` is the overall level.')] = msgspec.field(default_factory=dict)
     archetype: Id | None = None
-    recommendations: list[Id] = msgspec.field(default_factory=list)
-    """Recommendations that must be present."""
-    not_recommendations: list[Id] = msgspec.field(default_factory=list)
-    """Recommendations that must be absent."""
+    recommendations: Annotated[list[Id], Meta(description='Recommendations that must be present.')] = msgspec.field(default_factory=list)
+    not_recommendations: Annotated[list[Id], Meta(description='Recommendations that must be absent.')] = msgspec.field(default_factory=list)
     tolerance: Annotated[float, Meta(ge=0)] = 0.5
 
 
@@ -317,14 +292,12 @@ class TestCase(Base):
 
 class AddQuestions(Base):
     section: Id
-    after: Id | None = None
-    """Insert after this question; by default at the end of the section."""
+    after: Annotated[Id | None, Meta(description='Insert after this question; by default at the end of the section.')] = None
     questions: list[Question] = msgspec.field(default_factory=list)
 
 
 class AddSections(Base):
-    after: Id | None = None
-    """Insert after this section; by default at the end."""
+    after: Annotated[Id | None, Meta(description='Insert after this section; by default at the end.')] = None
     sections: list[Section] = msgspec.field(default_factory=list)
 
 
@@ -333,8 +306,7 @@ class Changes(Base):
 
     add_sections: list[AddSections] = msgspec.field(default_factory=list)
     add_questions: list[AddQuestions] = msgspec.field(default_factory=list)
-    replace_questions: list[Question] = msgspec.field(default_factory=list)
-    """Questions that take the place of the base's question with the same id."""
+    replace_questions: Annotated[list[Question], Meta(description="Questions that take the place of the base's question with the same id.")] = msgspec.field(default_factory=list)
     remove_questions: list[Id] = msgspec.field(default_factory=list)
     remove_sections: list[Id] = msgspec.field(default_factory=list)
     question_weights: dict[Id, Weight] = msgspec.field(default_factory=dict)
@@ -355,13 +327,10 @@ class QuestionnaireFile(Base, tag="questionnaire", tag_field="kind"):
     sectors: list[Id] = msgspec.field(default_factory=list)
     languages: list[LanguageCode] = msgspec.field(default_factory=lambda: ["en"])
     estimated_minutes: Annotated[int, Meta(ge=1, le=240)] | None = None
-    extends: str | None = None
-    """A base questionnaire file (relative path) that this sector variant changes."""
+    extends: Annotated[str | None, Meta(description='A base questionnaire file (relative path) that this sector variant changes.')] = None
     changes: Changes | None = None
-    catalog: str | None = None
-    """The catalog file (relative path) of instruments and training topics."""
-    include: list[str] = msgspec.field(default_factory=list)
-    """Module files whose sections, dimensions and recommendations come first."""
+    catalog: Annotated[str | None, Meta(description='The catalog file (relative path) of instruments and training topics.')] = None
+    include: Annotated[list[str], Meta(description='Module files whose sections, dimensions and recommendations come first.')] = msgspec.field(default_factory=list)
     sections: list[Section] = msgspec.field(default_factory=list)
     pillars: list[Pillar] = msgspec.field(default_factory=list)
     dimensions: list[Dimension] = msgspec.field(default_factory=list)
