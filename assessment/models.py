@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import msgspec
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -199,6 +199,8 @@ class DimensionScore(Base):
     """A result's dimension scores as rows, so that sector analyses aggregate them in SQL."""
 
     __tablename__ = "dimension_score"
+    # Sector analyses read one dimension's scores across many results.
+    __table_args__ = (Index("ix_dimension_score_dimension_score", "dimension", "score"),)
 
     result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -220,3 +222,52 @@ class ResultRecommendation(Base):
     """JSON list of catalog instrument ids."""
     training: Mapped[str] = mapped_column(Text, default="[]")
     """JSON list of training topic ids."""
+
+
+class ResultInstrument(Base):
+    """One instrument or training topic a result's recommendations point to, once per result:
+    the demand for vouchers and training, counted with GROUP BY."""
+
+    __tablename__ = "result_instrument"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """instrument or training."""
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- Advisors and organisers ---------------------------------------------------------------
+
+
+class User(Base):
+    """An advisor (of one cluster) or an organiser (of all clusters). SMEs have no account:
+    their private token is their key."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    """Stored lower-case."""
+    role: Mapped[str] = mapped_column(String(16))
+    """advisor or organiser."""
+    cluster: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The advisor's cluster; none for organisers."""
+    password_hash: Mapped[str] = mapped_column(String(255))
+    """argon2id."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Note(Base):
+    """An advisor's note on an assessment, or a step of the action plan agreed with the SME."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """note or plan."""
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

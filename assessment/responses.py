@@ -29,6 +29,7 @@ from .models import (
     DimensionScore,
     QuestionnaireVersion,
     Result,
+    ResultInstrument,
     ResultRecommendation,
     _insert_ignoring_duplicates,
     load_questionnaire_version,
@@ -320,6 +321,9 @@ async def store_result(
         )
         for i, r in enumerate(profile.recommendations, 1)
     )
+    refs = {("instrument", i) for r in profile.recommendations for i in r.instruments}
+    refs |= {("training", t) for r in profile.recommendations for t in r.training}
+    session.add_all(ResultInstrument(result_id=result.id, kind=kind, ref=ref) for kind, ref in sorted(refs))
     return result
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from assessment import responses as r
 from assessment.db import create_engine, session_factory, upgrade_async
-from assessment.models import Answer, DimensionScore, Result, ResultRecommendation, store_questionnaire_version
+from assessment.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
 
 from .helpers import compile_text
 from .test_scoring import SHOW_IF_BODY
@@ -132,6 +132,8 @@ async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, com
         assert dims == {"data": 50.0, "energy": 0.0}
         recs = (await session.execute(select(ResultRecommendation).where(ResultRecommendation.result_id == stored.id))).scalars().all()
         assert [(x.recommendation_id, msgspec.json.decode(x.instruments)) for x in recs] == [("data_first", ["iv"])]
+        demand = (await session.execute(select(ResultInstrument.kind, ResultInstrument.ref).where(ResultInstrument.result_id == stored.id))).all()
+        assert sorted(demand) == [("instrument", "iv"), ("training", "data_skills")]
         with pytest.raises(r.AlreadySubmitted):
             await r.submit(session, assessment, compiled)
         with pytest.raises(r.AlreadySubmitted):
