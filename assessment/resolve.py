@@ -1,0 +1,411 @@
+"""Loading questionnaire files and resolving them into one self-contained value.
+
+``load``: read one file safely (``assessment.source``) and decode it into the Structs of
+``assessment.schema``, mapping msgspec's ``$.path`` errors back to lines. ``resolve``: splice
+in included modules, apply a sector variant's changes to its base, and attach the catalog,
+giving one ``Resolved`` value: what is fingerprinted and stored with every response.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .diagnostics import Diagnostics, Location, did_you_mean
+from .schema import (
+    CatalogFile,
+    Changes,
+    Dimension,
+    ModuleFile,
+    Question,
+    QuestionnaireFile,
+    Recommendation,
+    Section,
+    SourceFile,
+)
+from .source import Source, SourceError, load_source
+
+KIND_NAMES = {QuestionnaireFile: "questionnaire", ModuleFile: "module", CatalogFile: "catalog"}
+
+
+# --- Loading ---------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """A decoded file and the place of every Struct in it."""
+
+    path: Path
+    source: Source
+    doc: SourceFile
+    paths: dict[int, tuple] = field(default_factory=dict)  # id(struct) -> path in the file
+
+    def where(self, obj: Any, *rest) -> Location:
+        return self.source.location(self.paths.get(id(obj), ()) + rest)
+
+
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\.\.\.\]")
+
+
+def _parse_msgspec_path(text: str) -> tuple:
+    parts: list = []
+    for m in _PATH_PART.finditer(text):
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        elif m.group(2) is not None:
+            parts.append(int(m.group(2)))
+    return tuple(parts)
+
+
+def _explain_validation(message: str, value_at_path) -> str:
+    """Reword msgspec's messages for organisers."""
+    m = re.match(r"Object contains unknown field `(.+)`", message)
+    if m:
+        return f"unknown key '{m.group(1)}'"
+    m = re.match(r"Object missing required field `(.+)`", message)
+    if m:
+        return f"missing required key '{m.group(1)}'"
+    m = re.match(r"Expected `(.+?)`, got `(.+?)`", message)
+    if m:
+        want, got = m.groups()
+        want = want.replace(" | null", "")
+        want = {"str": "text", "int": "a whole number", "float": "a number", "array": "a list",
+                "object": "a mapping of keys", "bool": "true or false"}.get(want, want)
+        hint = ""
+        if got == "bool":
+            hint = " (true and false mean true or false in YAML; put them in quotes to mean text)"
+        if got == "null":
+            got = "nothing"
+        return f"expected {want}, got {got}{hint}"
+    m = re.match(r"Invalid value '(.+)'", message)
+    if m:
+        return f"invalid value '{m.group(1)}'"
+    if message.startswith("Expected `str` matching regex"):
+        return "an id must be lower-case letters, digits and underscores, starting with a letter"
+    return message[0].lower() + message[1:] if message else "invalid value"
+
+
+def _index_structs(obj: Any, path: tuple, out: dict[int, tuple]) -> None:
+    if isinstance(obj, msgspec.Struct):
+        out[id(obj)] = path
+        encoded = getattr(type(obj), "__struct_encode_fields__", obj.__struct_fields__)
+        for name, key in zip(obj.__struct_fields__, encoded):
+            _index_structs(getattr(obj, name), path + (key,), out)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            _index_structs(item, path + (i,), out)
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            _index_structs(item, path + (key,), out)
+
+
+def decode(source: Source, path: Path) -> Loaded:
+    """Decode a parsed source into its Struct; raise SourceError with a location if invalid."""
+    value = source.value
+    if not isinstance(value, dict):
+        raise SourceError(source.location(), "the file must be a mapping of keys, such as 'kind: questionnaire'")
+    if "kind" not in value:
+        raise SourceError(source.location(), "missing key 'kind': one of questionnaire, module, catalog")
+    try:
+        doc = msgspec.convert(value, SourceFile, strict=True)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        message, _, where = text.partition(" - at `")
+        parts = _parse_msgspec_path(where.rstrip("`"))
+        m = re.match(r"Object contains unknown field `(.+)`", message)
+        if m:
+            parts = parts + (m.group(1),)
+        if parts == ("kind",) or (message.startswith("Invalid value") and parts[-1:] == ("kind",)):
+            kinds = "single_choice, multiple_choice, scale, matrix, number, yes_no, text"
+            if parts == ("kind",):
+                kinds = "questionnaire, module, catalog"
+            raise SourceError(source.location(parts), f"{_explain_validation(message, None)} for 'kind'; use one of {kinds}") from None
+        raise SourceError(source.location(parts), _explain_validation(message, None)) from None
+    loaded = Loaded(path, source, doc)
+    _index_structs(doc, (), loaded.paths)
+    return loaded
+
+
+class Loader:
+    """Loads each file once per compilation run, however many questionnaires include it."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = root
+        self.cache: dict[Path, Loaded | SourceError] = {}
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def load(self, path: Path) -> Loaded:
+        path = path.resolve()
+        cached = self.cache.get(path)
+        if cached is None:
+            try:
+                cached = decode(load_source(path, self.display(path)), path)
+            except SourceError as exc:
+                cached = exc
+            self.cache[path] = cached
+        if isinstance(cached, SourceError):
+            raise cached
+        return cached
+
+
+# --- Resolution ------------------------------------------------------------------------
+
+
+class Resolved(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A questionnaire with every include and variant applied: all it needs, in one value.
+
+    This is what is stored with each response and fingerprinted, so that a response keeps
+    its own version of the questionnaire whatever later happens to the files.
+    """
+
+    questionnaire: QuestionnaireFile
+    catalog: CatalogFile | None = None
+
+
+class _Resolver:
+    def __init__(self, loader: Loader, diags: Diagnostics):
+        self.loader = loader
+        self.diags = diags
+        self.locs: dict[int, Location] = {}
+        self.stack: list[Path] = []
+
+    def note(self, loaded: Loaded) -> None:
+        for obj_id, path in loaded.paths.items():
+            self.locs.setdefault(obj_id, loaded.source.location(path))
+
+    def where(self, obj: Any) -> Location:
+        return self.locs.get(id(obj), Location("?"))
+
+    def relative(self, loaded: Loaded, obj: Any, key: str, target: str, index: int | None = None) -> Loaded | None:
+        path = (loaded.path.parent / target)
+        where_path = loaded.paths.get(id(obj), ()) + ((key,) if index is None else (key, index))
+        location = loaded.source.location(where_path)
+        if not path.exists():
+            siblings = [str(p.relative_to(loaded.path.parent)) for p in loaded.path.parent.rglob("*.yaml")]
+            self.diags.error(location, f"'{target}' not found{did_you_mean(target, siblings)}")
+            return None
+        if path.resolve() in self.stack:
+            self.diags.error(location, f"'{target}' includes itself (through {' -> '.join(p.name for p in self.stack)})")
+            return None
+        try:
+            target_loaded = self.loader.load(path)
+        except SourceError as exc:
+            self.diags.error(exc.location, exc.message)
+            return None
+        self.note(target_loaded)
+        return target_loaded
+
+    def expect_kind(self, loaded: Loaded, kind: type, location: Location) -> bool:
+        if not isinstance(loaded.doc, kind):
+            self.diags.error(location, f"'{loaded.source.name}' is a {KIND_NAMES[type(loaded.doc)]}, not a {KIND_NAMES[kind]}")
+            return False
+        return True
+
+    def section(self, loaded: Loaded, section: Section) -> Section:
+        if not section.include:
+            return section
+        questions: list[Question] = []
+        for i, target in enumerate(section.include):
+            module = self.relative(loaded, section, "include", target, i)
+            if module and self.expect_kind(module, ModuleFile, loaded.where(section, "include", i)):
+                questions.extend(module.doc.questions)
+        new = msgspec.structs.replace(section, include=[], questions=questions + list(section.questions))
+        self.locs[id(new)] = self.where(section)
+        return new
+
+    def questionnaire(self, loaded: Loaded) -> QuestionnaireFile:
+        doc: QuestionnaireFile = loaded.doc
+        self.stack.append(loaded.path.resolve())
+        try:
+            if doc.extends:
+                base_loaded = self.relative(loaded, doc, "extends", doc.extends)
+                if base_loaded and self.expect_kind(base_loaded, QuestionnaireFile, loaded.where(doc, "extends")):
+                    base = self.questionnaire(base_loaded)
+                else:
+                    base = msgspec.structs.replace(doc, sections=[], extends=None)
+                merged = self.extend(loaded, base, doc)
+            else:
+                merged = doc
+            sections: list[Section] = []
+            dimensions: list[Dimension] = []
+            recommendations: list[Recommendation] = []
+            for i, target in enumerate(doc.include):
+                module = self.relative(loaded, doc, "include", target, i)
+                if module and self.expect_kind(module, ModuleFile, loaded.where(doc, "include", i)):
+                    sections.extend(self.section(module, s) for s in module.doc.sections)
+                    dimensions.extend(module.doc.dimensions)
+                    recommendations.extend(module.doc.recommendations)
+            own_sections = [self.section(loaded, s) for s in merged.sections] if not doc.extends else list(merged.sections)
+            if doc.extends:
+                # A variant's includes come after the base's content.
+                result = msgspec.structs.replace(
+                    merged,
+                    sections=own_sections + sections,
+                    dimensions=list(merged.dimensions) + dimensions,
+                    recommendations=list(merged.recommendations) + recommendations,
+                    include=[], extends=None, changes=None,
+                )
+            else:
+                result = msgspec.structs.replace(
+                    merged,
+                    sections=sections + own_sections,
+                    dimensions=dimensions + list(merged.dimensions),
+                    recommendations=recommendations + list(merged.recommendations),
+                    include=[], extends=None, changes=None,
+                )
+            self.locs[id(result)] = self.where(doc)
+            return result
+        finally:
+            self.stack.pop()
+
+    def extend(self, loaded: Loaded, base: QuestionnaireFile, doc: QuestionnaireFile) -> QuestionnaireFile:
+        """Apply a sector variant to its (already resolved) base."""
+        sections = [msgspec.structs.replace(s, questions=list(s.questions)) for s in base.sections]
+        for old, new in zip(base.sections, sections):
+            self.locs[id(new)] = self.where(old)
+        changes = doc.changes or Changes()
+        by_id = {s.id: s for s in sections}
+
+        def find_question(qid: str):
+            for s in sections:
+                for i, q in enumerate(s.questions):
+                    if q.id == qid:
+                        return s, i
+            return None, None
+
+        all_qids = [q.id for s in sections for q in s.questions]
+        for i, qid in enumerate(changes.remove_questions):
+            s, j = find_question(qid)
+            if s is None:
+                self.diags.error(loaded.where(changes, "remove_questions", i), f"cannot remove unknown question '{qid}'{did_you_mean(qid, all_qids)}")
+            else:
+                del s.questions[j]
+        for i, sid in enumerate(changes.remove_sections):
+            if sid not in by_id:
+                self.diags.error(loaded.where(changes, "remove_sections", i), f"cannot remove unknown section '{sid}'{did_you_mean(sid, by_id)}")
+            else:
+                sections.remove(by_id.pop(sid))
+        for q in changes.replace_questions:
+            s, j = find_question(q.id)
+            if s is None:
+                self.diags.error(self.where(q), f"cannot replace unknown question '{q.id}'{did_you_mean(q.id, all_qids)}; use add_questions for a new one")
+            else:
+                s.questions[j] = q
+        for add in changes.add_sections:
+            position = len(sections)
+            if add.after is not None:
+                if add.after not in by_id:
+                    self.diags.error(self.where(add), f"unknown section '{add.after}' in 'after'{did_you_mean(add.after, by_id)}")
+                else:
+                    position = sections.index(by_id[add.after]) + 1
+            new_sections = [self.section(loaded, s) for s in add.sections]
+            sections[position:position] = new_sections
+            by_id.update({s.id: s for s in new_sections})
+        for add in changes.add_questions:
+            s = by_id.get(add.section)
+            if s is None:
+                self.diags.error(self.where(add), f"unknown section '{add.section}'{did_you_mean(add.section, by_id)}")
+                continue
+            position = len(s.questions)
+            if add.after is not None:
+                ids = [q.id for q in s.questions]
+                if add.after not in ids:
+                    self.diags.error(self.where(add), f"question '{add.after}' is not in section '{add.section}'{did_you_mean(add.after, ids)}")
+                else:
+                    position = ids.index(add.after) + 1
+            s.questions[position:position] = add.questions
+        for qid, weight in changes.question_weights.items():
+            s, j = find_question(qid)
+            if s is None:
+                self.diags.error(loaded.where(changes, "question_weights", qid), f"unknown question '{qid}'{did_you_mean(qid, all_qids)}")
+                continue
+            q = s.questions[j]
+            if q.dimensions is not None:
+                new_q = msgspec.structs.replace(q, dimensions={d: weight for d in q.dimensions})
+            else:
+                new_q = msgspec.structs.replace(q, weight=weight)
+            self.locs[id(new_q)] = self.where(q)
+            s.questions[j] = new_q
+        dimensions = list(base.dimensions) + list(doc.dimensions)
+        dim_ids = [d.id for d in dimensions]
+        for did, weight in changes.dimension_weights.items():
+            if did not in dim_ids:
+                self.diags.error(loaded.where(changes, "dimension_weights", did), f"unknown dimension '{did}'{did_you_mean(did, dim_ids)}")
+                continue
+            i = dim_ids.index(did)
+            new_d = msgspec.structs.replace(dimensions[i], weight=weight)
+            self.locs[id(new_d)] = self.where(dimensions[i])
+            dimensions[i] = new_d
+        pillars = list(doc.pillars or base.pillars)
+        for pid, weight in changes.pillar_weights.items():
+            ids = [p.id for p in pillars]
+            if pid not in ids:
+                self.diags.error(loaded.where(changes, "pillar_weights", pid), f"unknown pillar '{pid}'{did_you_mean(pid, ids)}")
+                continue
+            i = ids.index(pid)
+            new_p = msgspec.structs.replace(pillars[i], weight=weight)
+            self.locs[id(new_p)] = self.where(pillars[i])
+            pillars[i] = new_p
+        recommendations = list(base.recommendations)
+        rec_ids = [r.id for r in recommendations]
+        for i, rid in enumerate(changes.remove_recommendations):
+            if rid not in rec_ids:
+                self.diags.error(loaded.where(changes, "remove_recommendations", i), f"cannot remove unknown recommendation '{rid}'{did_you_mean(rid, rec_ids)}")
+            else:
+                recommendations = [r for r in recommendations if r.id != rid]
+        recommendations += list(changes.add_recommendations) + list(doc.recommendations)
+        own = [self.section(loaded, s) for s in doc.sections]
+        return msgspec.structs.replace(
+            doc,
+            description=doc.description or base.description,
+            sectors=doc.sectors or base.sectors,
+            estimated_minutes=doc.estimated_minutes or base.estimated_minutes,
+            catalog=None,
+            sections=sections + own,
+            pillars=pillars,
+            dimensions=dimensions,
+            levels=doc.levels or base.levels,
+            archetypes=doc.archetypes or base.archetypes,
+            recommendations=recommendations,
+            include=doc.include,
+        )
+
+    def catalog_for(self, loaded: Loaded, seen: frozenset = frozenset()) -> CatalogFile | None:
+        """The catalog named by this file, or by the base it extends."""
+        doc: QuestionnaireFile = loaded.doc
+        if loaded.path in seen:
+            return None  # a cycle of `extends`, reported by `questionnaire`
+        seen = seen | {loaded.path}
+        if doc.catalog:
+            cat = self.relative(loaded, doc, "catalog", doc.catalog)
+            if cat and self.expect_kind(cat, CatalogFile, loaded.where(doc, "catalog")):
+                return cat.doc
+            return None
+        if doc.extends:
+            path = loaded.path.parent / doc.extends
+            try:
+                base = self.loader.load(path)
+            except (SourceError, OSError):
+                return None
+            if isinstance(base.doc, QuestionnaireFile):
+                return self.catalog_for(base, seen)
+        return None
+
+
+def resolve(loaded: Loaded, loader: Loader, diags: Diagnostics) -> tuple[Resolved, dict[int, Location]]:
+    resolver = _Resolver(loader, diags)
+    resolver.note(loaded)
+    questionnaire = resolver.questionnaire(loaded)
+    catalog = resolver.catalog_for(loaded)
+    return Resolved(questionnaire, catalog), resolver.locs
+
+
