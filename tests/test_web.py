@@ -117,7 +117,7 @@ def test_an_unknown_questionnaire_is_a_json_404(client):
     response = client.get("/api/v1/questionnaires/nope")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"status_code": 404, "detail": "no questionnaire 'nope'"}
+    assert response.json() == {"error": {"status": 404, "message": "No questionnaire 'nope' is offered.", "problems": []}}
 
 
 def test_the_openapi_description_is_at_schema(client):

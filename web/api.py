@@ -1,15 +1,172 @@
-"""The JSON API, version 1. Its OpenAPI description is served at /schema."""
+"""The JSON API, version 1, under /api/v1. Its OpenAPI description is served at /schema.
+
+Every refusal is a JSON body ``{"error": {"status", "message", "problems"}}`` (see
+``error_response``), and every request runs in one transaction: a refused request changes
+nothing. Tokens are private keys, so nothing here logs a path, a token or an answer: refusals
+are logged with the route's template and the status only.
+"""
 
 from __future__ import annotations
 
-import msgspec
-from litestar import get
-from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+import logging
+import weakref
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
+import msgspec
+from litestar import Request, Response, Router, get, patch, post
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.responses import create_exception_response
+from litestar.openapi.spec import Example
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
+from msgspec import Meta
+
+from assessment import responses
 from assessment.compile import CompiledQuestionnaire
-from assessment.schema import Text
+from assessment.models import Assessment, QuestionnaireVersion, StoredVersionMismatch
+from assessment.responses import CompanyProfile, ResponseError, Saved
+from assessment.schema import (
+    Company,
+    FreeText,
+    LanguageCode,
+    Matrix,
+    MultipleChoice,
+    Number,
+    Scale,
+    SingleChoice,
+    Text,
+    YesNo,
+)
+from scoring.answers import AnswersError, ScoringError, visible_answers
+from scoring.check import CLUSTERS
+from scoring.engine import score
+from scoring.profile import Profile
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+
+ClusterId = Literal["green_synergy", "did", "cenfim", "cluj_it"]
+assert set(ClusterId.__args__) == {c for c, _ in CLUSTERS}, "ClusterId must list scoring.check.CLUSTERS"
+
+Token = Annotated[
+    str,
+    PathParameter(
+        description="The private token returned once, when the assessment was created.",
+        examples=[Example(value="Q2x1c3Rlci1ub3QtYS1yZWFsLXRva2Vu")],
+    ),
+]
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    question: str
+    """The question id the problem is about (or the body field, such as ``company``)."""
+    message: str
+
+
+class ErrorDetail(msgspec.Struct, kw_only=True):
+    status: int
+    message: str
+    problems: list[Problem] = msgspec.field(default_factory=list)
+
+
+class Error(msgspec.Struct, kw_only=True):
+    error: ErrorDetail
+
+
+def error_response(status: int, message: str, problems: list[Problem] | None = None) -> Response[Error]:
+    return Response(
+        Error(error=ErrorDetail(status=status, message=message, problems=problems or [])),
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _route(request: Request) -> str:
+    # The template (``/api/v1/assessments/{token:str}``), never the path, which holds the token.
+    return request.scope.get("path_template") or "(no route)"
+
+
+def _validation_message(exc: ValidationException) -> str:
+    """What was wrong, naming the field (Litestar's own message names the request path, and
+    so the token)."""
+    details = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in details:
+        if not isinstance(item, dict):
+            continue
+        key, source, message = item.get("key"), item.get("source"), str(item.get("message", "invalid value"))
+        if source == "body":
+            where = "the body" if key in (None, "data") else f"`{key}`"
+        elif key:
+            where = f"{getattr(source, 'value', source) or 'parameter'} parameter `{key}`"
+        else:
+            where = "the request"
+        parts.append(f"{where}: {message}")
+    return "Invalid request: " + ("; ".join(parts) if parts else "the body is not JSON of the expected shape")
+
+
+def api_error(request: Request, exc: Exception) -> Response[Error]:
+    """The API's exception handler: every exception becomes the JSON error body."""
+    if isinstance(exc, ResponseError):
+        status, message = exc.status_code, exc.message
+        problems = [Problem(question=p.question, message=p.message) for p in exc.problems]
+    elif isinstance(exc, ValidationException):
+        status, message, problems = 400, _validation_message(exc), []
+    elif isinstance(exc, HTTPException):
+        status, message, problems = exc.status_code, _http_message(exc), []
+    else:
+        # A bug. The traceback goes to the log, not to the client.
+        log.error("%s %s failed", request.method, _route(request), exc_info=exc)
+        return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error: the request was not carried out.")
+    log.info("%s %s refused: %d", request.method, _route(request), status)
+    return error_response(status, message, problems)
+
+
+def _http_message(exc: HTTPException) -> str:
+    messages = {
+        404: "Not found.",
+        405: "Method not allowed.",
+        413: f"The request body is too large: at most {MAX_BODY_BYTES // 1024} KiB.",
+    }
+    if exc.status_code in messages:
+        # Litestar's own 404 detail can name the path, which can hold a token.
+        return messages[exc.status_code]
+    return str(exc.detail)
+
+
+def json_errors_under_api(request: Request, exc: Exception) -> Response:
+    """For the app: requests under /api that match no route (404, 405) get the API's JSON
+    error; all others keep Litestar's default response."""
+    if request.scope.get("path", "").startswith("/api/"):
+        return api_error(request, exc)
+    return create_exception_response(request, exc)
+
+
+MAX_BODY_BYTES = 256 * 1024
+"""No answer set comes near it (a text answer is at most 10,000 characters), and it keeps a
+client from making the server read and parse megabytes."""
+
+
+def _errors(*statuses: int) -> dict[int, ResponseSpec]:
+    descriptions = {
+        400: "Malformed JSON, or a value of the wrong type: the message names the field.",
+        404: "Unknown questionnaire, or a token that is malformed or opens nothing.",
+        409: "Already submitted, not submitted yet, or the questionnaire version is no longer available.",
+        410: "The token has expired.",
+        413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+        422: "Answers that do not fit the questionnaire; `problems` lists each one with its question id.",
+    }
+    return {s: ResponseSpec(data_container=Error, description=descriptions[s], generate_examples=False) for s in statuses}
+
+
+# --- Questionnaires -----------------------------------------------------------------------
 
 
 class QuestionnaireSummary(msgspec.Struct, kw_only=True):
@@ -68,16 +225,443 @@ def detail(q: CompiledQuestionnaire) -> QuestionnaireDetail:
     )
 
 
-@get("/api/v1/questionnaires", tags=["questionnaires"])
+def offered(state: State, questionnaire_id: str) -> CompiledQuestionnaire:
+    q = state.questionnaires.get(questionnaire_id)
+    if q is None:
+        raise responses.NotFound(f"No questionnaire {questionnaire_id!r} is offered.")
+    return q
+
+
+@get("/questionnaires", tags=["questionnaires"])
 async def list_questionnaires(state: State) -> list[QuestionnaireSummary]:
     """The questionnaires this service offers."""
     return [QuestionnaireSummary(**summary_fields(q)) for q in state.questionnaires.values()]
 
 
-@get("/api/v1/questionnaires/{questionnaire_id:str}", tags=["questionnaires"])
+@get("/questionnaires/{questionnaire_id:str}", tags=["questionnaires"], responses=_errors(404))
 async def get_questionnaire(state: State, questionnaire_id: FromPath[str]) -> QuestionnaireDetail:
     """One questionnaire: its sections, pillars and dimensions."""
-    q = state.questionnaires.get(questionnaire_id)
-    if q is None:
-        raise NotFoundException(detail=f"no questionnaire {questionnaire_id!r}")
-    return detail(q)
+    return detail(offered(state, questionnaire_id))
+
+
+class ChoiceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    text: str
+    exclusive: bool = False
+    show_if: str | None = None
+    """An expression over earlier answers: the option is offered only when it holds."""
+
+
+class ScalePointOut(msgspec.Struct, kw_only=True):
+    value: int
+    text: str
+
+
+class RowOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    text: str
+    show_if: str | None = None
+
+
+class QuestionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One question, with what a form needs to ask it; the answer each kind takes is in
+    README, "Question kinds"."""
+
+    id: str
+    kind: Literal["single_choice", "multiple_choice", "scale", "matrix", "number", "yes_no", "text"]
+    text: str
+    help: str | None = None
+    required: bool = True
+    allow_na: bool = False
+    show_if: str | None = None
+    options: list[ChoiceOut] | None = None
+    rows: list[RowOut] | None = None
+    scale: list[ScalePointOut] | None = None
+    columns: list[ChoiceOut] | None = None
+    multiple: bool = False
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    unit: str | None = None
+    multiline: bool = False
+    max_length: int | None = None
+
+
+class SectionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    title: str
+    intro: str | None = None
+    show_if: str | None = None
+    questions: list[QuestionOut]
+
+
+class QuestionnaireForm(msgspec.Struct, kw_only=True):
+    id: str
+    version: str
+    fingerprint: str
+    language: str
+    title: str
+    sections: list[SectionOut]
+
+
+def _t(text: Text | None, lang: str) -> str | None:
+    return text.get(lang) if text is not None else None
+
+
+def question_out(q, lang: str) -> QuestionOut:
+    kind = type(q).__struct_config__.tag
+    out = QuestionOut(
+        id=q.id, kind=kind, text=q.text.get(lang), help=_t(q.help, lang),
+        required=q.required, allow_na=q.allow_na, show_if=q.show_if,
+    )
+    if isinstance(q, (SingleChoice, MultipleChoice)):
+        out.options = [ChoiceOut(id=o.id, text=o.text.get(lang), exclusive=o.exclusive, show_if=o.show_if) for o in q.options]
+    elif isinstance(q, Scale):
+        labels = {p.value: p.text.get(lang) for p in q.labels}
+        out.scale = [ScalePointOut(value=v, text=labels.get(v, str(v))) for v in range(q.min, q.max + 1)]
+    elif isinstance(q, Matrix):
+        out.rows = [RowOut(id=r.id, text=r.text.get(lang), show_if=r.show_if) for r in q.rows]
+        if q.scale is not None:
+            out.scale = [ScalePointOut(value=p.value, text=p.text.get(lang)) for p in q.scale]
+        else:
+            out.columns = [ChoiceOut(id=c.id, text=c.text.get(lang)) for c in q.columns or []]
+            out.multiple = q.multiple
+    elif isinstance(q, Number):
+        out.min, out.max, out.integer, out.unit = q.min, q.max, q.integer, _t(q.unit, lang)
+    elif isinstance(q, FreeText):
+        out.multiline, out.max_length = q.multiline, q.max_length
+    else:
+        assert isinstance(q, YesNo), kind
+    return out
+
+
+def form(q: CompiledQuestionnaire, lang: str) -> QuestionnaireForm:
+    by_section: dict[str, list[QuestionOut]] = {s.id: [] for s in q.sections}
+    for qid, question in q.questions.items():
+        by_section[q.section_of[qid]].append(question_out(question, lang))
+    return QuestionnaireForm(
+        id=q.id, version=q.version, fingerprint=q.fingerprint, language=lang, title=q.meta.title.get(lang),
+        sections=[
+            SectionOut(id=s.id, title=s.title.get(lang), intro=_t(s.intro, lang), show_if=s.show_if, questions=by_section[s.id])
+            for s in q.sections
+        ],
+    )
+
+
+@get("/questionnaires/{questionnaire_id:str}/questions", tags=["questionnaires"], responses=_errors(400, 404))
+async def get_questions(state: State, questionnaire_id: FromPath[str], lang: FromQuery[LanguageCode] = "en") -> QuestionnaireForm:
+    """Every section and question, with options, rows and scales, in one language (texts
+    missing in it are given in English). ``show_if`` conditions are given as written; an
+    assessment's ``hidden`` list says which apply to its answers."""
+    return form(offered(state, questionnaire_id), lang)
+
+
+class ScoreRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    answers: dict[str, Any]
+    """Question id → answer, as in an answers file (see README, "Commands")."""
+    company: Company | None = None
+    lang: LanguageCode = "en"
+    explain: bool = False
+
+
+@post(
+    "/questionnaires/{questionnaire_id:str}/score",
+    tags=["questionnaires"],
+    status_code=HTTP_200_OK,
+    responses=_errors(400, 404, 413, 422),
+)
+async def score_answers(state: State, questionnaire_id: FromPath[str], data: JSONBody[ScoreRequest]) -> Profile:
+    """Score answers without storing anything: the profile JSON, exactly as
+    ``recentre score --json`` prints it for the same answers."""
+    compiled = offered(state, questionnaire_id)
+    try:
+        return score(compiled, data.answers, data.company, lang=data.lang, explain=data.explain)
+    except AnswersError as exc:
+        raise responses.InvalidAnswers("The answers do not fit the questionnaire.", exc.problems) from None
+    except ScoringError as exc:
+        raise responses.InvalidAnswers(f"The answers could not be scored: {exc}") from None
+
+
+# --- Assessments --------------------------------------------------------------------------
+
+
+class CompanyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The company profile. Only ``size`` and ``country`` are used in scoring; contact
+    details are optional and shown to advisors only if the SME shares its assessment."""
+
+    name: Annotated[str, Meta(max_length=200)] = ""
+    size: Literal["micro", "small", "medium", "large"] = "small"
+    country: Annotated[str, Meta(pattern=r"^([A-Za-z]{2})?$", description="ISO 3166 code, such as IT")] = ""
+    nace: Annotated[str, Meta(max_length=10)] = ""
+    contact_name: Annotated[str, Meta(max_length=200)] = ""
+    contact_email: Annotated[str, Meta(max_length=254)] = ""
+
+
+class NewAssessment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    questionnaire: str
+    """The id of an offered questionnaire."""
+    cluster: ClusterId
+    sector: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+    language: LanguageCode = "en"
+    privacy_accepted: bool
+    """The SME has read the privacy notice; an assessment cannot be created without it."""
+    share_with_advisors: bool = False
+    """Whether the cluster's advisors may see this assessment."""
+    company: CompanyIn = msgspec.field(default_factory=CompanyIn)
+
+
+class QuestionnaireRef(msgspec.Struct, kw_only=True):
+    id: str
+    version: str
+    fingerprint: str
+
+
+class Links(msgspec.Struct, kw_only=True):
+    self: str
+    answers: str
+    submit: str
+    report: str
+
+
+class Created(msgspec.Struct, kw_only=True):
+    token: str
+    """The private key to this assessment. It is shown only now: keep it."""
+    status: str
+    questionnaire: QuestionnaireRef
+    expires_at: datetime
+    links: Links
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    answered: int
+    """Visible questions with an answer."""
+    questions: int
+    """Visible questions: those that the answers so far do not hide."""
+    required_unanswered: list[str]
+    """Visible required questions still without an answer, in page order; submit refuses
+    while there are any."""
+
+
+class CompanyOut(msgspec.Struct, kw_only=True):
+    name: str | None
+    size: str | None
+    country: str | None
+    nace: str | None
+    contact_name: str | None
+    contact_email: str | None
+
+
+class AssessmentView(msgspec.Struct, kw_only=True):
+    status: Literal["draft", "submitted"]
+    questionnaire: QuestionnaireRef
+    language: str
+    cluster: str
+    sector: str
+    share_with_advisors: bool
+    company: CompanyOut
+    answers: dict[str, Any]
+    hidden: list[str]
+    """Questions that the answers hide; answers to them are kept but not scored."""
+    progress: Progress
+    current_section: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    expires_at: datetime
+    result: Profile | None
+    """The current result (the profile JSON) once submitted."""
+    links: Links
+
+
+class AnswersSaved(msgspec.Struct, kw_only=True):
+    hidden: list[str]
+    progress: Progress
+    current_section: str | None
+
+
+class Submitted(msgspec.Struct, kw_only=True):
+    status: Literal["submitted"]
+    submitted_at: datetime
+    result: Profile
+
+
+def links(token: str) -> Links:
+    base = f"{PREFIX}/assessments/{token}"
+    return Links(self=base, answers=f"{base}/answers", submit=f"{base}/submit", report=f"{base}/report.pdf")
+
+
+def progress(compiled: CompiledQuestionnaire, answers: dict, hidden: set[str]) -> Progress:
+    answered = total = 0
+    missing = []
+    for qid, q in compiled.questions.items():
+        if qid in hidden:
+            continue
+        total += 1
+        if qid in answers:
+            answered += 1
+        elif q.required and not isinstance(q, FreeText):
+            missing.append(qid)
+    return Progress(answered=answered, questions=total, required_unanswered=missing)
+
+
+_page_orders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def page_order(compiled: CompiledQuestionnaire) -> dict[str, int]:
+    """Question id -> its position in the questionnaire, worked out once per version."""
+    order = _page_orders.get(compiled)
+    if order is None:
+        order = _page_orders[compiled] = {q: i for i, q in enumerate(compiled.questions)}
+    return order
+
+
+def questionnaire_ref(compiled: CompiledQuestionnaire) -> QuestionnaireRef:
+    return QuestionnaireRef(id=compiled.id, version=compiled.version, fingerprint=compiled.fingerprint)
+
+
+async def compiled_for(state: State, session, assessment: Assessment) -> CompiledQuestionnaire:
+    try:
+        return await state.versions.get(session, assessment.questionnaire_version_id)
+    except StoredVersionMismatch as exc:
+        # The operator's problem, not the client's: say what in the log, and refuse cleanly.
+        log.error("assessment %d: %s", assessment.id, exc)
+        raise responses.VersionUnavailable("The questionnaire version of this assessment is no longer available.") from None
+
+
+NO_STORE = CacheControlHeader(no_store=True)
+"""Responses that carry a token, answers or results are never kept by caches."""
+
+
+@post(
+    "/assessments",
+    tags=["assessments"],
+    status_code=HTTP_201_CREATED,
+    cache_control=NO_STORE,
+    responses=_errors(400, 413, 422),
+)
+async def create(state: State, data: JSONBody[NewAssessment]) -> Response[Created]:
+    """Start an assessment. The response holds its private token, once: every later request
+    names the assessment by it."""
+    problems = []
+    compiled = state.questionnaires.get(data.questionnaire)
+    if compiled is None:
+        problems.append(responses.AnswerProblem("questionnaire", f"no questionnaire {data.questionnaire!r} is offered"))
+    elif compiled.meta.sectors and data.sector not in compiled.meta.sectors:
+        problems.append(responses.AnswerProblem("sector", f"this questionnaire is for {', '.join(compiled.meta.sectors)}"))
+    if not data.privacy_accepted:
+        problems.append(responses.AnswerProblem("privacy_accepted", "the privacy notice must be accepted first"))
+    if problems:
+        raise responses.InvalidAnswers("The assessment could not be created.", problems)
+    c = data.company
+    async with state.sessions() as session, session.begin():
+        version = await session.get(QuestionnaireVersion, state.offered_versions[compiled.id])
+        assessment, token = await responses.create_assessment(
+            session, version,
+            language=data.language, cluster=data.cluster, sector=data.sector,
+            share_with_advisors=data.share_with_advisors,
+            company=CompanyProfile(name=c.name, size=c.size, country=c.country, nace=c.nace,
+                                   contact_name=c.contact_name, contact_email=c.contact_email),
+        )
+    created = Created(
+        token=token, status=assessment.status, questionnaire=questionnaire_ref(compiled),
+        expires_at=assessment.expires_at, links=links(token),
+    )
+    return Response(created, status_code=HTTP_201_CREATED, headers={"Location": created.links.self})
+
+
+def _company_out(a: Assessment) -> CompanyOut:
+    return CompanyOut(name=a.company_name, size=a.size, country=a.country, nace=a.nace,
+                      contact_name=a.contact_name, contact_email=a.contact_email)
+
+
+@get("/assessments/{token:str}", tags=["assessments"], cache_control=NO_STORE, responses=_errors(404, 409, 410))
+async def read(state: State, token: Token) -> AssessmentView:
+    """The assessment: its answers, progress and, once submitted, its current result."""
+    async with state.sessions() as session, session.begin():
+        assessment = await responses.open_assessment(session, token)
+        compiled = await compiled_for(state, session, assessment)
+        answers = await responses.load_answers(session, assessment)
+        result = await responses.current_result(session, assessment) if assessment.status == "submitted" else None
+    _, hidden = visible_answers(compiled, answers, responses.company_of(assessment))
+    return AssessmentView(
+        status=assessment.status,
+        questionnaire=questionnaire_ref(compiled),
+        language=assessment.language,
+        cluster=assessment.cluster,
+        sector=assessment.sector,
+        share_with_advisors=assessment.share_with_advisors,
+        company=_company_out(assessment),
+        answers=answers,
+        hidden=[q for q in compiled.questions if q in hidden],
+        progress=progress(compiled, answers, hidden),
+        current_section=assessment.current_section,
+        created_at=assessment.created_at,
+        updated_at=assessment.updated_at,
+        submitted_at=assessment.submitted_at,
+        expires_at=assessment.expires_at,
+        result=responses.decode_profile(result) if result is not None else None,
+        links=links(token),
+    )
+
+
+@patch(
+    "/assessments/{token:str}/answers",
+    tags=["assessments"],
+    cache_control=NO_STORE,
+    responses=_errors(400, 404, 409, 410, 413, 422),
+)
+async def update_answers(state: State, token: Token, data: JSONBody[dict[str, Any]]) -> AnswersSaved:
+    """Save answers, as a JSON merge patch of question id → answer: ``null`` clears an
+    answer, questions not named keep theirs. Nothing is saved unless every answer fits;
+    a 422 lists each problem with its question id."""
+    async with state.sessions() as session, session.begin():
+        assessment = await responses.open_assessment(session, token)
+        compiled = await compiled_for(state, session, assessment)
+        saved: Saved = await responses.save_answers(session, assessment, compiled, data)
+        if data:
+            # Where the SME left off: the page of the last question it touched (all the
+            # names are known questions, or save_answers would have refused them).
+            last = max(data, key=page_order(compiled).__getitem__)
+            assessment.current_section = compiled.section_of[last]
+    return AnswersSaved(
+        hidden=[q for q in compiled.questions if q in saved.hidden],
+        progress=progress(compiled, saved.answers, saved.hidden),
+        current_section=assessment.current_section,
+    )
+
+
+@post(
+    "/assessments/{token:str}/submit",
+    tags=["assessments"],
+    status_code=HTTP_200_OK,
+    cache_control=NO_STORE,
+    responses=_errors(404, 409, 410, 422),
+)
+async def submit(state: State, token: Token) -> Submitted:
+    """Score the answers and close the assessment; its answers can no longer change. Refused
+    (422) while required questions are unanswered, and (409) a second time."""
+    async with state.sessions() as session, session.begin():
+        assessment = await responses.open_assessment(session, token)
+        compiled = await compiled_for(state, session, assessment)
+        if assessment.status == "draft":
+            answers = await responses.load_answers(session, assessment)
+            missing = responses.required_unanswered(compiled, answers, responses.company_of(assessment))
+            if missing:
+                raise responses.InvalidAnswers(
+                    "Some required questions have no answer yet.",
+                    [responses.AnswerProblem(q, "this question needs an answer") for q in missing],
+                )
+        result = await responses.submit(session, assessment, compiled)
+    return Submitted(status="submitted", submitted_at=assessment.submitted_at, result=responses.decode_profile(result))
+
+
+router = Router(
+    path=PREFIX,
+    route_handlers=[list_questionnaires, get_questionnaire, get_questions, score_answers, create, read, update_answers, submit],
+    exception_handlers={Exception: api_error},
+    request_max_body_size=MAX_BODY_BYTES,
+    # The API is authorised by the token in the path, never by a cookie, so a page on another
+    # site cannot act with a visitor's credentials: there is nothing for CSRF tokens to
+    # protect, and API clients have no form to carry one.
+    opt={"exclude_from_csrf": True},
+)

@@ -12,6 +12,7 @@ from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -22,6 +23,7 @@ from litestar.types import Message, Scope
 from assessment.compile import CompiledQuestionnaire, load_bundled
 from assessment.db import create_engine, ensure_migrated, session_factory
 from assessment.models import store_questionnaire_version
+from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
@@ -94,12 +96,20 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
         offered = compile_offered(settings.questionnaires)
         sessions = session_factory(engine)
+        versions = Versions()
+        offered_versions: dict[str, int] = {}
         async with sessions() as session, session.begin():
             for compiled in offered.values():
-                await store_questionnaire_version(session, compiled)
+                version = await store_questionnaire_version(session, compiled)
+                versions.remember(version, compiled)
+                offered_versions[compiled.id] = version.id
         app.state.engine = engine
         app.state.sessions = sessions
         app.state.questionnaires = offered
+        # Compiled versions by database id, so that requests never compile; the offered
+        # ones are known already, older ones are compiled from the database on first use.
+        app.state.versions = versions
+        app.state.offered_versions = offered_versions
         yield
     finally:
         await engine.dispose()
@@ -111,14 +121,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             pages.landing,
             pages.healthz,
-            api.list_questionnaires,
-            api.get_questionnaire,
+            api.router,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         before_send=[add_security_headers],
+        exception_handlers={HTTPException: api.json_errors_under_api},
         openapi_config=OpenAPIConfig(
             title="recentre",
             version="1",

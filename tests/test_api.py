@@ -1,0 +1,376 @@
+"""The JSON API under /api/v1, through Litestar's test client, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import insert, select, update
+
+from assessment.cli import main
+from assessment.compile import compile_questionnaire
+from assessment.db import create_engine, session_factory, upgrade
+from assessment.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
+from assessment.responses import hash_token
+from assessment.settings import Settings
+from tests.conftest import run_coroutine
+from tests.helpers import CATALOG, SCORING_MODEL, dedent
+from tests.test_responses import BODY as CONDITIONS_BODY
+from web.app import create_app
+
+API = "/api/v1"
+
+# A second questionnaire with conditions: meter_use is asked only after has_meter == true,
+# and the option tools.mes only for 50 staff or more.
+CONDITIONS = (
+    'kind: questionnaire\nid: cond\nversion: "1"\ntitle: {en: Conditions, it: Condizioni}\n'
+    "catalog: cond_catalog.yaml\n" + SCORING_MODEL + dedent(CONDITIONS_BODY)
+)
+
+
+@pytest.fixture
+def questionnaires(questionnaire_dir: Path) -> Path:
+    (questionnaire_dir / "cond_catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    (questionnaire_dir / "cond.yaml").write_text(CONDITIONS, encoding="utf-8")
+    return questionnaire_dir
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, questionnaires: Path) -> Settings:
+    upgrade(database_url)
+    return Settings(database_url=database_url, questionnaires=questionnaires, secret_key="test-key", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings):
+    with TestClient(app=create_app(settings)) as client:
+        yield client
+
+
+def run_sql(url: str, *statements) -> list:
+    """Run statements on a connection of its own, beside the app's, and commit."""
+
+    async def go():
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                return [await connection.execute(s) for s in statements]
+        finally:
+            await engine.dispose()
+
+    return run_coroutine(go())
+
+
+def count_rows(url: str, table) -> int:
+    async def go():
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                return len((await session.scalars(select(table))).all())
+        finally:
+            await engine.dispose()
+
+    return run_coroutine(go())
+
+
+def error(status: int, message: str, problems: list[tuple[str, str]] = ()) -> dict:
+    return {"error": {"status": status, "message": message, "problems": [{"question": q, "message": m} for q, m in problems]}}
+
+
+NEW = {
+    "questionnaire": "cond",
+    "cluster": "did",
+    "sector": "furniture",
+    "language": "en",
+    "privacy_accepted": True,
+    "share_with_advisors": True,
+    "company": {"name": "Mobili Rossi", "size": "medium", "country": "it", "contact_email": "info@example.com"},
+}
+
+
+def new_assessment(client, **changes) -> str:
+    response = client.post(f"{API}/assessments", json={**NEW, **changes})
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def test_an_assessment_from_creation_to_its_result(client):
+    response = client.post(f"{API}/assessments", json=NEW)
+    assert response.status_code == 201
+    created = response.json()
+    token = created["token"]
+    assert len(token) == 32
+    base = f"{API}/assessments/{token}"
+    assert response.headers["location"] == base
+    assert response.headers["cache-control"] == "no-store"
+    assert created["status"] == "draft"
+    assert created["questionnaire"]["id"] == "cond"
+    assert created["links"] == {"self": base, "answers": f"{base}/answers", "submit": f"{base}/submit", "report": f"{base}/report.pdf"}
+
+    view = client.get(base).json()
+    assert view["status"] == "draft" and view["answers"] == {} and view["result"] is None
+    assert view["company"] == {"name": "Mobili Rossi", "size": "medium", "country": "IT", "nace": None, "contact_name": None, "contact_email": "info@example.com"}
+    # meter_use is asked once has_meter is true.
+    assert view["hidden"] == ["meter_use"]
+    assert view["progress"] == {"answered": 0, "questions": 5, "required_unanswered": ["has_meter", "staff", "tools", "d"]}
+    assert view["current_section"] is None
+
+    response = client.patch(f"{base}/answers", json={"has_meter": "yes", "meter_use": 3})
+    assert response.status_code == 200
+    assert response.json() == {
+        "hidden": [],
+        "progress": {"answered": 2, "questions": 6, "required_unanswered": ["staff", "tools", "d"]},
+        "current_section": "s",
+    }
+    # Answering no hides meter_use; its answer is kept, and counted nowhere.
+    response = client.patch(f"{base}/answers", json={"has_meter": False, "staff": 80, "tools": ["erp", "mes"], "d": 2, "note": "Wood & <glue>"})
+    assert response.json() == {
+        "hidden": ["meter_use"],
+        "progress": {"answered": 5, "questions": 5, "required_unanswered": []},
+        "current_section": "s2",
+    }
+    response = client.patch(f"{base}/answers", json={"note": None})
+    assert response.json()["progress"]["answered"] == 4
+
+    view = client.get(base).json()
+    assert view["answers"] == {"has_meter": False, "meter_use": 3, "staff": 80, "tools": ["erp", "mes"], "d": 2}
+    assert view["hidden"] == ["meter_use"] and view["current_section"] == "s2"
+
+    response = client.post(f"{base}/submit")
+    assert response.status_code == 200
+    submitted = response.json()
+    assert submitted["status"] == "submitted"
+    result = submitted["result"]
+    assert result["dimensions"]["data"]["score"] == 75.0  # tools 2/2, d 2/4
+    assert "meter_use" not in result["questions"]
+
+    view = client.get(base).json()
+    assert view["status"] == "submitted" and view["submitted_at"] == submitted["submitted_at"]
+    assert view["result"] == result
+    # The stored result is what the stateless endpoint gives for the same answers.
+    stateless = client.post(
+        f"{API}/questionnaires/cond/score",
+        json={"answers": {k: v for k, v in view["answers"].items() if k != "meter_use"},
+              "company": {"size": "medium", "sector": "furniture", "country": "IT", "cluster": "did"}, "explain": True},
+    )
+    assert stateless.json() == result
+
+
+def test_answers_that_do_not_fit_are_refused_each_with_its_question_and_nothing_is_saved(client, settings):
+    token = new_assessment(client)
+    base = f"{API}/assessments/{token}"
+    client.patch(f"{base}/answers", json={"has_meter": True, "meter_use": 1})
+    response = client.patch(f"{base}/answers", json={"has_meter": False, "meter_use": 9, "tools": ["crm"], "zzz": 1, "staff": "many"})
+    assert response.status_code == 422
+    assert response.json() == error(422, "Some answers could not be saved.", [
+        ("meter_use", "9 is outside the scale 0..4"),
+        ("tools", "unknown option 'crm'"),
+        ("zzz", "unknown question"),
+        ("staff", "expected a number, got 'many'"),
+    ])
+    response = client.patch(f"{base}/answers", json={"tools": ["mes"]})
+    assert response.json() == error(422, "Some answers could not be saved.", [("tools", "option 'mes' is hidden by its show_if condition")])
+    response = client.patch(f"{base}/answers", json={"has_meter": False})
+    response = client.patch(f"{base}/answers", json={"meter_use": 2})
+    assert response.json() == error(422, "Some answers could not be saved.", [
+        ("meter_use", "this question is hidden by its show_if condition, so it cannot be answered"),
+    ])
+    assert client.get(base).json()["answers"] == {"has_meter": False, "meter_use": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "JSON is malformed: object keys must be strings (byte 1)"),
+        (b"[1, 2]", "Invalid request: the body: Expected `object`, got `array`"),
+        (b'"x"', "Invalid request: the body: Expected `object`, got `str`"),
+    ],
+)
+def test_a_malformed_answers_body_is_a_400(client, body, message):
+    token = new_assessment(client)
+    response = client.patch(f"{API}/assessments/{token}/answers", content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (400, error(400, message))
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "message", "problems"),
+    [
+        ({"cluster": 3}, 400, "Invalid request: `cluster`: Expected `str`, got `int`", []),
+        ({"cluster": "nowhere"}, 400, "Invalid request: `cluster`: Invalid enum value 'nowhere'", []),
+        ({"company": {"size": "huge"}}, 400, "Invalid request: `company.size`: Invalid enum value 'huge'", []),
+        ({"company": {"country": "Italy"}}, 400, "Invalid request: `company.country`: Expected `str` matching regex '^([A-Za-z]{2})?$'", []),
+        ({"language": "de"}, 400, "Invalid request: `language`: Invalid enum value 'de'", []),
+        ({"token": "mine"}, 400, "Invalid request: the body: Object contains unknown field `token`", []),
+        ({"privacy_accepted": None}, 400, "Invalid request: `privacy_accepted`: Expected `bool`, got `null`", []),
+        ({"questionnaire": "nope", "privacy_accepted": False}, 422, "The assessment could not be created.",
+         [("questionnaire", "no questionnaire 'nope' is offered"), ("privacy_accepted", "the privacy notice must be accepted first")]),
+        ({"questionnaire": "small", "sector": "energy"}, 422, "The assessment could not be created.",
+         [("sector", "this questionnaire is for furniture, agri_food")]),
+    ],
+)
+def test_a_bad_creation_is_refused_and_creates_nothing(client, settings, changes, status, message, problems):
+    response = client.post(f"{API}/assessments", json={**NEW, **changes})
+    assert (response.status_code, response.json()) == (status, error(status, message, problems))
+    assert count_rows(settings.database_url, Assessment) == 0
+
+
+def test_a_missing_field_is_named(client):
+    body = {k: v for k, v in NEW.items() if k != "cluster"}
+    response = client.post(f"{API}/assessments", json=body)
+    assert response.json() == error(400, "Invalid request: the body: Object missing required field `cluster`")
+
+
+def test_tokens_that_open_nothing_are_404_and_expired_ones_410(client, settings):
+    token = new_assessment(client)
+    other = token[:-1] + ("A" if token[-1] != "A" else "B")
+    not_found = error(404, "This link is not valid. Check that you copied all of it.")
+    for bad in (other, "short", "x" * 40, "%27%3B--"):
+        for method, path in [("GET", ""), ("PATCH", "/answers"), ("POST", "/submit")]:
+            response = client.request(method, f"{API}/assessments/{bad}{path}", json={} if method == "PATCH" else None)
+            assert (response.status_code, response.json()) == (404, not_found), (bad, method)
+    run_sql(settings.database_url, update(Assessment).values(expires_at=utcnow() - timedelta(seconds=1)))
+    response = client.patch(f"{API}/assessments/{token}/answers", json={"d": 1})
+    expired = error(410, "This link has expired. Start a new assessment, or ask your cluster for help.")
+    assert (response.status_code, response.json()) == (410, expired)
+    assert client.get(f"{API}/assessments/{token}").status_code == 410
+    assert count_rows(settings.database_url, Answer) == 0
+
+
+def test_submit_refuses_missing_answers_then_a_second_submit(client, settings):
+    token = new_assessment(client)
+    base = f"{API}/assessments/{token}"
+    client.patch(f"{base}/answers", json={"has_meter": False, "tools": ["erp"]})
+    response = client.post(f"{base}/submit")
+    assert (response.status_code, response.json()) == (422, error(422, "Some required questions have no answer yet.", [
+        ("staff", "this question needs an answer"),
+        ("d", "this question needs an answer"),
+    ]))
+    assert client.get(base).json()["status"] == "draft"
+    client.patch(f"{base}/answers", json={"staff": 3, "d": 0})
+    assert client.post(f"{base}/submit").status_code == 200
+    response = client.post(f"{base}/submit")
+    assert (response.status_code, response.json()) == (409, error(409, "This assessment has been submitted; its answers can no longer change."))
+    response = client.patch(f"{base}/answers", json={"d": 4})
+    assert (response.status_code, response.json()) == (409, error(409, "This assessment has been submitted; its answers can no longer change."))
+    assert count_rows(settings.database_url, Result) == 1
+    assert client.get(base).json()["answers"]["d"] == 0
+
+
+def test_a_version_that_no_longer_compiles_to_its_fingerprint_is_a_409(client, settings, questionnaires):
+    token = new_assessment(client, questionnaire="small")
+    compiled = compile_questionnaire(questionnaires / "small.yaml")
+    tampered = encode_resolved(compiled.resolved).replace("Small twin-transition check", "Changed behind our back")
+    [inserted] = run_sql(settings.database_url, insert(QuestionnaireVersion).values(
+        questionnaire_id="small", version="1", fingerprint="0" * 64, source=tampered, created_at=utcnow(),
+    ).returning(QuestionnaireVersion.id))
+    run_sql(settings.database_url, update(Assessment).values(questionnaire_version_id=inserted.scalar_one()))
+    response = client.get(f"{API}/assessments/{token}")
+    assert (response.status_code, response.json()) == (409, error(409, "The questionnaire version of this assessment is no longer available."))
+
+
+def test_oversized_bodies_are_refused_with_413(client, settings):
+    token = new_assessment(client)
+    big = json.dumps({"note": "x" * (300 * 1024)})
+    response = client.patch(f"{API}/assessments/{token}/answers", content=big, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (413, error(413, "The request body is too large: at most 256 KiB."))
+    assert count_rows(settings.database_url, Answer) == 0
+
+
+def test_unknown_routes_and_methods_under_the_api_are_json(client):
+    assert client.get(f"{API}/nothing").json() == error(404, "Not found.")
+    response = client.delete(f"{API}/assessments")
+    assert (response.status_code, response.json()) == (405, error(405, "Method not allowed."))
+    response = client.get(f"{API}/questionnaires/nope/questions")
+    assert (response.status_code, response.json()) == (404, error(404, "No questionnaire 'nope' is offered."))
+
+
+def test_refusals_are_logged_by_route_without_tokens_or_answers(client, caplog):
+    token = new_assessment(client)
+    with caplog.at_level(logging.INFO):
+        client.patch(f"{API}/assessments/{token}/answers", json={"staff": "secret-answer"})
+        client.get(f"{API}/assessments/{token[:-2]}zz")
+        client.get(f"{API}/assessments/{token}/nothing-here")
+    server = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
+    assert "PATCH /api/v1/assessments/{token}/answers refused: 422" in server
+    assert "GET /api/v1/assessments/{token} refused: 404" in server
+    assert "GET (no route) refused: 404" in server
+    assert not [m for m in server if token in m or token[:-2] in m or "secret-answer" in m]
+
+
+def test_the_questions_in_one_language(client):
+    response = client.get(f"{API}/questionnaires/cond/questions", params={"lang": "it"})
+    assert response.status_code == 200
+    form = response.json()
+    assert form["title"] == "Condizioni" and form["language"] == "it"
+    assert [s["id"] for s in form["sections"]] == ["s", "s2"]
+    questions = {q["id"]: q for s in form["sections"] for q in s["questions"]}
+    assert list(questions) == ["has_meter", "meter_use", "staff", "tools", "d", "note"]
+    assert questions["meter_use"] == {
+        "id": "meter_use", "kind": "scale", "text": "How much do you use it?", "show_if": "has_meter == true",
+        "scale": [{"value": v, "text": str(v)} for v in range(5)],
+    }
+    assert questions["tools"]["options"] == [{"id": "erp", "text": "ERP"}, {"id": "mes", "text": "MES", "show_if": "staff >= 50"}]
+    assert questions["staff"] == {"id": "staff", "kind": "number", "text": "Staff", "min": 1.0, "max": 5000.0, "integer": True}
+    assert questions["note"] == {"id": "note", "kind": "text", "text": "Anything else?", "required": False, "max_length": 2000}
+    assert client.get(f"{API}/questionnaires/cond/questions", params={"lang": "xx"}).json() == error(
+        400, "Invalid request: query parameter `lang`: Invalid enum value 'xx'"
+    )
+
+
+@pytest.mark.parametrize("flags", [[], ["--explain"], ["--explain", "--lang", "it"]])
+def test_score_gives_exactly_the_json_of_the_cli(client, questionnaires, tmp_path, capsys, flags):
+    answers = {"tools": "erp", "kwh": 150, "audit": False}
+    company = {"size": "micro", "sector": "agri_food", "country": "RO", "cluster": "cluj_it"}
+    path = tmp_path / "answers.yaml"
+    path.write_text(json.dumps({"company": company, **answers}), encoding="utf-8")  # JSON is YAML
+    assert main(["score", str(questionnaires / "small.yaml"), str(path), "--json", *flags]) == 0
+    printed = capsys.readouterr().out.encode()
+    lang = flags[flags.index("--lang") + 1] if "--lang" in flags else "en"
+    response = client.post(
+        f"{API}/questionnaires/small/score",
+        json={"answers": answers, "company": company, "lang": lang, "explain": "--explain" in flags},
+    )
+    assert response.status_code == 200
+    assert response.content + b"\n" == printed
+
+
+def test_score_without_a_company_is_scored_as_the_cli_does(client, questionnaires, tmp_path, capsys):
+    path = tmp_path / "answers.yaml"
+    path.write_text("tools: none\n", encoding="utf-8")
+    assert main(["score", str(questionnaires / "small.yaml"), str(path), "--json"]) == 0
+    response = client.post(f"{API}/questionnaires/small/score", json={"answers": {"tools": "none"}})
+    assert response.content + b"\n" == capsys.readouterr().out.encode()
+
+
+def test_score_refuses_answers_that_do_not_fit(client):
+    response = client.post(f"{API}/questionnaires/cond/score", json={"answers": {"has_meter": False, "meter_use": 2, "tools": 5}})
+    assert (response.status_code, response.json()) == (422, error(422, "The answers do not fit the questionnaire.", [
+        ("tools", "expected a list of option ids, got 5"),
+    ]))
+    response = client.post(f"{API}/questionnaires/cond/score", json={"answers": {"has_meter": False, "meter_use": 2}})
+    assert response.json() == error(422, "The answers do not fit the questionnaire.", [
+        ("meter_use", "this question is hidden by its show_if condition, so it cannot be answered"),
+    ])
+    response = client.post(f"{API}/questionnaires/cond/score", json={"answers": {}, "company": {"country": "Italy"}})
+    assert response.json() == error(400, "Invalid request: `company.country`: Expected `str` matching regex '^[A-Z]{2}$'")
+    response = client.post(f"{API}/questionnaires/nope/score", json={"answers": {}})
+    assert (response.status_code, response.json()) == (404, error(404, "No questionnaire 'nope' is offered."))
+
+
+def test_the_openapi_description_lists_the_routes_and_their_errors(client):
+    schema = client.get("/schema").json()
+    paths = schema["paths"]
+    assert {
+        f"{API}/questionnaires", f"{API}/questionnaires/{{questionnaire_id}}", f"{API}/questionnaires/{{questionnaire_id}}/questions",
+        f"{API}/questionnaires/{{questionnaire_id}}/score", f"{API}/assessments", f"{API}/assessments/{{token}}",
+        f"{API}/assessments/{{token}}/answers", f"{API}/assessments/{{token}}/submit",
+    } <= set(paths)
+    patch = paths[f"{API}/assessments/{{token}}/answers"]["patch"]
+    assert {"200", "400", "404", "409", "410", "413", "422"} <= set(patch["responses"])
+    assert patch["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert set(paths[f"{API}/assessments"]["post"]["responses"]) >= {"201", "400", "422"}
