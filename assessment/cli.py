@@ -162,6 +162,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_new_password(stdin=None) -> str:
+    """The password typed twice at a prompt, or the first line of standard input when it
+    is not a terminal (for scripts: ``printf '%s\\n' "$PW" | recentre user add ...``)."""
+    import getpass
+
+    stdin = stdin or sys.stdin
+    if not stdin.isatty():
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ValueError("The two passwords differ.")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .accounts import AccountError, check_new_password, check_role, create_user
+    from .db import create_engine, session_factory
+    from .settings import database_url_from_env
+
+    try:
+        check_role(args.role, args.cluster)
+        password = read_new_password()
+        check_new_password(password)
+    except (AccountError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    async def add() -> None:
+        engine = create_engine(database_url_from_env())
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                await create_user(session, args.email, role=args.role, cluster=args.cluster, password=password)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(add())
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    where = f" of cluster {args.cluster}" if args.cluster else ""
+    print(f"added {args.role}{where}: {args.email.strip().lower()}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recentre",
@@ -225,6 +272,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = db_sub.add_parser("upgrade", help="apply migrations", description="Apply the database migrations up to REVISION.")
     p.add_argument("revision", nargs="?", default="head", metavar="REVISION", help="target revision (default: head)")
     p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser(
+        "user",
+        help="manage advisor and organiser accounts",
+        description="Manage the accounts of advisors (who see their own cluster's shared "
+        "assessments) and organisers (who see all clusters).",
+    )
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="USER_COMMAND")
+    p = user_sub.add_parser(
+        "add",
+        help="add an account",
+        description="Add an account. The password (at least 12 characters) is asked for twice "
+        "at a prompt, or read from the first line of standard input when it is not a terminal.",
+    )
+    p.add_argument("email", metavar="EMAIL", help="the email address the person signs in with")
+    p.add_argument("--role", required=True, choices=["advisor", "organiser"], help="advisor (one cluster) or organiser (all clusters)")
+    p.add_argument(
+        "--cluster",
+        choices=["green_synergy", "did", "cenfim", "cluj_it"],
+        help="the advisor's cluster (required for advisors, refused for organisers)",
+    )
+    p.set_defaults(func=cmd_user_add)
 
     p = sub.add_parser(
         "serve",

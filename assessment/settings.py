@@ -37,6 +37,11 @@ class Settings:
     port: int = 8000
     """``RECENTRE_PORT``: the port ``recentre serve`` listens on."""
 
+    secure_cookies: bool = False
+    """``RECENTRE_SECURE_COOKIES``: ``true`` marks cookies Secure (sent over https only).
+    Set it when a proxy serves the app over https; requests that arrive over https get
+    Secure cookies anyway."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -48,6 +53,7 @@ class Settings:
             data_dir=data_dir,
             host=env.get("RECENTRE_HOST") or "127.0.0.1",
             port=int(env.get("RECENTRE_PORT") or 8000),
+            secure_cookies=(env.get("RECENTRE_SECURE_COOKIES") or "").strip().lower() in ("1", "true", "yes"),
         )
 
 

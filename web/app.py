@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -27,7 +28,7 @@ from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
-from . import api, pages
+from . import api, auth, pages
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -115,6 +116,17 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Every form posts a token (``{{ csrf_input | safe }}``) that must match a cookie, so that
+    another site cannot make a signed-in browser post to this one."""
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="recentre_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     return Litestar(
@@ -122,13 +134,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pages.landing,
             pages.healthz,
             api.router,
+            *auth.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         before_send=[add_security_headers],
-        exception_handlers={HTTPException: api.json_errors_under_api},
+        csrf_config=csrf_config(settings),
+        exception_handlers={HTTPException: api.json_errors_under_api, **auth.EXCEPTION_HANDLERS},
         openapi_config=OpenAPIConfig(
             title="recentre",
             version="1",

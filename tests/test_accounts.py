@@ -1,0 +1,414 @@
+"""Accounts of advisors and organisers: `recentre user add`, signing in and out, sessions,
+CSRF, rate limiting and changing one's password, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from litestar.testing import TestClient
+from sqlalchemy import func, select as sql_select
+
+from assessment import cli
+from assessment.accounts import MAX_LOGIN_FAILURES, hash_session_token
+from assessment.db import create_engine, session_factory, upgrade
+from assessment.models import LoginFailure, User, UserSession
+from tests.conftest import ROOT, run_coroutine
+from tests.workspace import PASSWORD, add_user, csrf_token, post_form, sign_in, workspace_settings
+from web.app import create_app
+from web.auth import GENERIC_LOGIN_ERROR, SESSION_COOKIE, TOO_MANY_ATTEMPTS
+
+
+@pytest.fixture
+def settings(database_url: str, questionnaire_dir: Path, tmp_path: Path):
+    return workspace_settings(database_url, questionnaire_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(app=create_app(settings)) as client:
+        yield client
+
+
+async def _query(database_url: str, statement):
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return (await session.execute(statement)).all()
+    finally:
+        await engine.dispose()
+
+
+def query(database_url: str, statement) -> list:
+    return run_coroutine(_query(database_url, statement))
+
+
+def user_row(database_url: str, email: str) -> User:
+    return query(database_url, sql_select(User).where(User.email == email))[0][0]
+
+
+def set_cookie_headers(response) -> list[str]:
+    return [value for name, value in response.headers.multi_items() if name.lower() == "set-cookie"]
+
+
+def session_cookie_header(response) -> str:
+    return next(h for h in set_cookie_headers(response) if h.startswith(f"{SESSION_COOKIE}="))
+
+
+# --- recentre user add -------------------------------------------------------------------
+
+
+def run_user_add(database_url: str, tmp_path: Path, *args: str, stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "assessment.cli", "user", "add", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "RECENTRE_DATABASE_URL": database_url},
+        timeout=60,
+    )
+
+
+def test_user_add_reads_the_password_from_stdin_and_stores_an_argon2id_hash(database_url, tmp_path):
+    upgrade(database_url)
+    done = run_user_add(database_url, tmp_path, "Ana@Example.org", "--role", "advisor", "--cluster", "did", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "added advisor of cluster did: ana@example.org\n"
+    assert PASSWORD not in done.stdout + done.stderr
+    user = user_row(database_url, "ana@example.org")
+    assert (user.role, user.cluster, user.active) == ("advisor", "did", True)
+    assert user.password_hash.startswith("$argon2id$")
+    assert PasswordHasher().verify(user.password_hash, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "args, password, message",
+    [
+        (["--role", "advisor", "--cluster", "did"], "short pass", "error: The password is too short: use at least 12 characters.\n"),
+        (["--role", "organiser", "--cluster", "did"], PASSWORD, "error: Organisers see all clusters: give no cluster.\n"),
+        (
+            ["--role", "advisor"],
+            PASSWORD,
+            "error: An advisor belongs to one cluster: give --cluster (green_synergy, did, cenfim, cluj_it).\n",
+        ),
+        (["--role", "advisor", "--cluster", "did"], "", "error: The password is too short: use at least 12 characters.\n"),
+    ],
+)
+def test_user_add_refuses_weak_passwords_and_wrong_clusters(database_url, tmp_path, args, password, message):
+    upgrade(database_url)
+    done = run_user_add(database_url, tmp_path, "x@example.org", *args, stdin=password + "\n")
+    assert (done.returncode, done.stderr) == (1, message)
+    assert query(database_url, sql_select(func.count()).select_from(User)) == [(0,)]
+
+
+def test_user_add_refuses_an_email_that_has_an_account(database_url, tmp_path):
+    upgrade(database_url)
+    add_user(database_url, "ana@example.org")
+    done = run_user_add(database_url, tmp_path, "ANA@example.org", "--role", "organiser", stdin=PASSWORD + "\n")
+    assert (done.returncode, done.stderr) == (1, "error: An account with the email ana@example.org already exists.\n")
+
+
+def test_user_add_refuses_an_unknown_cluster(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["user", "add", "x@example.org", "--role", "advisor", "--cluster", "atlantis"])
+    assert "invalid choice: 'atlantis'" in capsys.readouterr().err
+
+
+def _read_until(fd: int, text: bytes, timeout_s: float = 30) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while text not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"no {text!r} from the command; it printed {seen!r}")
+        seen += os.read(fd, 1024)
+    return seen
+
+
+def _user_add_at_a_terminal(database_url: str, first: str, second: str) -> tuple[int, bytes]:
+    """Run `recentre user add` with a real terminal, type the two passwords at its prompts."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the command, with the pty as its controlling terminal
+        os.chdir(ROOT)
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "assessment.cli", "user", "add", "tty@example.org", "--role", "organiser"],
+            {**os.environ, "RECENTRE_DATABASE_URL": database_url},
+        )
+    try:
+        out = _read_until(fd, b"Password (at least 12 characters): ")
+        os.write(fd, first.encode() + b"\n")
+        out += _read_until(fd, b"Repeat it: ")
+        os.write(fd, second.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the terminal closes when the command exits
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), out
+    finally:
+        os.close(fd)
+
+
+def test_user_add_prompts_for_the_password_twice_at_a_terminal_without_echoing_it(database_url):
+    upgrade(database_url)
+    code, out = _user_add_at_a_terminal(database_url, PASSWORD, PASSWORD)
+    assert code == 0, out
+    assert b"added organiser: tty@example.org" in out
+    assert PASSWORD.encode() not in out
+    assert user_row(database_url, "tty@example.org").role == "organiser"
+
+
+def test_user_add_at_a_terminal_refuses_two_different_passwords(database_url):
+    upgrade(database_url)
+    code, out = _user_add_at_a_terminal(database_url, PASSWORD, PASSWORD + "!")
+    assert code == 1
+    assert b"error: The two passwords differ." in out
+    assert query(database_url, sql_select(func.count()).select_from(User)) == [(0,)]
+
+
+# --- Signing in --------------------------------------------------------------------------
+
+
+def test_signing_in_sets_a_secure_session_cookie_and_leads_to_the_page_asked_for(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    response = sign_in(client, "Ana@Example.org ", next_url="/workspace/password")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/workspace/password"
+    cookie = session_cookie_header(response).lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert "secure" not in cookie.replace("samesite", "")  # plain http: a Secure cookie would be dropped
+    page = client.get("/workspace/password")
+    assert page.status_code == 200
+    assert "Signed in as ana@example.org (advisor, did)" in page.text
+
+
+def test_session_cookies_are_secure_over_https(settings):
+    with TestClient(app=create_app(settings), base_url="https://testserver.local") as client:
+        add_user(settings.database_url, "ana@example.org")
+        assert "; secure" in session_cookie_header(sign_in(client, "ana@example.org")).lower()
+
+
+def test_session_cookies_are_secure_when_the_setting_says_so(settings):
+    with TestClient(app=create_app(replace(settings, secure_cookies=True))) as client:
+        add_user(settings.database_url, "ana@example.org")
+        client.get("/workspace/login")
+        # The cookies are Secure, so the test client (on http) would not send them back.
+        assert "; secure" in next(h for h in set_cookie_headers(client.get("/workspace/login")) if h.startswith("recentre_csrf")).lower()
+
+
+@pytest.mark.parametrize("email, password", [("ana@example.org", "wrong password!"), ("nobody@example.org", PASSWORD), ("", ""), ("ana@example.org", "x" * 5000)])
+def test_a_wrong_email_or_password_gets_the_same_answer(client, settings, email, password):
+    add_user(settings.database_url, "ana@example.org")
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    assert GENERIC_LOGIN_ERROR in response.text
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert client.get("/workspace/password").status_code == 401
+
+
+def test_a_deactivated_account_cannot_sign_in(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+
+    async def deactivate():
+        engine = create_engine(settings.database_url)
+        async with session_factory(engine)() as session, session.begin():
+            (await session.scalar(sql_select(User))).active = False
+        await engine.dispose()
+
+    run_coroutine(deactivate())
+    assert sign_in(client, "ana@example.org").status_code == 401
+
+
+def test_the_session_id_changes_at_sign_in_and_a_planted_one_ends(settings):
+    add_user(settings.database_url, "ana@example.org")
+    # An app each, as two server processes: a test client runs the app in its own event loop.
+    with TestClient(app=create_app(settings)) as attacker, TestClient(app=create_app(settings)) as victim:
+        planted = sign_in(attacker, "ana@example.org").cookies[SESSION_COOKIE]
+        victim.cookies.set(SESSION_COOKIE, planted)
+        own = sign_in(victim, "ana@example.org").cookies[SESSION_COOKIE]
+        assert own != planted
+        assert query(settings.database_url, sql_select(UserSession.token_hash)) == [(hash_session_token(own),)]
+        assert attacker.get("/workspace/password").status_code == 401
+
+
+def test_only_the_hash_of_the_session_token_is_stored(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    token = sign_in(client, "ana@example.org").cookies[SESSION_COOKIE]
+    (stored,) = query(settings.database_url, sql_select(UserSession.token_hash))[0]
+    assert stored != token and stored == hash_session_token(token)
+
+
+def test_signing_out_ends_the_session(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    token = sign_in(client, "ana@example.org").cookies[SESSION_COOKIE]
+    response = post_form(client, "/workspace/password", "/workspace/logout", {})
+    assert response.status_code == 303 and response.headers["location"] == "/workspace/login"
+    assert 'max-age=0' in session_cookie_header(response).lower()
+    client.cookies.set(SESSION_COOKIE, token)  # a copy of the old cookie opens nothing
+    assert client.get("/workspace/password").status_code == 401
+    assert query(settings.database_url, sql_select(func.count()).select_from(UserSession)) == [(0,)]
+
+
+def test_pages_of_the_workspace_ask_anonymous_visitors_to_sign_in(client):
+    response = client.get("/workspace/password?x=1")
+    assert response.status_code == 401
+    assert 'action="/workspace/login"' in response.text
+    assert 'name="next" value="/workspace/password?x=1"' in response.text
+
+
+def test_htmx_requests_without_a_session_are_sent_to_the_sign_in_page(client):
+    response = client.get("/workspace/password", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/workspace/login?next=/workspace/password"
+
+
+@pytest.mark.parametrize("next_url", ["//evil.example/workspace", "https://evil.example/", "/workspace//evil.example", "/\\evil.example", "/workspace\\@evil", "javascript:alert(1)"])
+def test_sign_in_never_leads_to_another_site(client, settings, next_url):
+    add_user(settings.database_url, "ana@example.org")
+    assert sign_in(client, "ana@example.org", next_url=next_url).headers["location"] == "/workspace"
+
+
+def test_a_signed_in_visitor_of_the_sign_in_page_goes_on_to_the_workspace(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    sign_in(client, "ana@example.org")
+    response = client.get("/workspace/login?next=/workspace/password", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/workspace/password")
+
+
+# --- CSRF --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token", "a" * 64])
+def test_forms_without_the_right_csrf_token_are_refused(client, settings, token):
+    add_user(settings.database_url, "ana@example.org")
+    csrf_token(client, "/workspace/login")  # the browser holds a CSRF cookie
+    data = {"email": "ana@example.org", "password": PASSWORD}
+    if token is not None:
+        data["_csrf_token"] = token
+    response = client.post("/workspace/login", data=data, follow_redirects=False)
+    assert response.status_code == 403
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_signing_out_needs_the_csrf_token(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    sign_in(client, "ana@example.org")
+    assert client.post("/workspace/logout", data={}, follow_redirects=False).status_code == 403
+    assert client.get("/workspace/password").status_code == 200
+
+
+# --- Rate limiting -----------------------------------------------------------------------
+
+
+def test_sign_in_is_refused_for_15_minutes_after_5_failures(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    add_user(settings.database_url, "ben@example.org")
+    for _ in range(MAX_LOGIN_FAILURES):
+        assert sign_in(client, "ana@example.org", "wrong password!").status_code == 401
+    refused = sign_in(client, "ana@example.org")  # even the right password
+    assert refused.status_code == 429
+    assert TOO_MANY_ATTEMPTS in refused.text
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    assert sign_in(client, "ben@example.org").status_code == 303  # other accounts are not locked out
+    rows = query(settings.database_url, sql_select(LoginFailure.key))
+    assert len(rows) == MAX_LOGIN_FAILURES and all("ana" not in key for (key,) in rows)
+
+
+def test_old_failures_stop_counting(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    for _ in range(MAX_LOGIN_FAILURES):
+        sign_in(client, "ana@example.org", "wrong password!")
+
+    async def age_failures():
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from assessment.models import utcnow
+
+        engine = create_engine(settings.database_url)
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(update(LoginFailure).values(failed_at=utcnow() - timedelta(minutes=16)))
+        await engine.dispose()
+
+    run_coroutine(age_failures())
+    assert sign_in(client, "ana@example.org").status_code == 303
+
+
+def test_a_hash_with_old_parameters_is_replaced_at_sign_in(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+
+    async def set_hash(value):
+        engine = create_engine(settings.database_url)
+        async with session_factory(engine)() as session, session.begin():
+            (await session.scalar(sql_select(User))).password_hash = value
+        await engine.dispose()
+
+    run_coroutine(set_hash(weak))
+    assert sign_in(client, "ana@example.org").status_code == 303
+    stored = user_row(settings.database_url, "ana@example.org").password_hash
+    assert stored != weak and not PasswordHasher().check_needs_rehash(stored)
+    assert PasswordHasher().verify(stored, PASSWORD)
+
+
+# --- Changing one's password -------------------------------------------------------------
+
+NEW_PASSWORD = "a much longer new passphrase"
+
+
+def change(client, current: str, new: str, repeat: str | None = None):
+    data = {"current_password": current, "new_password": new, "repeat_password": new if repeat is None else repeat}
+    return post_form(client, "/workspace/password", "/workspace/password", data)
+
+
+@pytest.mark.parametrize(
+    "current, new, repeat, message",
+    [
+        ("wrong password!", NEW_PASSWORD, None, "The current password is wrong."),
+        (PASSWORD, "too short", None, "The password is too short: use at least 12 characters."),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "The two new passwords differ."),
+    ],
+)
+def test_changing_the_password_needs_the_current_one_and_a_strong_new_one(client, settings, current, new, repeat, message):
+    add_user(settings.database_url, "ana@example.org")
+    sign_in(client, "ana@example.org")
+    response = change(client, current, new, repeat)
+    assert response.status_code == 400
+    assert message in response.text
+    assert PasswordHasher().verify(user_row(settings.database_url, "ana@example.org").password_hash, PASSWORD)
+
+
+def test_changing_the_password_signs_out_everywhere_else(settings):
+    add_user(settings.database_url, "ana@example.org")
+    with TestClient(app=create_app(settings)) as here, TestClient(app=create_app(settings)) as elsewhere:
+        sign_in(here, "ana@example.org")
+        sign_in(elsewhere, "ana@example.org")
+        response = change(here, PASSWORD, NEW_PASSWORD)
+        assert (response.status_code, response.headers["location"]) == (303, "/workspace/password?done=true")
+        assert "has been changed" in here.get(response.headers["location"]).text
+        assert elsewhere.get("/workspace/password").status_code == 401
+        assert sign_in(elsewhere, "ana@example.org").status_code == 401
+        assert sign_in(elsewhere, "ana@example.org", NEW_PASSWORD).status_code == 303
+
+
+def test_guessing_the_current_password_is_rate_limited_too(client, settings):
+    add_user(settings.database_url, "ana@example.org")
+    sign_in(client, "ana@example.org")
+    for _ in range(MAX_LOGIN_FAILURES):
+        assert change(client, "wrong password!", NEW_PASSWORD).status_code == 400
+    assert change(client, PASSWORD, NEW_PASSWORD).status_code == 429

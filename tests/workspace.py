@@ -1,0 +1,63 @@
+"""Helpers for tests of the workspace: accounts, signing in through the real forms (with
+their CSRF tokens), and an app on a migrated database of either kind."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from assessment.accounts import create_user
+from assessment.db import create_engine, session_factory, upgrade
+from assessment.settings import Settings
+from tests.conftest import run_coroutine
+
+PASSWORD = "correct horse battery staple"
+_CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def workspace_settings(database_url: str, questionnaires: Path, data_dir: Path) -> Settings:
+    """Settings for an app on ``database_url``, migrated here."""
+    upgrade(database_url)
+    return Settings(database_url=database_url, questionnaires=questionnaires, secret_key="test-key", data_dir=data_dir)
+
+
+async def _add_user(database_url: str, email: str, role: str, cluster: str | None, password: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            user = await create_user(session, email, role=role, cluster=cluster, password=password)
+            return user.id
+    finally:
+        await engine.dispose()
+
+
+def add_user(database_url: str, email: str, role: str = "advisor", cluster: str | None = "did", password: str = PASSWORD) -> int:
+    return run_coroutine(_add_user(database_url, email, role, cluster if role == "advisor" else None, password))
+
+
+def csrf_token(client: TestClient, path: str) -> str:
+    """The CSRF token of the form on the page at ``path`` (which also sets its cookie); when
+    the page redirects (the sign-in page does for those signed in), the token of the cookie
+    an earlier page set."""
+    page = client.get(path, follow_redirects=False)
+    match = _CSRF_INPUT.search(page.text)
+    if match is None and page.is_redirect and client.cookies.get("recentre_csrf"):
+        return client.cookies["recentre_csrf"]
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_url: str = "/workspace"):
+    token = csrf_token(client, "/workspace/login")
+    return client.post(
+        "/workspace/login",
+        data={"email": email, "password": password, "next": next_url, "_csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def post_form(client: TestClient, form_page: str, path: str, data: dict, **kwargs):
+    """Post ``data`` to ``path`` with the CSRF token of the form on ``form_page``."""
+    return client.post(path, data={**data, "_csrf_token": csrf_token(client, form_page)}, follow_redirects=False, **kwargs)

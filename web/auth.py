@@ -1,0 +1,266 @@
+"""Signing in to the workspace, and who may see what.
+
+For handlers of the workspace (``/workspace/...``):
+
+- guard a handler with ``guards=[requires_user]`` (advisors and organisers) or
+  ``guards=[requires_organiser]``; without a valid session the guard answers 401 (a sign-in
+  page under /workspace), and an advisor on an organiser's page gets 403;
+- ``user_of(request)`` gives the signed-in ``CurrentUser`` (id, email, role, cluster) and
+  fails closed when the handler has no guard;
+- ``visible_assessments(user)`` is the SQL condition on ``Assessment`` rows the user may see;
+  add it to every query that reads assessments or what hangs off them;
+- ``visible_assessment(session, user, id)`` loads one assessment or answers 404 (not 403:
+  another cluster's ids must not be told apart from ids that do not exist);
+- ``contact_of(user, assessment)`` and ``contact_columns(user)`` give the contact details only
+  where the SME agreed to share them; never read ``contact_name``/``contact_email`` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromQuery
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import ColumnElement, and_, case, null, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment import accounts
+from assessment.accounts import AccountError, CurrentUser, current_user_of
+from assessment.models import Assessment, User
+
+from .api import json_errors_under_api
+
+SESSION_COOKIE = "recentre_session"
+HOME = "/workspace"
+LOGIN = "/workspace/login"
+GENERIC_LOGIN_ERROR = "The email or password is wrong."
+TOO_MANY_ATTEMPTS = "Too many failed sign-ins. Wait 15 minutes, then try again."
+# Where a sign-in may lead back to: a path of the workspace, nothing that a browser could
+# read as another site (//host, /\host) or that carries a scheme.
+_SAFE_NEXT = re.compile(r"^/workspace(?:[/?][A-Za-z0-9_\-./?=&%+:,]*)?$")
+_NO_USER = object()
+
+
+# --- Who is signed in --------------------------------------------------------------------
+
+
+async def load_user(connection: ASGIConnection) -> CurrentUser | None:
+    """The user of the request's session cookie, looked up once per request."""
+    cached = connection.state.get("user", _NO_USER)
+    if cached is not _NO_USER:
+        return cached
+    token = connection.cookies.get(SESSION_COOKIE, "")
+    user = None
+    if token:
+        async with connection.app.state.sessions() as session:
+            found = await accounts.user_of_session(session, token)
+            user = current_user_of(found) if found else None
+    connection.state.user = user
+    return user
+
+
+async def requires_user(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """A guard: advisors and organisers only."""
+    if await load_user(connection) is None:
+        raise NotAuthorizedException(detail="Sign in to see this page.")
+
+
+async def requires_organiser(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """A guard: organisers only."""
+    user = await load_user(connection)
+    if user is None:
+        raise NotAuthorizedException(detail="Sign in to see this page.")
+    if not user.is_organiser:
+        raise PermissionDeniedException(detail="Only organisers can see this page.")
+
+
+def user_of(request: Request) -> CurrentUser:
+    """The signed-in user, as the handler's guard found them."""
+    user = request.state.get("user")
+    if user is None:
+        # A handler without a guard: refuse rather than serve the page to anyone.
+        raise NotAuthorizedException(detail="Sign in to see this page.")
+    return user
+
+
+# --- Who sees what -----------------------------------------------------------------------
+
+
+def visible_assessments(user: CurrentUser) -> ColumnElement[bool]:
+    """The condition on ``Assessment`` for the rows ``user`` may see: an organiser all of
+    them, an advisor those of their cluster whose SME agreed to share them."""
+    if user.is_organiser:
+        return true()
+    return and_(Assessment.cluster == user.cluster, Assessment.share_with_advisors.is_(True))
+
+
+async def visible_assessment(session: AsyncSession, user: CurrentUser, assessment_id: int) -> Assessment:
+    """The assessment if ``user`` may see it; 404 otherwise, as for one that does not exist."""
+    assessment = await session.scalar(select(Assessment).where(Assessment.id == assessment_id, visible_assessments(user)))
+    if assessment is None:
+        raise NotFoundException(detail="No such assessment.")
+    return assessment
+
+
+def may_see_contact(user: CurrentUser, assessment: Assessment) -> bool:
+    # Advisors only ever see shared assessments; organisers see all, contacts only if shared.
+    return bool(assessment.share_with_advisors)
+
+
+def contact_of(user: CurrentUser, assessment: Assessment) -> tuple[str | None, str | None]:
+    """(contact name, contact email), or (None, None) when the SME did not agree to share."""
+    if not may_see_contact(user, assessment):
+        return None, None
+    return assessment.contact_name, assessment.contact_email
+
+
+def contact_columns(user: CurrentUser) -> tuple[Any, Any]:
+    """``contact_name`` and ``contact_email`` for a SELECT, NULL where the SME did not agree."""
+    shared = Assessment.share_with_advisors.is_(True)
+    return (
+        case((shared, Assessment.contact_name), else_=null()).label("contact_name"),
+        case((shared, Assessment.contact_email), else_=null()).label("contact_email"),
+    )
+
+
+# --- Cookies -----------------------------------------------------------------------------
+
+
+def cookies_secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.settings.secure_cookies
+
+
+def session_cookie(request: Request, token: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        path="/",
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookies_secure(request),
+    )
+
+
+def expired_session_cookie(request: Request) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True, samesite="lax", secure=cookies_secure(request))
+
+
+def safe_next(value: str | None) -> str:
+    if value and _SAFE_NEXT.match(value) and "//" not in value:
+        return value
+    return HOME
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+def login_page(request: Request, *, next_url: str, error: str | None = None, email: str = "", status_code: int = 200) -> Template:
+    return Template(
+        template_name="workspace/login.html",
+        context={"next": safe_next(next_url), "error": error, "email": email},
+        status_code=status_code,
+    )
+
+
+def unauthorised(request: Request, exc: NotAuthorizedException) -> Response:
+    """Inside the workspace, the sign-in page, which brings the person back where they
+    were; elsewhere the app's usual error response."""
+    if not request.url.path.startswith(HOME + "/") and request.url.path != HOME:
+        return json_errors_under_api(request, exc)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    next_url = safe_next(here) if request.method == "GET" else HOME
+    response = login_page(request, next_url=next_url, status_code=401)
+    if request.headers.get("hx-request"):
+        # htmx does not swap a 401 into the page: send the whole browser to the sign-in page.
+        response.headers["HX-Redirect"] = f"{LOGIN}?next={quote(next_url, safe='/')}"
+    return response
+
+
+@get(LOGIN, include_in_schema=False)
+async def login_form(request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:
+    if await load_user(request) is not None:
+        return Redirect(safe_next(next), status_code=303)
+    return login_page(request, next_url=next or HOME)
+
+
+@post(LOGIN, include_in_schema=False, status_code=303)
+async def login(request: Request) -> Template | Redirect:
+    form = await request.form()
+    email = str(form.get("email") or "")[:254]
+    password = str(form.get("password") or "")
+    next_url = safe_next(str(form.get("next") or ""))
+    client = request.client.host if request.client else ""
+    key = accounts.login_key(email, client)
+    async with request.app.state.sessions() as session, session.begin():
+        if await accounts.too_many_failures(session, key):
+            return login_page(request, next_url=next_url, error=TOO_MANY_ATTEMPTS, email=email, status_code=429)
+        user = await accounts.authenticate(session, email, password) if email and password else None
+        if user is None:
+            await accounts.record_failure(session, key)
+            return login_page(request, next_url=next_url, error=GENERIC_LOGIN_ERROR, email=email, status_code=401)
+        await accounts.forget_failures(session, key)
+        # A new session id at every sign-in, and the one the browser brought (if any) ends:
+        # a session id planted before sign-in is worth nothing after it.
+        await accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+        await accounts.delete_expired_sessions(session)
+        token = await accounts.start_session(session, user)
+    return Redirect(next_url, status_code=303, cookies=[session_cookie(request, token)])
+
+
+@post("/workspace/logout", include_in_schema=False, status_code=303)
+async def logout(request: Request) -> Redirect:
+    async with request.app.state.sessions() as session, session.begin():
+        await accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    return Redirect(LOGIN, status_code=303, cookies=[expired_session_cookie(request)])
+
+
+def password_page(user: CurrentUser, *, error: str | None = None, done: bool = False, status_code: int = 200) -> Template:
+    return Template(
+        template_name="workspace/password.html",
+        context={"user": user, "error": error, "done": done, "min_length": accounts.MIN_PASSWORD_LENGTH},
+        status_code=status_code,
+    )
+
+
+@get("/workspace/password", guards=[requires_user], include_in_schema=False)
+async def password_form(request: Request, done: FromQuery[bool] = False) -> Template:
+    return password_page(user_of(request), done=done)
+
+
+@post("/workspace/password", guards=[requires_user], include_in_schema=False, status_code=303)
+async def change_password(request: Request) -> Template | Redirect:
+    current_user = user_of(request)
+    form = await request.form()
+    current = str(form.get("current_password") or "")
+    new = str(form.get("new_password") or "")
+    if new != str(form.get("repeat_password") or ""):
+        return password_page(current_user, error="The two new passwords differ.", status_code=400)
+    client = request.client.host if request.client else ""
+    key = accounts.login_key(current_user.email, client)
+    async with request.app.state.sessions() as session, session.begin():
+        # The same limit as at sign-in: a borrowed session must not become a way to guess.
+        if await accounts.too_many_failures(session, key):
+            return password_page(current_user, error=TOO_MANY_ATTEMPTS, status_code=429)
+        user = await session.get(User, current_user.id)
+        try:
+            await accounts.change_password(session, user, current, new)
+        except accounts.WrongPassword as exc:
+            await accounts.record_failure(session, key)
+            return password_page(current_user, error=str(exc), status_code=400)
+        except AccountError as exc:
+            return password_page(current_user, error=str(exc), status_code=400)
+        # Every session ended with the old password; this browser carries on in a new one.
+        token = await accounts.start_session(session, user)
+    return Redirect("/workspace/password?done=true", status_code=303, cookies=[session_cookie(request, token)])
+
+
+ROUTES = [login_form, login, logout, password_form, change_password]
+EXCEPTION_HANDLERS = {NotAuthorizedException: unauthorised}
