@@ -144,6 +144,62 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from .db import DatabaseNotMigrated, create_engine, ensure_migrated, session_factory
+    from .diagnostics import QuestionnaireError
+    from .rescoring import not_offered, offered_questionnaires, rescore_questionnaire
+    from .settings import database_url_from_env
+
+    root = Path(os.environ.get("RECENTRE_QUESTIONNAIRES") or qc.BUNDLED)
+    try:
+        offered = offered_questionnaires(root)
+    except (QuestionnaireError, ValueError) as exc:
+        print(f"{root}: error: the offered questionnaires do not compile ({exc}); run `recentre validate {root}`", file=sys.stderr)
+        return 1
+    if args.questionnaire and args.questionnaire not in offered:
+        known = ", ".join(sorted(offered)) or "none"
+        print(f"error: no questionnaire {args.questionnaire!r} is offered in {root} (offered: {known})", file=sys.stderr)
+        return 1
+    chosen = [offered[args.questionnaire]] if args.questionnaire else list(offered.values())
+    url = database_url_from_env()
+
+    async def run():
+        engine = create_engine(url)
+        try:
+            await ensure_migrated(engine)
+            sessions = session_factory(engine)
+            outcomes = [await rescore_questionnaire(sessions, compiled, dry_run=args.dry_run) for compiled in chosen]
+            async with sessions() as session:
+                left = await not_offered(session, offered) if args.all else {}
+            return outcomes, left
+        finally:
+            await engine.dispose()
+
+    try:
+        outcomes, left = asyncio.run(run())
+    except DatabaseNotMigrated as exc:
+        print(f"{make_url(url).render_as_string(hide_password=True)}: error: {exc}", file=sys.stderr)
+        return 1
+    verb = "would be re-scored" if args.dry_run else "re-scored"
+    for o in outcomes:
+        line = f"{o.questionnaire} {o.version} ({o.fingerprint[:12]}): {o.rescored} {verb}, {o.already_current} already current"
+        if o.failed:
+            line += f", {len(o.failed)} could not be scored"
+        print(line)
+        for assessment_id, reason in o.failed:
+            print(f"  assessment {assessment_id}: {reason}")
+    for questionnaire_id, count in left.items():
+        print(f"{questionnaire_id}: {count} submitted, no longer offered: results kept as they are")
+    if args.dry_run:
+        print("dry run: nothing was changed", file=sys.stderr)
+    return 1 if any(o.failed for o in outcomes) else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -272,6 +328,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = db_sub.add_parser("upgrade", help="apply migrations", description="Apply the database migrations up to REVISION.")
     p.add_argument("revision", nargs="?", default="head", metavar="REVISION", help="target revision (default: head)")
     p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser(
+        "rescore",
+        help="re-score submitted assessments against the questionnaire versions now offered",
+        description="Re-score submitted assessments whose current result was scored against "
+        "another version of their questionnaire than the one now offered (from "
+        "RECENTRE_QUESTIONNAIRES). Each gets a new current result; earlier results are kept. "
+        "Nothing is ever re-scored without this command. Exits 1 if some answers could not "
+        "be scored.",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--questionnaire", metavar="ID", help="only the assessments of this questionnaire")
+    which.add_argument("--all", action="store_true", help="the assessments of every offered questionnaire")
+    p.add_argument("--dry-run", action="store_true", help="print what would be re-scored, change nothing")
+    p.set_defaults(func=cmd_rescore)
 
     p = sub.add_parser(
         "user",
