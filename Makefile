@@ -17,7 +17,12 @@ PYTEST_ARGS ?=
 
 .PHONY: install run test bench
 
-install: $(STAMP)
+# The gettext catalogs of the application's labels (assessment/i18n.py), compiled from the
+# translators' .po files whenever one changes.
+PO_FILES := $(wildcard assessment/locale/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+install: $(STAMP) $(MO_FILES)
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -28,6 +33,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
+
+assessment/locale/%/LC_MESSAGES/messages.mo: assessment/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --directory assessment/locale --locale $* --domain messages
 
 run: install
 	$(VENV)/bin/recentre serve

@@ -1,0 +1,73 @@
+"""The application's own labels in the five RE-CENTRE languages, from gettext catalogs.
+
+Questionnaire content (titles, question texts, recommendations) is translated in the YAML
+files; this module covers only what the code itself says ("Overall", "Page 2 of 9", ...).
+
+The catalogs are ``assessment/locale/<lang>/LC_MESSAGES/messages.po``, extracted with
+``pybabel extract -F babel.cfg -o messages.pot .`` and compiled to ``messages.mo`` by
+``make install``. A missing or out-of-date ``.mo`` is not an error: the ``.po`` is read
+instead, so a fresh checkout and a translator's edit both show the current text.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+import threading
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+LANGUAGES = ("en", "bg", "it", "es", "ro")
+DEFAULT = "en"
+
+_lock = threading.Lock()
+
+
+def catalog_paths(lang: str) -> tuple[Path, Path]:
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+def _from_po(po: Path) -> gettext.GNUTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=po.parent.parent.name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    # Fuzzy entries are a translator's unchecked guesses: English is better than a wrong label.
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def _load(lang: str) -> gettext.NullTranslations:
+    if lang == DEFAULT or lang not in LANGUAGES:
+        return gettext.NullTranslations()
+    po, mo = catalog_paths(lang)
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    if po.exists():
+        return _from_po(po)
+    return gettext.NullTranslations()
+
+
+@functools.cache
+def _cached(lang: str) -> gettext.NullTranslations:
+    return _load(lang)
+
+
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalog for ``lang``; English (the source strings) for ``en`` and unknown codes."""
+    # functools.cache may run _load twice for one key under threads; the lock keeps one copy.
+    with _lock:
+        return _cached(lang)
+
+
+def clear_cache() -> None:
+    """Forget loaded catalogs (after a catalog file changed on disk)."""
+    with _lock:
+        _cached.cache_clear()
