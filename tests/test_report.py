@@ -1,0 +1,480 @@
+"""The PDF report: what it says (read back with poppler's pdftotext), what it looks like
+(pages rasterised with pdftoppm), its fonts (pdffonts) and metadata (pypdf), its labels in
+five languages, and the `recentre report` command."""
+
+from __future__ import annotations
+
+import dataclasses
+import gettext
+import io
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import msgspec
+import pypdf
+import pytest
+from babel.messages.pofile import read_po
+from PIL import Image
+
+from assessment import i18n
+from assessment.cli import main
+from assessment.compile import compile_questionnaire, find_questionnaire, load_bundled
+from scoring import charts, report
+from scoring.engine import score
+from scoring.report import AUTHOR, MIN_PEERS, ActionItem, Note, ReportDetails, render_report, render_report_async, shown_peer_average
+from tests.conftest import missing
+from tests.helpers import compile_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "example"
+LANGS = ("bg", "it", "es", "ro")
+
+
+# --- Tools and inputs -------------------------------------------------------------------
+
+
+def poppler(tool: str) -> str:
+    """The path of a poppler-utils tool; skips on a developer's machine without it, fails in CI."""
+    path = shutil.which(tool)
+    if path is None:
+        missing(f"poppler-utils' {tool} is not installed (apt-get install poppler-utils)")
+    return path
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, body_only: bool = False) -> str:
+    """The PDF's text; ``body_only`` leaves out the page headers and footers, so that a table
+    row broken across two pages reads as one."""
+    source = tmp_path / "report.pdf"
+    source.write_bytes(pdf)
+    crop = []
+    if body_only:
+        top = round(report.MARGIN_TOP - 2 * report.mm)
+        crop = ["-x", "0", "-y", str(top), "-W", "600", "-H", str(round(report.PAGE_HEIGHT - top - report.MARGIN_BOTTOM + 2 * report.mm))]
+    args = [poppler("pdftotext"), "-enc", "UTF-8", *crop, str(source), "-"]
+    return subprocess.run(args, capture_output=True, check=True).stdout.decode("utf-8")
+
+
+def one_line(text: str) -> str:
+    """pdftotext's text with line breaks and runs of spaces made single spaces, so that
+    sentences wrapped over lines can be searched for."""
+    return re.sub(r"\s+", " ", text)
+
+
+def reads_in(phrase: str, text: str) -> bool:
+    """Whether the words of ``phrase`` come in ``text`` in order, maybe with other words
+    between them: a table row broken across two pages interleaves its cells."""
+    position = 0
+    for word in phrase.split():
+        position = text.find(word, position)
+        if position < 0:
+            return False
+        position += len(word)
+    return True
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def furniture():
+    return compile_questionnaire(find_questionnaire("furniture"))
+
+
+def case(compiled, prefix: str):
+    return next(t for t in compiled.tests if t.name.startswith(prefix))
+
+
+@dataclasses.dataclass
+class Scored:
+    compiled: object
+    now: object
+    before: object
+
+
+def scored(compiled, lang: str = "en") -> Scored:
+    t1, t0 = case(compiled, "digital strong"), case(compiled, "all worst answers")
+    return Scored(
+        compiled,
+        score(compiled, t1.answers, t1.company, lang=lang, explain=True),
+        score(compiled, t0.answers, t0.company, lang=lang, explain=True),
+    )
+
+
+@pytest.fixture(scope="module")
+def en(furniture) -> Scored:
+    return scored(furniture)
+
+
+def details(profile, **changes) -> ReportDetails:
+    values = dict(
+        company_name="Mobili Rossi S.r.l.",
+        sector=profile.company["sector"],
+        cluster=profile.company["cluster"],
+        country=profile.company["country"],
+        assessment_date=date(2026, 3, 5),
+        language=profile.language,
+    )
+    values.update(changes)
+    return ReportDetails(**values)
+
+
+def peers_of(profile, value: float = 37.3) -> dict[str, float]:
+    return {d: value for d in profile.dimensions}
+
+
+@pytest.fixture(scope="module")
+def full_report(en) -> bytes:
+    """A report with every section: previous assessment, peers, notes and an action plan."""
+    return render_report(en.compiled, en.now, details(
+        en.now,
+        previous=en.before,
+        previous_date=date(2025, 3, 1),
+        peer_average=peers_of(en.now),
+        peer_count=7,
+        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=timezone.utc), text="Call back in June.")],
+        action_plan=[ActionItem(action="Apply for the innovation voucher", owner="CEO", due=date(2026, 6, 1), status="open",
+                                recommendation=en.now.recommendations[0].id)],
+    ))
+
+
+# --- Content ----------------------------------------------------------------------------
+
+
+def test_the_report_states_scores_levels_and_ranked_recommendations(en, full_report, tmp_path):
+    text = one_line(pdf_text(full_report, tmp_path))
+    compiled, profile = en.compiled, en.now
+    levels = {lv.id: lv.title.en for lv in compiled.levels}
+    assert "Mobili Rossi S.r.l." in text
+    assert f"{profile.overall.score:g} / 100 {levels[profile.overall.level]}" in text
+    assert f"{compiled.id} ({compiled.id})" not in text  # the questionnaire is named by its title
+    assert f"{compiled.version} · fingerprint {compiled.fingerprint[:12]}" in text
+    archetype = next(a for a in compiled.archetypes.archetypes if a.id == profile.archetype.id)
+    assert archetype.title.en in text and archetype.description.en in text
+    for did, dim in profile.dimensions.items():
+        assert compiled.dimensions[did].title.en in text
+    # Ranked: each recommendation's title comes after the previous one's in the ranked list.
+    ranked = text[text.index("Ranked by priority"):]
+    positions = [ranked.index(r.title) for r in profile.recommendations]
+    assert positions == sorted(positions) and len(profile.recommendations) >= 3
+    first = profile.recommendations[0]
+    assert first.rationale in text and first.next_step in text
+    instrument = compiled.instruments[first.instruments[0]]
+    assert instrument.title.en in text and instrument.description.en in text
+    pages = page_count(full_report)
+    assert f"Page 2 of {pages}" in text and f"Page {pages} of {pages}" in text and "Page 1 of" not in text
+
+
+def test_the_summary_names_the_three_top_priorities(en, full_report, tmp_path):
+    text = one_line(pdf_text(full_report, tmp_path))
+    summary = text[text.index("Summary"):text.index("Your profile by dimension")]
+    top = [r.title for r in en.now.recommendations]
+    assert "Your three top priorities" in summary
+    assert all(title in summary for title in top[:3]) and top[3] not in summary
+
+
+def test_each_dimension_shows_the_answers_that_drove_it_and_the_next_level(en, full_report, tmp_path):
+    text = one_line(pdf_text(full_report, tmp_path, body_only=True))
+    assert "Page " not in text
+    compiled, profile = en.compiled, en.now
+    section = text[text.index("Dimension by dimension"):text.index("Ranked by priority")]
+    for did, dim in profile.dimensions.items():
+        for contribution in dim.contributions:
+            assert reads_in(compiled.questions[contribution.question].text.en, section), contribution.question
+    basic = compiled.levels[0]
+    assert basic.description.en in section and basic.next_step.en in section
+    # An unticked checklist and a yes/no read as words, not ids or Python values.
+    assert "None of these" in section or "None ticked" in section
+    assert "True" not in section and "False" not in section
+
+
+def test_progress_section_only_with_a_previous_assessment(en, tmp_path):
+    without = one_line(pdf_text(render_report(en.compiled, en.now, details(en.now)), tmp_path))
+    assert "Progress since the previous assessment" not in without
+    with_previous = one_line(pdf_text(render_report(en.compiled, en.now, details(en.now, previous=en.before, previous_date=date(2025, 3, 1))), tmp_path))
+    progress = with_previous[with_previous.index("Progress since the previous assessment"):]
+    assert "Scores of March 1, 2025 compared with March 5, 2026." in progress
+    change = en.now.overall.score - en.before.overall.score
+    assert f"Overall {en.before.overall.score:g} {en.now.overall.score:g} +{change:g}" in progress
+
+
+def test_advisor_notes_and_action_plan_appear_when_given(en, full_report, tmp_path):
+    text = one_line(pdf_text(full_report, tmp_path))
+    assert "Advisor notes" in text and "Ana Pop · Mar 6, 2026, 10:30:00" in text and "Call back in June." in text
+    assert "Action plan" in text and "Apply for the innovation voucher" in text and "June 1, 2026" in text
+    plain = one_line(pdf_text(render_report(en.compiled, en.now, details(en.now)), tmp_path))
+    assert "Advisor notes" not in plain and "Action plan" not in plain
+
+
+def test_markup_like_text_comes_out_literally(en, tmp_path):
+    name = "<b>Rossi</b> & Figli <script>alert(1)</script>"
+    note = 'R&D budget: <i>none</i> yet, "&amp;" stays as typed.\nSecond line <br/> too.'
+    pdf = render_report(en.compiled, en.now, details(
+        en.now, company_name=name,
+        advisor_notes=[Note(author="A & B <advisors>", time=datetime(2026, 3, 6, 9, 0), text=note)],
+        action_plan=[ActionItem(action="Fix <b>this</b> & that", owner="<CEO>", status="<open>")],
+    ))
+    text = pdf_text(pdf, tmp_path)
+    assert name in text
+    assert 'R&D budget: <i>none</i> yet, "&amp;" stays as typed.' in text
+    assert "Second line <br/> too." in text
+    assert "A & B <advisors>" in text and "Fix <b>this</b> & that" in text and "<CEO>" in text
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.title.endswith(name)
+
+
+def test_texts_of_any_length_fit_the_pages(en, tmp_path):
+    """A name of 400 characters, a note of 40,000 with words longer than a line, and a long
+    action plan: the report still builds, and the last words of each are in it."""
+    long_word = "Supercalifragilistic" * 12
+    note = " ".join(f"word{i}" for i in range(6000)) + f" {long_word} THE-END-OF-THE-NOTE"
+    pdf = render_report(en.compiled, en.now, details(
+        en.now,
+        company_name="Company " * 50 + "LAST-NAME-WORD",
+        advisor_notes=[Note(author="Advisor " * 40, time=datetime(2026, 3, 6, 9, 0), text=note)],
+        action_plan=[ActionItem(action=note, owner="Owner " * 30, status="Status " * 20)] * 2,
+    ))
+    text = pdf_text(pdf, tmp_path)
+    assert "LAST-NAME-WORD" in text and text.count("THE-END-OF-THE-NOTE") == 3
+
+
+# --- Peers ------------------------------------------------------------------------------
+
+
+def test_the_sector_average_needs_five_other_assessments(en):
+    few = details(en.now, peer_average=peers_of(en.now), peer_count=MIN_PEERS - 1)
+    enough = details(en.now, peer_average=peers_of(en.now), peer_count=MIN_PEERS)
+    assert shown_peer_average(few) is None
+    assert shown_peer_average(enough) == peers_of(en.now)
+    assert shown_peer_average(details(en.now, peer_average={}, peer_count=50)) is None
+
+
+def test_with_fewer_than_five_peers_the_report_is_the_one_without_peers(en, tmp_path):
+    alone = render_report(en.compiled, en.now, details(en.now))
+    four = render_report(en.compiled, en.now, details(en.now, peer_average=peers_of(en.now), peer_count=MIN_PEERS - 1))
+    assert four == alone  # nothing of the average, not even the count, can leak
+    text = one_line(pdf_text(four, tmp_path))
+    assert "37.3" not in text and "Sector average of" not in text
+    assert "The sector average appears once at least 5 other companies of your sector have completed the assessment." in text
+
+
+def test_with_five_peers_the_average_is_drawn_and_listed(en, tmp_path):
+    five = render_report(en.compiled, en.now, details(en.now, peer_average=peers_of(en.now), peer_count=MIN_PEERS))
+    text = one_line(pdf_text(five, tmp_path))
+    assert "Sector average of 5 other companies" in text
+    assert text.count("37.3") == len(en.now.dimensions)
+    # The radar's dashed outline is stroked in the peers' colour.
+    page = pypdf.PdfReader(io.BytesIO(five)).pages[2].get_contents().get_data().decode("latin-1")
+    from reportlab.lib.rl_accel import fp_str
+
+    assert f"{fp_str(*charts.PEERS.rgb())} RG" in page
+
+
+# --- Pictures, fonts, metadata ----------------------------------------------------------
+
+
+def test_no_page_is_blank(full_report, tmp_path):
+    source = tmp_path / "report.pdf"
+    source.write_bytes(full_report)
+    subprocess.run([poppler("pdftoppm"), "-r", "30", "-gray", "-png", str(source), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == page_count(full_report) >= 10
+    for png in pages:
+        image = Image.open(png)
+        inked = sum(image.histogram()[:200])  # pixels clearly darker than white
+        assert inked / (image.width * image.height) > 0.01, f"{png.name} is (nearly) blank"
+
+
+def test_fonts_are_embedded_and_nothing_else_is_used(full_report, tmp_path):
+    source = tmp_path / "report.pdf"
+    source.write_bytes(full_report)
+    listing = subprocess.run([poppler("pdffonts"), str(source)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    names = {row[0].split("+")[-1] for row in rows}
+    assert names == {"Roboto-Regular", "Roboto-Bold"}
+    assert all(row[-5] == "yes" for row in rows), listing  # the "emb" column
+
+
+def test_metadata_title_author_subject_language_and_date(en, full_report):
+    reader = pypdf.PdfReader(io.BytesIO(full_report))
+    meta = reader.metadata
+    assert meta.title == "Twin-transition self-assessment: Mobili Rossi S.r.l."
+    assert meta.author == AUTHOR
+    assert meta.subject == "Digital, green and resilience profile with recommendations for your company"
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    assert meta["/CreationDate"].startswith("D:20260305")
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert outline[:4] == ["Summary", "Your profile by dimension", "Twin-transition matrix", "Dimension by dimension"]
+
+
+def test_rendering_is_deterministic(en, full_report):
+    again = render_report(en.compiled, en.now, details(
+        en.now, previous=en.before, previous_date=date(2025, 3, 1), peer_average=peers_of(en.now), peer_count=7,
+        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=timezone.utc), text="Call back in June.")],
+        action_plan=[ActionItem(action="Apply for the innovation voucher", owner="CEO", due=date(2026, 6, 1), status="open",
+                                recommendation=en.now.recommendations[0].id)],
+    ))
+    assert again == full_report
+
+
+def test_a_questionnaire_with_two_dimensions_gets_no_radar_but_a_full_report(tmp_path):
+    compiled = compile_text(tmp_path, """\
+        sections:
+          - id: s
+            title: {en: S}
+            questions:
+              - {kind: yes_no, id: q1, text: {en: Do you back up data?}, dimension: data}
+              - {kind: yes_no, id: q2, text: {en: Do you measure energy?}, dimension: energy}
+        """)
+    profile = score(compiled, {"q1": True, "q2": False}, explain=True)
+    text = one_line(pdf_text(render_report(compiled, profile, details(profile)), tmp_path))
+    assert "Do you back up data? Yes" in text and "Do you measure energy? No" in text
+    assert "Green first" in text and "Digital first" in text
+
+
+def test_inputs_that_do_not_belong_together_are_refused(en, furniture):
+    with pytest.raises(ValueError, match="score the answers with lang='bg'"):
+        render_report(en.compiled, en.now, details(en.now, language="bg"))
+    with pytest.raises(ValueError, match="unknown report language"):
+        render_report(en.compiled, en.now, details(en.now, language="de"))
+    core = compile_questionnaire(find_questionnaire("core"))
+    with pytest.raises(ValueError, match="another version of the questionnaire"):
+        render_report(core, en.now, details(en.now))
+
+
+async def test_the_async_helper_renders_in_a_worker_thread(en):
+    d = details(en.now)
+    assert await render_report_async(en.compiled, en.now, d) == render_report(en.compiled, en.now, d)
+
+
+# --- Languages --------------------------------------------------------------------------
+
+
+def test_a_bulgarian_report_has_its_labels_in_cyrillic(furniture, tmp_path):
+    bg = scored(furniture, "bg")
+    pdf = render_report(furniture, bg.now, details(bg.now, previous=bg.before, peer_average=peers_of(bg.now), peer_count=6))
+    text = one_line(pdf_text(pdf, tmp_path))
+    for label in ("Самооценка за двойния преход", "Обобщение", "Вашият профил по измерения", "Матрица на двойния преход",
+                  "Препоръки", "Напредък спрямо предишната оценка", "Средна стойност за сектора от 6 други предприятия",
+                  "Мебели и интериор", "Италия", "5 март 2026 г."):
+        assert label in text, label
+    assert f"Страница 2 от {page_count(pdf)}" in text
+    assert "37,3" in text  # Bulgarian decimal comma
+    assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "bg"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_label_has_a_checked_translation(lang):
+    pot = read_po((ROOT / "messages.pot").open("rb"))
+    po_path, _mo = i18n.catalog_paths(lang)
+    po = read_po(po_path.open("rb"), locale=lang)
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    for message in pot:
+        if not message.id:
+            continue
+        translated = po.get(message.id)
+        assert translated is not None, f"{lang}: {message.id!r} is not in {po_path.name}; run pybabel update"
+        assert not translated.fuzzy, f"{lang}: {message.id!r} is fuzzy"
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = translated.string if isinstance(translated.string, tuple) else (translated.string,)
+        assert all(strings), f"{lang}: {message.id!r} is not translated"
+        wanted = set(placeholder.findall(ids[-1]))
+        for s in strings:
+            assert set(placeholder.findall(s)) == wanted, f"{lang}: placeholders differ in {s!r}"
+
+
+def test_the_message_template_is_current(tmp_path):
+    pybabel = Path(sys.executable).parent / "pybabel"
+    out = tmp_path / "messages.pot"
+    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-o", str(out), "."], cwd=ROOT, check=True)
+    fresh = {m.id for m in read_po(out.open("rb")) if m.id}
+    committed = {m.id for m in read_po((ROOT / "messages.pot").open("rb")) if m.id}
+    assert fresh == committed, (
+        "messages.pot is out of date; run: pybabel extract -F babel.cfg -o messages.pot -c TRANSLATORS: --sort-by-file -w 100 . "
+        "&& pybabel update -i messages.pot -d assessment/locale -w 100"
+    )
+
+
+def test_every_label_the_report_asks_for_is_in_the_template(en, monkeypatch):
+    """Catches labels that extraction cannot see, such as a _() inside an f-string."""
+    asked: set = set()
+
+    class Recording(gettext.NullTranslations):
+        def gettext(self, message):
+            asked.add(message)
+            return message
+
+        def ngettext(self, singular, plural, n):
+            asked.add((singular, plural))
+            return singular if n == 1 else plural
+
+    monkeypatch.setattr(report, "translations", lambda lang: Recording())
+    render_report(en.compiled, en.now, details(
+        en.now, previous=en.before, previous_date=date(2025, 1, 1), peer_average=peers_of(en.now), peer_count=9,
+        advisor_notes=[Note(author="A", time=datetime(2026, 1, 1), text="x")], action_plan=[ActionItem(action="y")]))
+    render_report(en.compiled, en.now, details(en.now, company_name=""))
+    template = {m.id for m in read_po((ROOT / "messages.pot").open("rb")) if m.id}
+    assert asked - template == set()
+    assert len(asked) > 60
+
+
+def test_catalogs_load_from_the_po_when_the_mo_is_missing_and_fall_back_to_english(tmp_path, monkeypatch):
+    shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale")
+    for mo in (tmp_path / "locale").rglob("*.mo"):
+        mo.unlink()
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    i18n.clear_cache()
+    try:
+        assert i18n.translations("bg").gettext("Summary") == "Обобщение"
+        assert i18n.translations("ro").ngettext("Sector average of %(count)d other company", "Sector average of %(count)d other companies", 20) \
+            == "Media sectorului pentru alte %(count)d de companii"
+        assert i18n.translations("en").gettext("Summary") == "Summary"
+        assert i18n.translations("de").gettext("Summary") == "Summary"
+        shutil.rmtree(tmp_path / "locale" / "it")
+        assert i18n.translations("it").gettext("Summary") == "Summary"
+    finally:
+        i18n.clear_cache()
+
+
+def test_the_compiled_catalogs_match_the_po_files():
+    """`make install` compiles the catalogs; a stale .mo would show old labels, so the loader
+    reads the .po when it is newer, and a fresh .mo says what the .po says."""
+    for lang in LANGS:
+        po_path, mo_path = i18n.catalog_paths(lang)
+        if not mo_path.exists():
+            continue
+        po = read_po(po_path.open("rb"), locale=lang)
+        with mo_path.open("rb") as f:
+            mo = gettext.GNUTranslations(f)
+        for message in po:
+            if message.id and isinstance(message.id, str) and po_path.stat().st_mtime <= mo_path.stat().st_mtime:
+                assert mo.gettext(message.id) == message.string
+
+
+def test_the_font_has_a_glyph_for_every_character_the_report_can_show():
+    """Labels in five languages and every text of the bundled questionnaires: a character
+    the font lacks would print as an empty box."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    faces = [TTFont(name, str(path)).face.charToGlyph for name, path in charts.font_files().items() if name != charts.FONT_ITALIC]
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from strings(v)
+
+    texts = [("labels", m.string) for lang in LANGS for m in read_po(i18n.catalog_paths(lang)[0].open("rb")) if m.id]
+    texts += [(c.id, s) for c in load_bundled() for s in strings(msgspec.to_builtins(c.resolved))]
+    for where, value in texts:
+        for text in strings(value):
+            lacking = {ch for ch in text if ch not in "\n\t" and any(ord(ch) not in face for face in faces)}
+            assert not lacking, f"{where}: the font has no glyph for {sorted(lacking)} in {text[:60]!r}"
+
