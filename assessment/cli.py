@@ -102,6 +102,88 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answers_and_company(path: Path) -> tuple[dict, dict | None, str]:
+    """An answers file whose ``company`` mapping may also carry the company's ``name``, which
+    the report shows and scoring does not take."""
+    answers, company = read_answers(path)
+    name = ""
+    if isinstance(company, dict) and "name" in company:
+        company = dict(company)
+        name = company.pop("name")
+        if not isinstance(name, str):
+            from .diagnostics import Location
+            from .source import SourceError
+
+            raise SourceError(Location(str(path)), "company.name must be text")
+    return answers, company, name
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from scoring.answers import ScoringError
+    from scoring.engine import score
+    from scoring.report import ReportDetails, render_report
+
+    from .source import SourceError
+
+    compiled = _compile_or_report(args.questionnaire)
+    if compiled is None:
+        return 1
+    current = args.answers
+    try:
+        answers, company, name = _answers_and_company(Path(args.answers))
+        profile = score(compiled, answers, company, lang=args.lang, explain=True)
+        previous = None
+        if args.previous:
+            current = args.previous
+            old_answers, old_company, _name = _answers_and_company(Path(args.previous))
+            # The previous file may leave the company out: it is the same company.
+            previous = score(compiled, old_answers, old_company if old_company is not None else company, lang=args.lang)
+    except SourceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ScoringError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:
+            print(f"{current}: error: the answers do not fit questionnaire '{compiled.id}':", file=sys.stderr)
+            for p in problems:
+                print(f"  {p.question}: {p.message}", file=sys.stderr)
+        else:
+            print(f"{current}: error: {exc}", file=sys.stderr)
+        return 1
+    details = ReportDetails(
+        company_name=name,
+        sector=profile.company["sector"],
+        cluster=profile.company["cluster"],
+        country=profile.company["country"],
+        assessment_date=args.date or date.today(),
+        language=args.lang,
+        previous=previous,
+    )
+    pdf = render_report(compiled, profile, details)
+    if args.output == "-":
+        sys.stdout.buffer.write(pdf)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        Path(args.output).write_bytes(pdf)
+    except OSError as exc:
+        print(f"{args.output}: error: cannot write the report ({exc.strerror})", file=sys.stderr)
+        return 1
+    print(f"{args.output}: report written ({len(pdf):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date of the form YYYY-MM-DD") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from scoring.check import run_tests, simulate
 
@@ -305,6 +387,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show which answers made each dimension score")
     p.add_argument("--lang", default="en", choices=["en", "bg", "it", "es", "ro"], help="language of texts (default: en)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "report",
+        help="score an answers file and write the PDF report",
+        description="Score ANSWERS.yaml against QUESTIONNAIRE and write the PDF report an SME "
+        "takes away: cover, summary with the top three priorities, dimension radar, "
+        "twin-transition matrix, what drove each dimension, ranked recommendations with the "
+        "vouchers and training that fund them, and, with --previous, the progress since the "
+        "previous assessment. The answers file's 'company' mapping may carry the company's "
+        "'name' beside size, sector, country and cluster.",
+    )
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a questionnaire file, or the id of a bundled one (furniture, it, energy, core)")
+    p.add_argument("answers", metavar="ANSWERS.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the PDF ('-' for standard output)")
+    p.add_argument("--lang", default="en", choices=["en", "bg", "it", "es", "ro"], help="language of the report (default: en)")
+    p.add_argument("--previous", metavar="ANSWERS.yaml", help="the answers of the previous assessment (T0), for a progress section")
+    p.add_argument("--date", type=_iso_date, default=None, metavar="YYYY-MM-DD", help="the assessment date shown in the report (default: today)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
         "check",

@@ -478,3 +478,58 @@ def test_the_font_has_a_glyph_for_every_character_the_report_can_show():
             lacking = {ch for ch in text if ch not in "\n\t" and any(ord(ch) not in face for face in faces)}
             assert not lacking, f"{where}: the font has no glyph for {sorted(lacking)} in {text[:60]!r}"
 
+
+# --- The command ------------------------------------------------------------------------
+
+
+def test_recentre_report_writes_the_pdf(tmp_path, capsys):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text((EXAMPLE / "answers.yaml").read_text().replace("company: {", "company: {name: Falegnameria <Bianchi> & Co, "), encoding="utf-8")
+    out = tmp_path / "report.pdf"
+    code = main(["report", str(EXAMPLE / "example.yaml"), str(answers), "-o", str(out), "--lang", "it",
+                 "--date", "2026-02-01", "--previous", str(EXAMPLE / "answers.yaml")])
+    assert code == 0, capsys.readouterr().err
+    assert f"{out}: report written" in capsys.readouterr().err
+    pdf = out.read_bytes()
+    text = one_line(pdf_text(pdf, tmp_path))
+    assert "Falegnameria <Bianchi> & Co" in text and "1 febbraio 2026" in text
+    assert "Progressi rispetto alla valutazione precedente" in text
+    assert "Mettete ordine nei dati" in text  # the recommendation, in the questionnaire's Italian
+    assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "it"
+
+
+def test_recentre_report_to_standard_output(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "assessment.cli", "report", str(EXAMPLE / "example.yaml"), str(EXAMPLE / "answers.yaml"), "-o", "-"],
+                          capture_output=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"%PDF-") and done.stderr == b""
+
+
+@pytest.mark.parametrize(
+    "answers, output, message",
+    [
+        ("renewable_share: lots\n", "report.pdf", "answers.yaml: error: the answers do not fit questionnaire 'quick_scan':\n  renewable_share: expected a number, got 'lots'"),
+        ("company: {size: huge}\n", "report.pdf", "company:"),
+        ("company: {name: [1, 2]}\n", "report.pdf", "company.name must be text"),
+        ("data_practices: [\n", "report.pdf", "YAML syntax error"),
+        (None, "report.pdf", "file not found"),
+        ("renewable_share: 20\n", "missing-folder/report.pdf", "missing-folder/report.pdf: error: cannot write the report"),
+    ],
+)
+def test_recentre_report_errors_are_messages(tmp_path, answers, output, message):
+    path = tmp_path / "answers.yaml"
+    if answers is not None:
+        path.write_text(answers, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "assessment.cli", "report", str(EXAMPLE / "example.yaml"), "answers.yaml", "-o", output],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / output).exists()
+
+
+def test_recentre_report_refuses_a_bad_date(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "furniture", str(EXAMPLE / "answers.yaml"), "-o", str(tmp_path / "r.pdf"), "--date", "5 March"])
+    assert exit_.value.code == 2
+    assert "'5 March' is not a date of the form YYYY-MM-DD" in capsys.readouterr().err
