@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from . import scoring, startup
+from . import pdf, scoring, startup
 
 Benchmark = Callable[[], Mapping[str, float]]
 
@@ -20,4 +20,5 @@ BENCHMARKS: list[Benchmark] = [
     startup.compile_all,
     scoring.scoring,
     scoring.rescore,
+    pdf.pdf,
 ]
