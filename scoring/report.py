@@ -799,7 +799,7 @@ class _Report:
                 rest.append(text(_("No answer counted towards this dimension."), s["small"]))
             nxt = self._next_level_text(level, levels)
             if nxt:
-                rest += [Spacer(1, 4), text(_("What the next level looks like"), s["label"]), text(nxt, s["body"])]
+                rest += [Spacer(1, 4), KeepTogether([text(_("What the next level looks like"), s["label"]), text(nxt, s["body"])])]
             out.append(Spacer(1, 8))
             # The heading stays with the start of its content; a long answers table may then
             # run on to the next page rather than leave half a page empty.
@@ -902,7 +902,7 @@ class _Report:
         p = self.p
         out: list[Flowable] = [_heading(_("Progress since the previous assessment"), s["h1"])]
         when = self.L.date(self.d.previous_date) if self.d.previous_date else None
-        intro = (_("Scores of %(before)s compared with %(now)s.") % {"before": when, "now": self.L.date(self.d.assessment_date)}) if when \
+        intro = (_("Scores of %(before)s compared with %(now)s") % {"before": when, "now": self.L.date(self.d.assessment_date)}) if when \
             else _("Scores of the previous assessment compared with this one.")
         out.append(text(intro, s["lead"]))
         if prev.questionnaire.id != p.questionnaire.id or prev.questionnaire.version != p.questionnaire.version:

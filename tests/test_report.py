@@ -197,7 +197,7 @@ def test_progress_section_only_with_a_previous_assessment(en, tmp_path):
     assert "Progress since the previous assessment" not in without
     with_previous = one_line(pdf_text(render_report(en.compiled, en.now, details(en.now, previous=en.before, previous_date=date(2025, 3, 1))), tmp_path))
     progress = with_previous[with_previous.index("Progress since the previous assessment"):]
-    assert "Scores of March 1, 2025 compared with March 5, 2026." in progress
+    assert "Scores of March 1, 2025 compared with March 5, 2026 " in progress
     change = en.now.overall.score - en.before.overall.score
     assert f"Overall {en.before.overall.score:g} {en.now.overall.score:g} +{change:g}" in progress
 
