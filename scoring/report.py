@@ -635,14 +635,17 @@ class _Report:
         p = self.p
         out: list[Flowable] = [_heading(_("Your profile by dimension"), s["h1"])]
         dim_ids = list(p.dimensions)
+        # An outline with a gap would have to dip to 0 where the average is unknown, which
+        # would misstate it: the outline is drawn only when every dimension has an average.
+        outline = self.peers is not None and all(self.peers.get(d) is not None for d in dim_ids)
         if len(dim_ids) >= 3:
             labels = [self.dimension_title(d) for d in dim_ids]
             label_colours = [charts.pillar_colour(p.dimensions[d].pillar) for d in dim_ids]
-            peer = [self.peers.get(d) for d in dim_ids] if self.peers else None
+            peer = [self.peers[d] for d in dim_ids] if outline else None
             out.append(charts.radar(labels, [p.dimensions[d].score for d in dim_ids], label_colours=label_colours, peer=peer,
                                     width=CONTENT_WIDTH, height=92 * mm, radius=31 * mm))
         legend = [[charts.legend_marker("company"), text(self.company_name, s["cell"])]]
-        if self.peers:
+        if self.peers and outline:
             count = self.d.peer_count
             label = self.L.ngettext("Sector average of %(count)d other company", "Sector average of %(count)d other companies", count) % {"count": count}
             legend.append([charts.legend_marker("peers"), text(label, s["cell"])])

@@ -273,6 +273,21 @@ def test_with_five_peers_the_average_is_drawn_and_listed(en, tmp_path):
     assert f"{fp_str(*charts.PEERS.rgb())} RG" in page
 
 
+def test_a_sector_average_missing_for_a_dimension_is_a_dash_not_a_zero(en, tmp_path):
+    partial = peers_of(en.now)
+    gap = next(iter(partial))
+    del partial[gap]
+    pdf = render_report(en.compiled, en.now, details(en.now, peer_average=partial, peer_count=MIN_PEERS))
+    text = one_line(pdf_text(pdf, tmp_path))
+    assert text.count("37.3") == len(en.now.dimensions) - 1
+    title = en.compiled.dimensions[gap].title.en
+    assert re.search(re.escape(title) + r" \S+ \d+ \S+ –", text)
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[2].get_contents().get_data().decode("latin-1")
+    from reportlab.lib.rl_accel import fp_str
+
+    assert f"{fp_str(*charts.PEERS.rgb())} RG" not in page  # no outline that dips to 0
+
+
 # --- Pictures, fonts, metadata ----------------------------------------------------------
 
 
@@ -348,6 +363,24 @@ def test_inputs_that_do_not_belong_together_are_refused(en, furniture):
 async def test_the_async_helper_renders_in_a_worker_thread(en):
     d = details(en.now)
     assert await render_report_async(en.compiled, en.now, d) == render_report(en.compiled, en.now, d)
+
+
+async def test_reports_rendered_at_the_same_time_are_those_rendered_one_by_one(en):
+    """A web server renders several reports at once in worker threads; they share the fonts
+    and the caches of parsed texts."""
+    import anyio
+
+    many = [details(en.now, company_name=f"Company {i}", previous=en.before if i % 2 else None) for i in range(4)]
+    expected = [render_report(en.compiled, en.now, d) for d in many]
+    results: list = [None] * len(many)
+
+    async def render(i: int) -> None:
+        results[i] = await render_report_async(en.compiled, en.now, many[i])
+
+    async with anyio.create_task_group() as group:
+        for i in range(len(many)):
+            group.start_soon(render, i)
+    assert results == expected
 
 
 # --- Languages --------------------------------------------------------------------------
