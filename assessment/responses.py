@@ -22,6 +22,7 @@ from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_ans
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 
+from .clusters import CLUSTERS, SIZES
 from .compile import CompiledQuestionnaire
 from .models import (
     Answer,
@@ -42,7 +43,6 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 TOKEN_LIFETIME = timedelta(days=365)
 """A link stays valid this long after the assessment was last changed."""
 
-SIZES = ("micro", "small", "medium", "large")
 
 
 class ResponseError(Exception):
@@ -98,11 +98,14 @@ def looks_like_token(token: str) -> bool:
 
 
 def company_of(assessment: Assessment) -> dict:
-    """The company attributes that expressions and eligibility read."""
+    """The company attributes that expressions and eligibility read. A company that gave no
+    country is taken to be in its cluster's country, which is what a rule about countries
+    would most likely mean for it."""
+    cluster = CLUSTERS.get(assessment.cluster)
     return {
         "size": assessment.size or "small",
         "sector": assessment.sector,
-        "country": assessment.country or "",
+        "country": assessment.country or (cluster.country if cluster else "EU"),
         "cluster": assessment.cluster,
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from assessment.clusters import CLUSTERS, SECTORS, SIZES
 from assessment.compile import CompiledQuestionnaire
 from assessment.diagnostics import Diagnostic, Location
 from assessment.schema import (
@@ -23,9 +24,7 @@ from .answers import NA, Env, ExpressionFailure, ScoringError, evaluate
 from .engine import scorer_for
 from .profile import Profile
 
-SIZES = ("micro", "small", "medium", "large")
-SECTORS = ("furniture", "it", "energy")
-CLUSTERS = (("green_synergy", "BG"), ("did", "IT"), ("cenfim", "ES"), ("cluj_it", "RO"))
+CLUSTER_COUNTRIES = tuple((c.id, c.country) for c in CLUSTERS.values())
 
 
 @dataclass
@@ -118,7 +117,7 @@ def run_tests(compiled: CompiledQuestionnaire, report: CheckReport | None = None
 
 
 def random_company(rng: random.Random) -> Company:
-    cluster, country = rng.choice(CLUSTERS)
+    cluster, country = rng.choice(CLUSTER_COUNTRIES)
     return Company(size=rng.choice(SIZES), sector=rng.choice(SECTORS), country=country, cluster=cluster)
 
 
