@@ -41,7 +41,6 @@ from assessment.schema import (
     YesNo,
 )
 from scoring.answers import AnswersError, ScoringError, visible_answers
-from scoring.check import CLUSTERS
 from scoring.engine import score
 from scoring.profile import Profile
 
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 
 ClusterId = Literal["green_synergy", "did", "cenfim", "cluj_it"]
-assert set(ClusterId.__args__) == {c for c, _ in CLUSTERS}, "ClusterId must list scoring.check.CLUSTERS"
 
 Token = Annotated[
     str,
