@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from datetime import timedelta
 from pathlib import Path
 
-import msgspec
+import pypdf
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import insert, select, update
@@ -375,3 +376,49 @@ def test_the_openapi_description_lists_the_routes_and_their_errors(client):
     assert {"200", "400", "404", "409", "410", "413", "422"} <= set(patch["responses"])
     assert patch["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert set(paths[f"{API}/assessments"]["post"]["responses"]) >= {"201", "400", "422"}
+
+
+def submitted(client, **changes) -> str:
+    token = new_assessment(client, **changes)
+    base = f"{API}/assessments/{token}"
+    client.patch(f"{base}/answers", json={"has_meter": True, "meter_use": 3, "staff": 12, "tools": ["erp"], "d": 0})
+    assert client.post(f"{base}/submit").status_code == 200
+    return token
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_report_of_a_submitted_assessment_is_a_pdf_on_both_routes(client):
+    token = submitted(client, company={**NEW["company"], "name": "Mobili <Rossi> & Figli"})
+    response = client.get(f"{API}/assessments/{token}/report.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-disposition"] == 'attachment; filename="recentre-report.pdf"'
+    text = pdf_text(response.content)
+    assert "Mobili <Rossi> & Figli" in text
+    assert "Start with data" in text  # the recommendation that fires at a data score of 50
+    assert "Sector average" not in text  # no other assessment of the sector yet
+    page = client.get(f"/a/{token}/report.pdf")
+    assert page.status_code == 200 and page.content == response.content
+
+
+def test_the_report_shows_the_sector_average_from_five_other_assessments(client):
+    for _ in range(5):
+        submitted(client)
+    other_sector = submitted(client, questionnaire="cond", sector="agri_food")
+    token = submitted(client)
+    assert "Sector average" in pdf_text(client.get(f"{API}/assessments/{token}/report.pdf").content)
+    assert "Sector average" not in pdf_text(client.get(f"{API}/assessments/{other_sector}/report.pdf").content)
+
+
+def test_no_report_before_submitting_nor_for_a_bad_token(client):
+    token = new_assessment(client)
+    response = client.get(f"{API}/assessments/{token}/report.pdf")
+    assert (response.status_code, response.json()) == (409, error(409, "This assessment has not been submitted yet: its report comes with its results."))
+    assert client.get(f"{API}/assessments/{'x' * 32}/report.pdf").json() == error(404, "This link is not valid. Check that you copied all of it.")
+    page = client.get(f"/a/{token}/report.pdf")
+    assert page.status_code == 409 and "not been submitted yet" in page.text
+    assert client.get(f"/a/{'x' * 32}/report.pdf").status_code == 404

@@ -26,7 +26,7 @@ from msgspec import Meta
 
 from assessment import responses
 from assessment.compile import CompiledQuestionnaire
-from assessment.models import Assessment, QuestionnaireVersion, StoredVersionMismatch
+from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
 from assessment.schema import (
     Company,
@@ -43,6 +43,8 @@ from assessment.schema import (
 from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
+
+from .reports import compiled_for, pdf_response, report_pdf
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     descriptions = {
         400: "Malformed JSON, or a value of the wrong type: the message names the field.",
         404: "Unknown questionnaire, or a token that is malformed or opens nothing.",
-        409: "Already submitted, not submitted yet, or the questionnaire version is no longer available.",
+        409: "Already submitted, not submitted yet (the report), or the questionnaire version is no longer available.",
         410: "The token has expired.",
         413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
         422: "Answers that do not fit the questionnaire; `problems` lists each one with its question id.",
@@ -517,15 +519,6 @@ def questionnaire_ref(compiled: CompiledQuestionnaire) -> QuestionnaireRef:
     return QuestionnaireRef(id=compiled.id, version=compiled.version, fingerprint=compiled.fingerprint)
 
 
-async def compiled_for(state: State, session, assessment: Assessment) -> CompiledQuestionnaire:
-    try:
-        return await state.versions.get(session, assessment.questionnaire_version_id)
-    except StoredVersionMismatch as exc:
-        # The operator's problem, not the client's: say what in the log, and refuse cleanly.
-        log.error("assessment %d: %s", assessment.id, exc)
-        raise responses.VersionUnavailable("The questionnaire version of this assessment is no longer available.") from None
-
-
 NO_STORE = CacheControlHeader(no_store=True)
 """Responses that carry a token, answers or results are never kept by caches."""
 
@@ -653,9 +646,21 @@ async def submit(state: State, token: Token) -> Submitted:
     return Submitted(status="submitted", submitted_at=assessment.submitted_at, result=responses.decode_profile(result))
 
 
+@get(
+    "/assessments/{token:str}/report.pdf",
+    tags=["assessments"],
+    cache_control=NO_STORE,
+    media_type="application/pdf",
+    responses=_errors(404, 409, 410),
+)
+async def report(state: State, token: Token) -> Response[bytes]:
+    """The PDF report of a submitted assessment, in its language (409 while it is a draft)."""
+    return pdf_response(await report_pdf(state, token))
+
+
 router = Router(
     path=PREFIX,
-    route_handlers=[list_questionnaires, get_questionnaire, get_questions, score_answers, create, read, update_answers, submit],
+    route_handlers=[list_questionnaires, get_questionnaire, get_questions, score_answers, create, read, update_answers, submit, report],
     exception_handlers={Exception: api_error},
     request_max_body_size=MAX_BODY_BYTES,
     # The API is authorised by the token in the path, never by a cookie, so a page on another

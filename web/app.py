@@ -28,7 +28,7 @@ from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
-from . import api, auth, pages
+from . import api, auth, pages, reports
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pages.landing,
             pages.healthz,
             api.router,
+            reports.page_report,
             *auth.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],

@@ -1,0 +1,122 @@
+"""The PDF report of a submitted assessment, by its token: ``/api/v1/assessments/{token}/report.pdf``
+for API clients (JSON errors) and ``/a/{token}/report.pdf`` for the download link of the
+results page (Litestar's errors, as the other pages).
+
+The PDF is rendered in a worker thread (``render_report_async``): a report takes tens of
+milliseconds of CPU, which the event loop must not spend while other requests wait.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Response, get
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment import responses
+from assessment.compile import CompiledQuestionnaire
+from assessment.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch
+from scoring.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
+
+log = logging.getLogger(__name__)
+
+
+class NotSubmitted(responses.ResponseError):
+    status_code = 409
+
+
+async def compiled_for(state: State, session: AsyncSession, assessment: Assessment, version_id: int | None = None) -> CompiledQuestionnaire:
+    """The compiled questionnaire of the assessment's version (or of ``version_id``)."""
+    version_id = version_id or assessment.questionnaire_version_id
+    try:
+        return await state.versions.get(session, version_id)
+    except StoredVersionMismatch as exc:
+        # The operator's problem, not the client's: say what in the log, and refuse cleanly.
+        log.error("assessment %d: %s", assessment.id, exc)
+        raise responses.VersionUnavailable("The questionnaire version of this assessment is no longer available.") from None
+
+
+async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[dict[str, float] | None, int]:
+    """The mean score per dimension over the current results of the *other* submitted
+    assessments of the same questionnaire and sector, and how many there are; the averages
+    only from MIN_PEERS up, as the report would not show them anyway."""
+    others = (
+        select(Result.id)
+        .join(Assessment, Assessment.id == Result.assessment_id)
+        .where(
+            Result.current.is_(True),
+            Assessment.status == "submitted",
+            Assessment.questionnaire_id == assessment.questionnaire_id,
+            Assessment.sector == assessment.sector,
+            Assessment.id != assessment.id,
+        )
+    )
+    count = await session.scalar(select(func.count()).select_from(others.subquery()))
+    if count < MIN_PEERS:
+        return None, count
+    rows = await session.execute(
+        select(DimensionScore.dimension, func.avg(DimensionScore.score))
+        .where(DimensionScore.result_id.in_(others), DimensionScore.score.is_not(None))
+        .group_by(DimensionScore.dimension)
+    )
+    return {dimension: round(mean, 2) for dimension, mean in rows}, count
+
+
+async def report_pdf(state: State, token: str) -> bytes:
+    async with state.sessions() as session, session.begin():
+        assessment = await responses.open_assessment(session, token)
+        if assessment.status != "submitted":
+            raise NotSubmitted("This assessment has not been submitted yet: its report comes with its results.")
+        result = await responses.current_result(session, assessment)
+        # After a re-scoring the current result belongs to a newer version than the one
+        # answered; the report explains it with the questionnaire it was scored against.
+        compiled = await compiled_for(state, session, assessment, result.questionnaire_version_id)
+        previous = previous_date = None
+        if assessment.previous_id is not None:
+            before = await session.get(Assessment, assessment.previous_id)
+            before_result = await responses.current_result(session, before) if before.status == "submitted" else None
+            if before_result is not None:
+                previous, previous_date = responses.decode_profile(before_result), before.submitted_at.date()
+        averages, peers = await peer_average(session, assessment)
+        # The steps agreed with the SME; the advisors' own notes stay in their workspace.
+        plan = (
+            await session.scalars(
+                select(Note.text).where(Note.assessment_id == assessment.id, Note.kind == "plan").order_by(Note.created_at, Note.id)
+            )
+        ).all()
+    profile = responses.decode_profile(result)
+    company = responses.company_of(assessment)
+    details = ReportDetails(
+        company_name=assessment.company_name or "",
+        sector=assessment.sector,
+        cluster=assessment.cluster,
+        country=company["country"],
+        assessment_date=assessment.submitted_at.date(),
+        language=profile.language,
+        previous=previous if previous is not None and previous.language == profile.language else None,
+        previous_date=previous_date,
+        peer_average=averages,
+        peer_count=peers,
+        action_plan=[ActionItem(action=text) for text in plan],
+    )
+    return await render_report_async(compiled, profile, details)
+
+
+def pdf_response(pdf: bytes) -> Response[bytes]:
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="recentre-report.pdf"'},
+    )
+
+
+@get("/a/{token:str}/report.pdf", cache_control=CacheControlHeader(no_store=True), include_in_schema=False)
+async def page_report(state: State, token: str) -> Response[bytes]:
+    """The results page's download link: the same PDF, with the site's error pages."""
+    try:
+        return pdf_response(await report_pdf(state, token))
+    except responses.ResponseError as exc:
+        raise HTTPException(status_code=exc.status_code, detail=exc.message) from None
