@@ -25,7 +25,7 @@ def describe_answer(compiled: CompiledQuestionnaire, qid: str, value, lang: str 
         rows = {r.id: r.text.get(lang) for r in getattr(question, "rows", [])}
         scale = {p.value: p.text.get(lang) for p in (getattr(question, "scale", None) or [])}
         return "; ".join(
-            f"{rows.get(r, r)}: {scale[v] if v in scale and not isinstance(v, bool) else describe_answer(compiled, qid, v, lang)}"
+            f"{rows.get(r, r)}: {scale[v] if _is_scale_value(v, scale) else describe_answer(compiled, qid, v, lang)}"
             for r, v in value.items()
         )
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -36,6 +36,11 @@ def _bar(score: float | None, width: int = 20) -> str:
         return " " * width
     filled = round(score / 100 * width)
     return "#" * filled + "." * (width - filled)
+
+
+def _is_scale_value(value, scale: dict) -> bool:
+    # A row of tick columns holds a list, which cannot be looked up in the scale.
+    return isinstance(value, int) and not isinstance(value, bool) and value in scale
 
 
 def _value(value) -> str:

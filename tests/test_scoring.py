@@ -368,3 +368,13 @@ def test_scoring_raises_only_its_own_error_type(dma):
     for answers in ({"q1": "x"}, {"q4": {"r1": "five"}}, [1, 2], {"q2": [None]}, {"q9": {"r9": 1}}):
         with pytest.raises(ScoringError):
             score(dma, answers)
+
+
+def test_explanation_describes_every_matrix_kind(dma):
+    from scoring.text import describe_answer, render_text
+
+    profile = score(dma, DMA_ANSWERS, explain=True)
+    text = render_text(dma, profile, explain=True)
+    assert "Design: Already invested; Sales: Already invested, Plan to invest" in text
+    assert describe_answer(dma, "q4", {"r1": 5, "r2": "na"}) == "R1: 5; R2: don't know / not applicable"
+    assert describe_answer(dma, "q11", {"r1": "partially"}) == "Strategy: Partially"
