@@ -296,6 +296,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        # uvicorn's access log writes each request's path, and the paths of assessments
+        # carry their private tokens; the app logs refused requests by route template.
+        access_log=False,
     )
     return 0
 

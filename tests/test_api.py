@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pypdf
 import pytest
 from litestar.testing import TestClient
@@ -19,7 +23,7 @@ from assessment.db import create_engine, session_factory, upgrade
 from assessment.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
 from assessment.responses import hash_token
 from assessment.settings import Settings
-from tests.conftest import run_coroutine
+from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from tests.test_responses import BODY as CONDITIONS_BODY
 from web.app import create_app
@@ -422,3 +426,35 @@ def test_no_report_before_submitting_nor_for_a_bad_token(client):
     page = client.get(f"/a/{token}/report.pdf")
     assert page.status_code == 409 and "not been submitted yet" in page.text
     assert client.get(f"/a/{'x' * 32}/report.pdf").status_code == 404
+
+
+def test_the_served_app_logs_refusals_but_never_a_token(tmp_path, questionnaires):
+    """`recentre serve` as deployed: uvicorn's access log would write every path, tokens
+    included, so it is off; refusals are logged by route template."""
+    env = {
+        **os.environ,
+        "RECENTRE_DATA_DIR": str(tmp_path / "data"),
+        "RECENTRE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'recentre.db'}",
+        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
+        "RECENTRE_SECRET_KEY": "log-test-key",
+        "PYTHONUNBUFFERED": "1",  # what is logged reaches the file before the server is stopped
+    }
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)],
+                                   cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_healthy(url, process, log)
+        with httpx.Client(base_url=url) as http:
+            token = http.post(f"{API}/assessments", json=NEW).json()["token"]
+            assert http.get(f"{API}/assessments/{token}").status_code == 200
+            assert http.patch(f"{API}/assessments/{token}/answers", json={"staff": "secret-answer"}).status_code == 422
+            assert http.get(f"{API}/assessments/{token[:-1]}Q/nothing").status_code == 404
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    text = log.read_text()
+    assert "PATCH /api/v1/assessments/{token}/answers refused: 422" in text
+    assert token not in text and token[:-1] not in text and "secret-answer" not in text
