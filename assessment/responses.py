@@ -247,22 +247,36 @@ async def save_answers(
     if cleared:
         await session.execute(delete(Answer).where(Answer.assessment_id == assessment.id, Answer.question_id.in_(cleared)))
     if given:
-        insert = _insert_ignoring_duplicates(session)
-        statement = insert(Answer).values(
+        connection = await session.connection()
+        await connection.execute(
+            _answers_upsert(session),
             [
                 {"assessment_id": assessment.id, "question_id": q, "value": msgspec.json.encode(v).decode(), "updated_at": now}
                 for q, v in given.items()
-            ]
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["assessment_id", "question_id"],
-                set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
-            )
+            ],
         )
     assessment.updated_at = now
     assessment.expires_at = now + TOKEN_LIFETIME
     return Saved(merged, set(hidden))
+
+
+_ANSWERS_UPSERTS: dict = {}
+
+
+def _answers_upsert(session: AsyncSession):
+    """INSERT ... ON CONFLICT DO UPDATE of answers, one statement per database kind. Built once
+    and given the rows as parameters, it is compiled once; with the rows written into it as
+    VALUES, SQLAlchemy compiled it again at every autosave, which took nearly half the time
+    of a save."""
+    dialect = session.get_bind().dialect.name
+    statement = _ANSWERS_UPSERTS.get(dialect)
+    if statement is None:
+        insert = _insert_ignoring_duplicates(session)(Answer)
+        statement = _ANSWERS_UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["assessment_id", "question_id"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+    return statement
 
 
 def unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:

@@ -590,7 +590,9 @@ async def read(state: State, token: Token) -> AssessmentView:
         updated_at=assessment.updated_at,
         submitted_at=assessment.submitted_at,
         expires_at=assessment.expires_at,
-        result=responses.decode_profile(result) if result is not None else None,
+        # The stored JSON as it is: it was encoded from a Profile, so decoding it only to
+        # encode it again would be work for nothing.
+        result=msgspec.Raw(result.profile.encode()) if result is not None else None,
         links=links(token),
     )
 
