@@ -17,12 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.check import CLUSTERS as CLUSTER_COUNTRIES
-
+from .clusters import CLUSTERS as CLUSTER_LIST
 from .models import LoginFailure, User, UserSession, utcnow
 
 ROLES = ("advisor", "organiser")
-CLUSTERS = tuple(cluster for cluster, _country in CLUSTER_COUNTRIES)
+CLUSTERS = tuple(CLUSTER_LIST)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 """Hashing a megabyte-long password is work an attacker should not get for free."""

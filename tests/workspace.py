@@ -4,6 +4,7 @@ their CSRF tokens), and an app on a migrated database of either kind."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from litestar.testing import TestClient
@@ -61,3 +62,64 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_url: 
 def post_form(client: TestClient, form_page: str, path: str, data: dict, **kwargs):
     """Post ``data`` to ``path`` with the CSRF token of the form on ``form_page``."""
     return client.post(path, data={**data, "_csrf_token": csrf_token(client, form_page)}, follow_redirects=False, **kwargs)
+
+
+# --- Assessments -------------------------------------------------------------------------
+
+# Answers to the small questionnaire (tests/small_questionnaire.py) at three levels.
+LOW = {"kwh": 10, "audit": False, "tools": "none"}
+HIGH = {"kwh": 500, "audit": True, "tools": "erp"}
+MIDDLE = {"kwh": 500, "audit": False, "tools": "none"}
+
+
+@dataclass
+class Made:
+    id: int
+    token: str
+
+
+async def _make_assessment(database_url: str, questionnaires: Path, spec: dict) -> Made:
+    from assessment import responses
+    from assessment.compile import compile_questionnaire
+    from assessment.models import Assessment, store_questionnaire_version
+
+    compiled = compile_questionnaire(questionnaires / "small.yaml")
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            version = await store_questionnaire_version(session, compiled)
+            company = responses.CompanyProfile(
+                name=spec.get("name", ""),
+                size=spec.get("size", "small"),
+                country=spec.get("country", "IT"),
+                contact_name=spec.get("contact_name", ""),
+                contact_email=spec.get("contact_email", ""),
+            )
+            if spec.get("previous") is not None:
+                previous = await session.get(Assessment, spec["previous"])
+                assessment, token = await responses.start_reassessment(session, previous, version, compiled)
+            else:
+                assessment, token = await responses.create_assessment(
+                    session,
+                    version,
+                    language="en",
+                    cluster=spec.get("cluster", "did"),
+                    sector=spec.get("sector", "furniture"),
+                    share_with_advisors=spec.get("share", True),
+                    company=company,
+                )
+            if spec.get("created_at") is not None:
+                assessment.created_at = spec["created_at"]
+            await responses.save_answers(session, assessment, compiled, spec.get("answers", LOW))
+            if spec.get("submit", True):
+                await responses.submit(session, assessment, compiled)
+            return Made(assessment.id, token)
+    finally:
+        await engine.dispose()
+
+
+def make_assessment(database_url: str, questionnaires: Path, **spec) -> Made:
+    """A stored assessment of the small questionnaire, submitted unless ``submit=False``.
+    ``spec``: name, cluster, sector, size, country, share, contact_name, contact_email,
+    answers, created_at, previous (the id of the assessment this one repeats)."""
+    return run_coroutine(_make_assessment(database_url, questionnaires, spec))

@@ -28,7 +28,7 @@ from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
-from . import api, auth, pages, reports
+from . import api, auth, dashboard, library, pages, reports, review
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -136,6 +136,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             api.router,
             reports.page_report,
             *auth.ROUTES,
+            *dashboard.ROUTES,
+            *review.ROUTES,
+            *library.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],

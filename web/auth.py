@@ -46,6 +46,8 @@ TOO_MANY_ATTEMPTS = "Too many failed sign-ins. Wait 15 minutes, then try again."
 # read as another site (//host, /\host) or that carries a scheme.
 _SAFE_NEXT = re.compile(r"^/workspace(?:[/?][A-Za-z0-9_\-./?=&%+:,]*)?$")
 _NO_USER = object()
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER column holds on PostgreSQL."""
 
 
 # --- Who is signed in --------------------------------------------------------------------
@@ -101,8 +103,16 @@ def visible_assessments(user: CurrentUser) -> ColumnElement[bool]:
     return and_(Assessment.cluster == user.cluster, Assessment.share_with_advisors.is_(True))
 
 
+def may_see(user: CurrentUser, assessment: Assessment) -> bool:
+    """``visible_assessments`` for an assessment already loaded."""
+    return user.is_organiser or (assessment.cluster == user.cluster and bool(assessment.share_with_advisors))
+
+
 async def visible_assessment(session: AsyncSession, user: CurrentUser, assessment_id: int) -> Assessment:
     """The assessment if ``user`` may see it; 404 otherwise, as for one that does not exist."""
+    if not 1 <= assessment_id <= MAX_ID:
+        # Beyond what the id column holds: the database would refuse the number with a 500.
+        raise NotFoundException(detail="No such assessment.")
     assessment = await session.scalar(select(Assessment).where(Assessment.id == assessment_id, visible_assessments(user)))
     if assessment is None:
         raise NotFoundException(detail="No such assessment.")

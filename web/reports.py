@@ -9,6 +9,7 @@ milliseconds of CPU, which the event loop must not spend while other requests wa
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from litestar import Response, get
 from litestar.datastructures import CacheControlHeader, State
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
 from assessment.compile import CompiledQuestionnaire
-from assessment.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch
+from assessment.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
+from scoring.profile import Profile
 from scoring.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
+from scoring.report import Note as ReportNote
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +71,43 @@ async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[d
 async def report_pdf(state: State, token: str) -> bytes:
     async with state.sessions() as session, session.begin():
         assessment = await responses.open_assessment(session, token)
-        if assessment.status != "submitted":
-            raise NotSubmitted("This assessment has not been submitted yet: its report comes with its results.")
-        result = await responses.current_result(session, assessment)
-        # After a re-scoring the current result belongs to a newer version than the one
-        # answered; the report explains it with the questionnaire it was scored against.
-        compiled = await compiled_for(state, session, assessment, result.questionnaire_version_id)
-        previous = previous_date = None
-        if assessment.previous_id is not None:
-            before = await session.get(Assessment, assessment.previous_id)
-            before_result = await responses.current_result(session, before) if before.status == "submitted" else None
-            if before_result is not None:
-                previous, previous_date = responses.decode_profile(before_result), before.submitted_at.date()
-        averages, peers = await peer_average(session, assessment)
-        # The steps agreed with the SME; the advisors' own notes stay in their workspace.
-        plan = (
-            await session.scalars(
-                select(Note.text).where(Note.assessment_id == assessment.id, Note.kind == "plan").order_by(Note.created_at, Note.id)
-            )
-        ).all()
+        compiled, profile, details = await report_inputs(state, session, assessment)
+    return await render_report_async(compiled, profile, details)
+
+
+async def report_inputs(
+    state: State,
+    session: AsyncSession,
+    assessment: Assessment,
+    *,
+    advisor_notes: bool = False,
+    previous_allowed: Callable[[Assessment], bool] = lambda _: True,
+) -> tuple[CompiledQuestionnaire, Profile, ReportDetails]:
+    """What ``render_report`` needs for a submitted assessment. The SME's report carries the
+    agreed action plan; the workspace's also the advisors' notes (``advisor_notes``), and
+    the previous assessment only where ``previous_allowed`` says the reader may see it."""
+    if assessment.status != "submitted":
+        raise NotSubmitted("This assessment has not been submitted yet: its report comes with its results.")
+    result = await responses.current_result(session, assessment)
+    # After a re-scoring the current result belongs to a newer version than the one
+    # answered; the report explains it with the questionnaire it was scored against.
+    compiled = await compiled_for(state, session, assessment, result.questionnaire_version_id)
+    previous = previous_date = None
+    if assessment.previous_id is not None:
+        before = await session.get(Assessment, assessment.previous_id)
+        allowed = before is not None and previous_allowed(before)
+        before_result = await responses.current_result(session, before) if allowed and before.status == "submitted" else None
+        if before_result is not None:
+            previous, previous_date = responses.decode_profile(before_result), before.submitted_at.date()
+    averages, peers = await peer_average(session, assessment)
+    notes = (
+        await session.execute(
+            select(Note.kind, Note.text, User.email, Note.created_at)
+            .join(User, User.id == Note.author_id)
+            .where(Note.assessment_id == assessment.id)
+            .order_by(Note.created_at, Note.id)
+        )
+    ).all()
     profile = responses.decode_profile(result)
     company = responses.company_of(assessment)
     details = ReportDetails(
@@ -100,9 +121,13 @@ async def report_pdf(state: State, token: str) -> bytes:
         previous_date=previous_date,
         peer_average=averages,
         peer_count=peers,
-        action_plan=[ActionItem(action=text) for text in plan],
+        # The steps agreed with the SME; the advisors' own notes stay in their workspace.
+        action_plan=[ActionItem(action=text) for kind, text, _, _ in notes if kind == "plan"],
+        advisor_notes=[ReportNote(author=email, time=at, text=text) for kind, text, email, at in notes if kind == "note"]
+        if advisor_notes
+        else [],
     )
-    return await render_report_async(compiled, profile, details)
+    return compiled, profile, details
 
 
 def pdf_response(pdf: bytes) -> Response[bytes]:

@@ -1,0 +1,304 @@
+"""The workspace's list of assessments: filters, sorting and pages, all done in SQL with
+bound parameters. One handler serves the whole page, or only the results when htmx asks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping
+
+from litestar import Request, get
+from litestar.response import Template
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment.accounts import CLUSTERS, CurrentUser
+from assessment.models import Assessment, Result
+from assessment.responses import SIZES
+
+from .auth import requires_user, user_of, visible_assessments
+
+PAGE_SIZE = 25
+MAX_PAGE = 100_000
+"""Further than any real list goes; a larger page number is a mistake or a probe: 400."""
+MAX_SEARCH = 100
+STATUSES = ("draft", "submitted")
+SORTS = {"date": "Date started", "company": "Company", "score": "Overall score"}
+ORDERS = ("asc", "desc")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+@dataclass
+class Filters:
+    """What the list shows, as the query string says; empty strings mean "any"."""
+
+    q: str = ""
+    cluster: str = ""
+    sector: str = ""
+    country: str = ""
+    size: str = ""
+    status: str = ""
+    level: str = ""
+    archetype: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "date"
+    order: str = ""
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def descending(self) -> bool:
+        # Newest and best first; companies A to Z.
+        return (self.order or ("asc" if self.sort == "company" else "desc")) == "desc"
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The query string of these filters, with ``changes`` (for links to pages and sorts)."""
+        values = {
+            "q": self.q,
+            "cluster": self.cluster,
+            "sector": self.sector,
+            "country": self.country,
+            "size": self.size,
+            "status": self.status,
+            "level": self.level,
+            "archetype": self.archetype,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "sort": self.sort,
+            "order": self.order,
+            "page": str(self.page),
+        }
+        values.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1") and not (k == "sort" and v == "date")}
+
+
+def _choice(value: str, allowed, name: str, errors: dict[str, str]) -> str:
+    if value and value not in allowed:
+        errors[name] = f"{name}: unknown value; use one of {', '.join(allowed)}"
+        return ""
+    return value
+
+
+def _identifier(value: str, name: str, errors: dict[str, str]) -> str:
+    if value and not _ID.match(value):
+        errors[name] = f"{name}: not an identifier (lower-case letters, digits and _)"
+        return ""
+    return value
+
+
+def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = f"{name}: not a date; write it as YYYY-MM-DD"
+        return None
+
+
+def parse_filters(params: Mapping[str, str]) -> Filters:
+    """Filters from a query string. Each bad value is left out and named in ``errors``."""
+    errors: dict[str, str] = {}
+    get_ = lambda name: str(params.get(name) or "").strip()  # noqa: E731
+    q = get_("q")
+    if len(q) > MAX_SEARCH:
+        errors["q"] = f"q: at most {MAX_SEARCH} characters"
+        q = ""
+    country = get_("country")
+    if country and not _COUNTRY.match(country):
+        errors["country"] = "country: a two-letter code such as IT"
+        country = ""
+    page_text = get_("page") or "1"
+    page = int(page_text) if page_text.isdigit() and len(page_text) <= 7 else 0
+    if not 1 <= page <= MAX_PAGE:
+        errors["page"] = f"page: a number from 1 to {MAX_PAGE}"
+        page = 1
+    filters = Filters(
+        q=q,
+        cluster=_choice(get_("cluster"), CLUSTERS, "cluster", errors),
+        sector=_identifier(get_("sector"), "sector", errors),
+        country=country.upper(),
+        size=_choice(get_("size"), SIZES, "size", errors),
+        status=_choice(get_("status"), STATUSES, "status", errors),
+        level=_identifier(get_("level"), "level", errors),
+        archetype=_identifier(get_("archetype"), "archetype", errors),
+        date_from=_date(get_("from"), "from", errors),
+        date_to=_date(get_("to"), "to", errors),
+        sort=_choice(get_("sort"), tuple(SORTS), "sort", errors) or "date",
+        order=_choice(get_("order"), ORDERS, "order", errors),
+        page=page,
+        errors=errors,
+    )
+    return filters
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+
+def _like_pattern(text: str) -> str:
+    """``text`` found anywhere, with LIKE's own wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _conditions(user: CurrentUser, f: Filters) -> tuple[list, bool]:
+    """The WHERE conditions, and whether they read the current result."""
+    where = [visible_assessments(user)]
+    for column, value in (
+        (Assessment.cluster, f.cluster),
+        (Assessment.sector, f.sector),
+        (Assessment.country, f.country),
+        (Assessment.size, f.size),
+        (Assessment.status, f.status),
+    ):
+        if value:
+            where.append(column == value)
+    if f.q:
+        where.append(func.lower(Assessment.company_name).like(_like_pattern(f.q), escape="\\"))
+    if f.date_from:
+        where.append(Assessment.created_at >= _start_of(f.date_from))
+    if f.date_to:
+        where.append(Assessment.created_at < _start_of(f.date_to + timedelta(days=1)))
+    needs_result = bool(f.level or f.archetype) or f.sort == "score"
+    if f.level:
+        where.append(Result.overall_level == f.level)
+    if f.archetype:
+        where.append(Result.archetype == f.archetype)
+    return where, needs_result
+
+
+def _with_current_result(statement: Select) -> Select:
+    return statement.outerjoin(Result, and_(Result.assessment_id == Assessment.id, Result.current.is_(True)))
+
+
+def _order_by(f: Filters) -> list:
+    desc = f.descending
+    if f.sort == "company":
+        key = func.lower(Assessment.company_name)
+    elif f.sort == "score":
+        key = Result.overall
+    else:
+        key = Assessment.created_at
+    key = key.desc() if desc else key.asc()
+    tie = Assessment.id.desc() if desc else Assessment.id.asc()
+    return [key.nulls_last(), tie]
+
+
+@dataclass
+class Row:
+    id: int
+    company_name: str | None
+    cluster: str
+    sector: str
+    country: str | None
+    size: str | None
+    status: str
+    created_at: datetime
+    submitted_at: datetime | None
+    overall: float | None
+    overall_level: str | None
+    archetype: str | None
+
+
+ROW_COLUMNS = [getattr(Assessment, f.name) for f in fields(Row)[:9]] + [Result.overall, Result.overall_level, Result.archetype]
+
+
+async def count_assessments(session: AsyncSession, user: CurrentUser, f: Filters) -> int:
+    where, needs_result = _conditions(user, f)
+    statement = select(func.count()).select_from(Assessment)
+    if needs_result and (f.level or f.archetype):
+        statement = _with_current_result(statement)
+    return await session.scalar(statement.where(*where)) or 0
+
+
+async def list_assessments(session: AsyncSession, user: CurrentUser, f: Filters) -> list[Row]:
+    where, _ = _conditions(user, f)
+    statement = (
+        _with_current_result(select(*ROW_COLUMNS).select_from(Assessment))
+        .where(*where)
+        .order_by(*_order_by(f))
+        .limit(PAGE_SIZE)
+        .offset((f.page - 1) * PAGE_SIZE)
+    )
+    return [Row(*row) for row in await session.execute(statement)]
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+def filter_choices(questionnaires: Mapping) -> dict[str, list[tuple[str, str]]]:
+    """Values offered in the filter form, from the offered questionnaires."""
+    sectors: dict[str, str] = {}
+    levels: dict[str, str] = {}
+    archetypes: dict[str, str] = {}
+    for q in questionnaires.values():
+        for sector in q.meta.sectors:
+            sectors.setdefault(sector, sector.replace("_", " "))
+        for level in q.levels:
+            levels.setdefault(level.id, level.title.get("en"))
+        if q.archetypes:
+            for archetype in q.archetypes.archetypes:
+                archetypes.setdefault(archetype.id, archetype.title.get("en"))
+    return {
+        "cluster": [(c, c.replace("_", " ")) for c in CLUSTERS],
+        "sector": sorted(sectors.items()),
+        "size": [(s, s) for s in SIZES],
+        "status": [(s, s) for s in STATUSES],
+        "level": list(levels.items()),
+        "archetype": list(archetypes.items()),
+        "sort": list(SORTS.items()),
+    }
+
+
+def wants_fragment(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"
+
+
+@get("/workspace", guards=[requires_user], include_in_schema=False)
+async def dashboard(request: Request) -> Template:
+    user = user_of(request)
+    filters = parse_filters(request.query_params)
+    rows: list[Row] = []
+    total = 0
+    if not filters.errors:
+        async with request.app.state.sessions() as session:
+            total = await count_assessments(session, user, filters)
+            if (filters.page - 1) * PAGE_SIZE < total:
+                rows = await list_assessments(session, user, filters)
+    pages = max(1, -(-total // PAGE_SIZE))
+    context = {
+        "user": user,
+        "filters": filters,
+        "rows": rows,
+        "total": total,
+        "pages": pages,
+        "choices": filter_choices(request.app.state.questionnaires),
+        "labels": labels(request.app.state.questionnaires),
+    }
+    if wants_fragment(request):
+        # htmx swaps nothing on a 4xx, and the person would not see why the list did not
+        # change: the fragment says it with a 200. Without htmx the page is a 400.
+        return Template(template_name="workspace/_results.html", context=context)
+    return Template(template_name="workspace/dashboard.html", context=context, status_code=400 if filters.errors else 200)
+
+
+def labels(questionnaires: Mapping) -> dict[str, str]:
+    """Titles for the level and archetype ids stored in results."""
+    out: dict[str, str] = {}
+    for q in questionnaires.values():
+        for level in q.levels:
+            out.setdefault(f"level:{level.id}", level.title.get("en"))
+        if q.archetypes:
+            for archetype in q.archetypes.archetypes:
+                out.setdefault(f"archetype:{archetype.id}", archetype.title.get("en"))
+    return out
+
+
+ROUTES = [dashboard]

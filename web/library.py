@@ -1,0 +1,229 @@
+"""The questionnaire library, for organisers: the offered questionnaires with their stored
+versions, sectors, languages and the result of their embedded tests; a preview of each as a
+respondent sees it; and how the submitted assessments answered each question, counted in SQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment.compile import CompiledQuestionnaire
+from assessment.models import Assessment, QuestionnaireVersion
+from assessment.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from scoring.check import run_tests
+
+from .auth import requires_organiser, user_of
+
+# --- Test status -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestStatus:
+    passed: int
+    total: int
+    failures: tuple[str, ...]
+    uncovered: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+_test_status: dict[str, TestStatus] = {}
+"""By fingerprint: the same content always gives the same result, so each runs once."""
+
+
+def test_status(compiled: CompiledQuestionnaire) -> TestStatus:
+    status = _test_status.get(compiled.fingerprint)
+    if status is None:
+        report = run_tests(compiled)
+        status = _test_status[compiled.fingerprint] = TestStatus(
+            passed=report.passed,
+            total=len(compiled.tests),
+            failures=tuple(d.message for d in report.failures),
+            uncovered=len(report.uncovered),
+        )
+    return status
+
+
+# --- The list ----------------------------------------------------------------------------
+
+
+@dataclass
+class StoredVersion:
+    version: str
+    fingerprint: str
+    created_at: object
+    assessments: int
+    offered: bool
+
+
+async def stored_versions(session: AsyncSession, offered: dict[str, CompiledQuestionnaire]) -> dict[str, list[StoredVersion]]:
+    """Every stored version of each questionnaire, newest first, with its number of assessments."""
+    counts = (
+        select(Assessment.questionnaire_version_id, func.count().label("n"))
+        .group_by(Assessment.questionnaire_version_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            QuestionnaireVersion.questionnaire_id,
+            QuestionnaireVersion.version,
+            QuestionnaireVersion.fingerprint,
+            QuestionnaireVersion.created_at,
+            func.coalesce(counts.c.n, 0),
+        )
+        .outerjoin(counts, counts.c.questionnaire_version_id == QuestionnaireVersion.id)
+        .order_by(QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.created_at.desc(), QuestionnaireVersion.id.desc())
+    )
+    out: dict[str, list[StoredVersion]] = defaultdict(list)
+    for qid, version, fingerprint, created_at, n in rows:
+        current = offered.get(qid)
+        out[qid].append(StoredVersion(version, fingerprint, created_at, n, current is not None and current.fingerprint == fingerprint))
+    return out
+
+
+@get("/workspace/library", guards=[requires_organiser], include_in_schema=False)
+async def library_page(request: Request) -> Template:
+    offered: dict[str, CompiledQuestionnaire] = request.app.state.questionnaires
+    async with request.app.state.sessions() as session:
+        versions = await stored_versions(session, offered)
+    entries = [{"q": q, "tests": test_status(q), "versions": versions.get(q.id, [])} for q in offered.values()]
+    return Template(template_name="workspace/library.html", context={"user": user_of(request), "entries": entries})
+
+
+# --- Answer statistics -------------------------------------------------------------------
+
+
+@dataclass
+class QuestionStats:
+    answered: int = 0
+    counts: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    """(matrix row or None, chosen value) -> number of assessments."""
+    number: tuple[int, float | None, float | None, float | None] | None = None
+    """(count, min, mean, max) of the numbers given."""
+
+
+_CHOICES_SQL = {
+    # An answer is one value, a list of values, or (matrix) a mapping of rows to either:
+    # each becomes one row per chosen value, so that GROUP BY counts them.
+    "sqlite": """
+        SELECT a.question_id, NULL AS row_id, e.value AS choice, count(*) AS n
+        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS e
+        WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
+        GROUP BY a.question_id, e.value
+    """,
+    "postgresql": """
+        SELECT a.question_id, NULL AS row_id, e.choice, count(*) AS n
+        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id,
+             LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.value::jsonb) = 'array'
+                 THEN a.value::jsonb ELSE jsonb_build_array(a.value::jsonb) END) AS e(choice)
+        WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
+        GROUP BY a.question_id, e.choice
+    """,
+}
+_MATRIX_SQL = {
+    "sqlite": """
+        SELECT a.question_id, r.key AS row_id, c.value AS choice, count(*) AS n
+        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS r, json_each(r.value) AS c
+        WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
+        GROUP BY a.question_id, r.key, c.value
+    """,
+    "postgresql": """
+        SELECT a.question_id, r.key AS row_id, c.choice, count(*) AS n
+        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id,
+             LATERAL jsonb_each(a.value::jsonb) AS r(key, value),
+             LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.value) = 'array'
+                 THEN r.value ELSE jsonb_build_array(r.value) END) AS c(choice)
+        WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
+        GROUP BY a.question_id, r.key, c.choice
+    """,
+}
+_NUMBERS_SQL = """
+    SELECT a.question_id, count(*), min(CAST(a.value AS FLOAT)), avg(CAST(a.value AS FLOAT)), max(CAST(a.value AS FLOAT))
+    FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id
+    WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
+      AND a.value NOT LIKE '"%'
+    GROUP BY a.question_id
+"""
+_ANSWERED_SQL = """
+    SELECT a.question_id, count(*)
+    FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id
+    WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted'
+    GROUP BY a.question_id
+"""
+
+
+def _normalise(question, value) -> str:
+    if isinstance(question, YesNo):
+        return "true" if value in (1, "1", "true", True) else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _statement(sql: str, questions: list[str]):
+    return text(sql).bindparams(bindparam("questions", value=questions, expanding=True))
+
+
+async def answer_statistics(session: AsyncSession, compiled: CompiledQuestionnaire) -> dict[str, QuestionStats]:
+    dialect = session.get_bind().dialect.name
+    questions = compiled.questions
+    choice_ids = [q for q, v in questions.items() if isinstance(v, SingleChoice | MultipleChoice | YesNo | Scale)]
+    matrix_ids = [q for q, v in questions.items() if isinstance(v, Matrix)]
+    number_ids = [q for q, v in questions.items() if isinstance(v, Number)]
+    stats: dict[str, QuestionStats] = {q: QuestionStats() for q in questions}
+    params = {"questionnaire": compiled.id}
+    for qid, n in await session.execute(text(_ANSWERED_SQL), params):
+        if qid in stats:
+            stats[qid].answered = n
+    for sql, ids in ((_CHOICES_SQL[dialect], choice_ids), (_MATRIX_SQL[dialect], matrix_ids)):
+        if ids:
+            for qid, row_id, choice, n in await session.execute(_statement(sql, ids), params):
+                key = (row_id, _normalise(questions[qid], choice))
+                stats[qid].counts[key] = stats[qid].counts.get(key, 0) + n
+    if number_ids:
+        for qid, n, low, mean, high in await session.execute(_statement(_NUMBERS_SQL, number_ids), params):
+            stats[qid].number = (n, low, mean, high)
+    return stats
+
+
+# --- The preview -------------------------------------------------------------------------
+
+
+def question_kind(question) -> str:
+    return type(question).__name__
+
+
+@get("/workspace/library/{questionnaire_id:str}", guards=[requires_organiser], include_in_schema=False)
+async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], lang: FromQuery[str] = "en") -> Template:
+    compiled = request.app.state.questionnaires.get(questionnaire_id)
+    if compiled is None:
+        raise NotFoundException(detail="No such questionnaire.")
+    if lang not in compiled.meta.languages:
+        lang = compiled.meta.languages[0] if compiled.meta.languages else "en"
+    async with request.app.state.sessions() as session:
+        stats = await answer_statistics(session, compiled)
+    context = {
+        "user": user_of(request),
+        "q": compiled,
+        "preview_lang": lang,
+        "stats": stats,
+        "tests": test_status(compiled),
+        "kind": question_kind,
+        "section_questions": {
+            s.id: [questions for qid, questions in compiled.questions.items() if compiled.section_of[qid] == s.id] for s in compiled.sections
+        },
+    }
+    return Template(template_name="workspace/questionnaire.html", context=context)
+
+
+ROUTES = [library_page, questionnaire_page]

@@ -1,0 +1,299 @@
+"""One assessment in the workspace: the SME's results with their explanation, the advisors'
+notes and the action plan agreed with the SME, and the company's progress from one
+assessment to the next (T0, T1, ...). Every handler loads the assessment through
+``visible_assessment``, so that another cluster's id answers 404 like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment.accounts import CurrentUser
+from assessment.compile import CompiledQuestionnaire
+from assessment.models import Assessment, DimensionScore, Note, Result, User, utcnow
+from assessment.responses import ResponseError, current_result, decode_profile
+from scoring.profile import Profile
+from scoring.report import render_report_async
+from scoring.text import describe_answer
+
+from . import reports
+from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
+
+NOTE_KINDS = {"note": "Note", "plan": "Action plan step"}
+MAX_NOTE_LENGTH = 5000
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+
+@dataclass
+class NoteView:
+    kind: str
+    text: str
+    author: str
+    created_at: datetime
+
+
+async def notes_of(session: AsyncSession, assessment_id: int) -> list[NoteView]:
+    rows = await session.execute(
+        select(Note.kind, Note.text, User.email, Note.created_at)
+        .join(User, User.id == Note.author_id)
+        .where(Note.assessment_id == assessment_id)
+        .order_by(Note.created_at, Note.id)
+    )
+    return [NoteView(*row) for row in rows]
+
+
+async def add_note(session: AsyncSession, assessment: Assessment, author: CurrentUser, kind: str, text: str) -> Note:
+    note = Note(assessment_id=assessment.id, author_id=author.id, kind=kind, text=text, created_at=utcnow())
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def series_of(session: AsyncSession, user: CurrentUser, assessment: Assessment) -> list[Assessment]:
+    """The company's assessments that ``user`` may see, oldest first: T0, T1, ..."""
+    series = assessment.series_id or assessment.id
+    return list(
+        await session.scalars(
+            select(Assessment)
+            .where(Assessment.series_id == series, visible_assessments(user))
+            .order_by(Assessment.created_at, Assessment.id)
+        )
+    )
+
+
+async def compiled_for(request: Request, session: AsyncSession, version_id: int) -> CompiledQuestionnaire | None:
+    try:
+        return await request.app.state.versions.get(session, version_id)
+    except ResponseError:
+        return None
+
+
+# --- The assessment page -----------------------------------------------------------------
+
+
+def explanation(compiled: CompiledQuestionnaire | None, profile: Profile) -> dict[str, list[dict]]:
+    """For each dimension, the answers that made its score, largest contribution first."""
+    out: dict[str, list[dict]] = {}
+    for dimension_id, dimension in profile.dimensions.items():
+        rows = []
+        for c in sorted(dimension.contributions or [], key=lambda c: -c.contribution):
+            question = compiled.questions.get(c.question) if compiled else None
+            rows.append(
+                {
+                    "question": question.text.get("en") if question is not None else c.question,
+                    "answer": describe_answer(compiled, c.question, c.answer) if compiled and question is not None else str(c.answer),
+                    "score": c.score,
+                    "contribution": c.contribution,
+                }
+            )
+        out[dimension_id] = rows
+    return out
+
+
+def titles(compiled: CompiledQuestionnaire | None) -> dict[str, str]:
+    """Titles by ``kind:id`` (dimension, pillar, level, archetype, instrument, training)."""
+    if compiled is None:
+        return {}
+    out = {f"dimension:{d.id}": d.title.get("en") for d in compiled.dimensions.values()}
+    out.update({f"pillar:{p}": pillar.title.get("en") for p, pillar in compiled.pillars.items()})
+    out.update({f"level:{lv.id}": lv.title.get("en") for lv in compiled.levels})
+    if compiled.archetypes:
+        out.update({f"archetype:{a.id}": a.title.get("en") for a in compiled.archetypes.archetypes})
+    out.update({f"instrument:{i}": v.title.get("en") for i, v in compiled.instruments.items()})
+    out.update({f"training:{t}": v.title.get("en") for t, v in compiled.training_topics.items()})
+    return out
+
+
+async def assessment_context(request: Request, session: AsyncSession, user: CurrentUser, assessment: Assessment) -> dict:
+    result = await current_result(session, assessment)
+    profile = decode_profile(result) if result else None
+    compiled = await compiled_for(request, session, result.questionnaire_version_id if result else assessment.questionnaire_version_id)
+    contact_name, contact_email = contact_of(user, assessment)
+    series = await series_of(session, user, assessment)
+    return {
+        "user": user,
+        "assessment": assessment,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "result": result,
+        "profile": profile,
+        "compiled": compiled,
+        "titles": titles(compiled),
+        "explanation": explanation(compiled, profile) if profile else {},
+        "notes": await notes_of(session, assessment.id),
+        "note_kinds": NOTE_KINDS,
+        "series_length": len(series),
+        "position": next((i for i, a in enumerate(series) if a.id == assessment.id), 0),
+    }
+
+
+@get("/workspace/assessments/{assessment_id:int}", guards=[requires_user], include_in_schema=False)
+async def assessment_page(request: Request, assessment_id: FromPath[int]) -> Template:
+    user = user_of(request)
+    async with request.app.state.sessions() as session:
+        assessment = await visible_assessment(session, user, assessment_id)
+        context = await assessment_context(request, session, user, assessment)
+    return Template(template_name="workspace/assessment.html", context=context)
+
+
+@post("/workspace/assessments/{assessment_id:int}/notes", guards=[requires_user], include_in_schema=False, status_code=303)
+async def post_note(request: Request, assessment_id: FromPath[int]) -> Template | Redirect:
+    user = user_of(request)
+    form = await request.form()
+    kind = str(form.get("kind") or "")
+    text = str(form.get("text") or "").strip()
+    error = None
+    if kind not in NOTE_KINDS:
+        error = "kind: choose a note or an action plan step."
+    elif not text:
+        error = "text: write something first."
+    elif len(text) > MAX_NOTE_LENGTH:
+        error = f"text: at most {MAX_NOTE_LENGTH:,} characters."
+    async with request.app.state.sessions() as session, session.begin():
+        assessment = await visible_assessment(session, user, assessment_id)
+        if error is None:
+            await add_note(session, assessment, user, kind, text)
+        else:
+            context = await assessment_context(request, session, user, assessment)
+    if error is not None:
+        context.update({"note_error": error, "note_text": text, "note_kind": kind})
+        return Template(template_name="workspace/assessment.html", context=context, status_code=400)
+    anchor = "plan" if kind == "plan" else "notes"
+    return Redirect(f"/workspace/assessments/{assessment_id}#{anchor}", status_code=303)
+
+
+@get(
+    "/workspace/assessments/{assessment_id:int}/report.pdf",
+    guards=[requires_user],
+    include_in_schema=False,
+    cache_control=CacheControlHeader(no_store=True),
+)
+async def assessment_report(request: Request, assessment_id: FromPath[int]) -> Response[bytes]:
+    """The SME's PDF report with the advisors' notes and the agreed action plan."""
+    user = user_of(request)
+    async with request.app.state.sessions() as session:
+        assessment = await visible_assessment(session, user, assessment_id)
+        try:
+            compiled, profile, details = await reports.report_inputs(
+                request.app.state, session, assessment, advisor_notes=True, previous_allowed=lambda a: may_see(user, a)
+            )
+        except ResponseError as exc:
+            raise HTTPException(status_code=exc.status_code, detail=exc.message) from None
+    return reports.pdf_response(await render_report_async(compiled, profile, details))
+
+
+# --- Progress over time ------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One assessment of the series, with its current scores."""
+
+    label: str
+    assessment: Assessment
+    overall: float | None
+    level: str | None
+    pillars: dict[str, float | None]
+    dimensions: dict[str, float | None]
+
+
+def change(later: float | None, earlier: float | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return round(later - earlier, 1)
+
+
+async def steps_of(session: AsyncSession, series: list[Assessment]) -> list[Step]:
+    ids = [a.id for a in series]
+    results = {
+        r.assessment_id: r
+        for r in await session.scalars(select(Result).where(Result.assessment_id.in_(ids), Result.current.is_(True)))
+    }
+    scores: dict[int, dict[str, float | None]] = {}
+    if results:
+        rows = await session.execute(
+            select(DimensionScore.result_id, DimensionScore.dimension, DimensionScore.score).where(
+                DimensionScore.result_id.in_([r.id for r in results.values()])
+            )
+        )
+        for result_id, dimension, score in rows:
+            scores.setdefault(result_id, {})[dimension] = score
+    steps = []
+    for i, a in enumerate(series):
+        r = results.get(a.id)
+        steps.append(
+            Step(
+                label=f"T{i}",
+                assessment=a,
+                overall=r.overall if r else None,
+                level=r.overall_level if r else None,
+                pillars={"digital": r.digital, "green": r.green, "resilience": r.resilience} if r else {},
+                dimensions=scores.get(r.id, {}) if r else {},
+            )
+        )
+    return steps
+
+
+def progress_rows(steps: list[Step], order: list[str]) -> list[dict]:
+    """One row per dimension: its score at each step, the change from the step before, and
+    the change from the first scored step to the last."""
+    names = list(order) + sorted({d for s in steps for d in s.dimensions} - set(order))
+    rows = []
+    for name in names:
+        values = [s.dimensions.get(name) for s in steps]
+        if all(v is None for v in values):
+            continue
+        scored = [v for v in values if v is not None]
+        rows.append(
+            {
+                "id": name,
+                "values": values,
+                "steps": [None] + [change(values[i], values[i - 1]) for i in range(1, len(values))],
+                "total": change(scored[-1], scored[0]) if len(scored) > 1 else None,
+            }
+        )
+    return rows
+
+
+@get("/workspace/assessments/{assessment_id:int}/history", guards=[requires_user], include_in_schema=False)
+async def history_page(request: Request, assessment_id: FromPath[int]) -> Template:
+    user = user_of(request)
+    async with request.app.state.sessions() as session:
+        assessment = await visible_assessment(session, user, assessment_id)
+        series = await series_of(session, user, assessment)
+        steps = await steps_of(session, series)
+        latest = next((s for s in reversed(steps) if s.overall is not None), None)
+        compiled = None
+        if latest is not None:
+            result = await current_result(session, latest.assessment)
+            compiled = await compiled_for(request, session, result.questionnaire_version_id)
+    order = list(compiled.dimensions) if compiled else []
+    overall_values = [s.overall for s in steps]
+    scored = [v for v in overall_values if v is not None]
+    context = {
+        "user": user,
+        "assessment": assessment,
+        "steps": steps,
+        "rows": progress_rows(steps, order),
+        "overall": {
+            "values": overall_values,
+            "steps": [None] + [change(overall_values[i], overall_values[i - 1]) for i in range(1, len(steps))],
+            "total": change(scored[-1], scored[0]) if len(scored) > 1 else None,
+        },
+        "titles": titles(compiled),
+    }
+    return Template(template_name="workspace/history.html", context=context)
+
+
+ROUTES = [assessment_page, post_note, assessment_report, history_page]
