@@ -282,6 +282,40 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 1 if any(o.failed for o in outcomes) else 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+
+    from sqlalchemy.engine import make_url
+
+    from .db import upgrade
+    from .seed import UnknownQuestionnaire, choose_questionnaires, offered_questionnaires, seed_database
+    from .settings import database_url_from_env
+
+    if args.assessments < 1:
+        print("error: --assessments must be at least 1", file=sys.stderr)
+        return 1
+    try:
+        chosen = choose_questionnaires(offered_questionnaires(), args.questionnaire)
+    except UnknownQuestionnaire as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    url = database_url_from_env()
+    upgrade(url)
+    started = time.perf_counter()
+
+    def progress(done: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done}/{args.assessments}", end="", file=sys.stderr, flush=True)
+
+    added = asyncio.run(seed_database(url, chosen, args.assessments, seed=args.seed, progress=progress))
+    where = make_url(url).render_as_string(hide_password=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # after the progress line
+    print(f"{where}: added {added} submitted assessments in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -468,6 +502,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the advisor's cluster (required for advisors, refused for organisers)",
     )
     p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser(
+        "seed",
+        help="add realistic fake submitted assessments, for demos and benchmarks",
+        description="Add N fake submitted assessments to the database named by "
+        "RECENTRE_DATABASE_URL (migrating it first): companies of every cluster and sector "
+        "with local names, answers that lean the way their sector, cluster and size lean, "
+        "some assessed twice (T0 and T1), dated over the last 18 months, scored by the real "
+        "engine. Use it on a demo or benchmark database that nothing else writes to meanwhile.",
+    )
+    p.add_argument("--assessments", type=int, required=True, metavar="N", help="how many assessments to add")
+    p.add_argument(
+        "--questionnaire",
+        action="append",
+        metavar="ID",
+        help="an offered questionnaire to use (repeat for several; default: all of them)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: the same seed adds the same companies (default: 0)")
+    p.set_defaults(func=cmd_seed)
 
     p = sub.add_parser(
         "serve",
