@@ -207,9 +207,8 @@ def test_a_malformed_answers_body_is_a_400(client, body, message):
     [
         ({"cluster": 3}, 400, "Invalid request: `cluster`: Expected `str`, got `int`", []),
         ({"cluster": "nowhere"}, 400, "Invalid request: `cluster`: Invalid enum value 'nowhere'", []),
-        ({"company": {"size": "huge", "country": "IT"}}, 400, "Invalid request: `company.size`: Invalid enum value 'huge'", []),
-        ({"company": {"country": "Italy"}}, 400, "Invalid request: `company.country`: Expected `str` matching regex '^[A-Za-z]{2}$'", []),
-        ({"company": {"size": "small"}}, 400, "Invalid request: `company`: Object missing required field `country`", []),
+        ({"company": {"size": "huge"}}, 400, "Invalid request: `company.size`: Invalid enum value 'huge'", []),
+        ({"company": {"country": "Italy"}}, 400, "Invalid request: `company.country`: Expected `str` matching regex '^([A-Za-z]{2})?$'", []),
         ({"language": "de"}, 400, "Invalid request: `language`: Invalid enum value 'de'", []),
         ({"token": "mine"}, 400, "Invalid request: the body: Object contains unknown field `token`", []),
         ({"privacy_accepted": None}, 400, "Invalid request: `privacy_accepted`: Expected `bool`, got `null`", []),
@@ -223,6 +222,13 @@ def test_a_bad_creation_is_refused_and_creates_nothing(client, settings, changes
     response = client.post(f"{API}/assessments", json={**NEW, **changes})
     assert (response.status_code, response.json()) == (status, error(status, message, problems))
     assert count_rows(settings.database_url, Assessment) == 0
+
+
+def test_a_company_without_a_country_is_scored_in_its_clusters_country(client):
+    token = submitted(client, cluster="cenfim", company={"name": "Muebles"})
+    view = client.get(f"{API}/assessments/{token}").json()
+    assert view["company"]["country"] is None
+    assert view["result"]["company"] == {"size": "small", "sector": "furniture", "country": "ES", "cluster": "cenfim"}
 
 
 def test_a_missing_field_is_named(client):

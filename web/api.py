@@ -390,8 +390,8 @@ class CompanyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     name: Annotated[str, Meta(max_length=200)] = ""
     size: Literal["micro", "small", "medium", "large"] = "small"
-    country: Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 code, such as IT")]
-    """Required: recommendations' eligibility depends on it, and scoring refuses a company without one."""
+    country: Annotated[str, Meta(pattern=r"^([A-Za-z]{2})?$", description="ISO 3166 code, such as IT")] = ""
+    """Without it, the company is scored as in its cluster's country."""
     nace: Annotated[str, Meta(max_length=10)] = ""
     contact_name: Annotated[str, Meta(max_length=200)] = ""
     contact_email: Annotated[str, Meta(max_length=254)] = ""
@@ -407,7 +407,7 @@ class NewAssessment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The SME has read the privacy notice; an assessment cannot be created without it."""
     share_with_advisors: bool = False
     """Whether the cluster's advisors may see this assessment."""
-    company: CompanyIn
+    company: CompanyIn = msgspec.field(default_factory=CompanyIn)
 
 
 class QuestionnaireRef(msgspec.Struct, kw_only=True):
