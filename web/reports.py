@@ -14,6 +14,7 @@ from typing import Callable
 from litestar import Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,7 +140,7 @@ def pdf_response(pdf: bytes) -> Response[bytes]:
 
 
 @get("/a/{token:str}/report.pdf", cache_control=CacheControlHeader(no_store=True), include_in_schema=False)
-async def page_report(state: State, token: str) -> Response[bytes]:
+async def page_report(state: State, token: FromPath[str]) -> Response[bytes]:
     """The results page's download link: the same PDF, with the site's error pages."""
     try:
         return pdf_response(await report_pdf(state, token))
