@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from . import pdf, scoring, startup
+from . import pdf, scoring, startup, web
 
 Benchmark = Callable[[], Mapping[str, float]]
 
@@ -21,4 +21,5 @@ BENCHMARKS: list[Benchmark] = [
     scoring.scoring,
     scoring.rescore,
     pdf.pdf,
+    web.web_load,
 ]

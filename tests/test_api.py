@@ -464,3 +464,12 @@ def test_the_served_app_logs_refusals_but_never_a_token(tmp_path, questionnaires
     text = log.read_text()
     assert "PATCH /api/v1/assessments/{token}/answers refused: 422" in text
     assert token not in text and token[:-1] not in text and "secret-answer" not in text
+
+
+def test_the_readme_lists_every_api_route(client):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for path, operations in client.get("/schema").json()["paths"].items():
+        if path.startswith(API):
+            for method in operations:
+                route = f"`{method.upper()} {path.replace('{questionnaire_id}', '{id}')}"
+                assert route in readme, f"README does not list {route}`"

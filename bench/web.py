@@ -1,0 +1,406 @@
+"""The web app under load: a real server (`recentre serve`, uvicorn, one process on
+127.0.0.1), a real database (a new SQLite file; a new PostgreSQL database beside the one of
+RECENTRE_TEST_POSTGRES_URL), and real HTTP/1.1 over keep-alive connections.
+
+How it measures. The machine has two cores, shared by the server and the client. The server
+is one uvicorn process (one worker, as `recentre serve` runs it); the client is this process,
+one asyncio loop (uvloop) driving CONCURRENCY connections, each sending its next request as
+soon as the previous answer is in. Each phase runs WARMUP_S, then counts the answers of the
+next PHASE_S seconds. The figures that matter are ratios to the baseline measured the same
+way in the same run: `bench/hello.py`, a one-route Litestar app under the same uvicorn
+settings, so that the machine's speed cancels out. The client is a small hand-written HTTP
+client rather than httpx, which costs more per request than the servers measured and would
+make every phase measure the client; `web_hello_server_cpu_pct` shows how busy the server
+was in the baseline (near 100 means the server, not the client, set the pace).
+
+Figures, per database:
+- ``web_autosave_rps_*``: PATCH /api/v1/assessments/{token}/answers, one answer changed per
+  request, each connection on its own assessment pre-filled with a full answer set;
+- ``web_results_rps_*``: GET /api/v1/assessments/{token} of submitted assessments (answers,
+  progress and the result profile);
+- ``*_ratio_vs_hello_*``: those divided by ``web_hello_rps``;
+- ``web_p99_ms_*``: the 99th percentile latency of the autosave phase;
+- ``web_rss_mb_*``: the server's resident memory after both phases (from /proc).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CONCURRENCY = 32
+WARMUP_S = 1.0
+PHASE_S = 4.0
+QUESTIONNAIRE = "furniture"
+COMPANY = {"size": "small", "country": "IT"}
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- Servers ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+@contextmanager
+def serving(command: list[str], env: dict, cwd: Path, ready_path: str) -> Iterator[Server]:
+    port = _free_port()
+    log = cwd / f"server-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(port, process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(server.url + ready_path, timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start within 60 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _uvicorn_like_serve() -> list[str]:
+    # The settings `recentre serve` passes to uvicorn; the rest are uvicorn's defaults there too.
+    code = (
+        "import sys, uvicorn; "
+        "uvicorn.run('bench.hello:create_app', factory=True, host=sys.argv[2], port=int(sys.argv[4]), access_log=False)"
+    )
+    return [sys.executable, "-c", code]
+
+
+# --- The client ---------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    started: float
+    counted_from: float
+    ends: float
+    latencies: list[float] = field(default_factory=list)
+    answered: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection sending its requests in turn, each once the last is answered."""
+
+    def __init__(self, requests: list[bytes], phase: Phase, done: asyncio.Future):
+        self.requests = requests
+        self.next = 0
+        self.phase = phase
+        self.done = done
+        self.buffer = b""
+        self.need = -1
+        self.status = 0
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.send()
+
+    def send(self) -> None:
+        self.sent = time.perf_counter()
+        self.transport.write(self.requests[self.next % len(self.requests)])
+        self.next += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.need < 0:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                head = self.buffer[:end].decode("latin-1").lower()
+                self.status = int(head[9:12])
+                length = 0
+                for line in head.split("\r\n")[1:]:
+                    name, _, value = line.partition(":")
+                    if name == "content-length":
+                        length = int(value)
+                    elif name == "transfer-encoding":
+                        raise RuntimeError("chunked responses are not supported by this client")
+                self.need = end + 4 + length
+            if len(self.buffer) < self.need:
+                return
+            self.buffer = self.buffer[self.need :]
+            self.need = -1
+            self.answered()
+
+    def answered(self) -> None:
+        now = time.perf_counter()
+        phase = self.phase
+        if now >= phase.counted_from and now <= phase.ends:
+            phase.answered += 1
+            phase.latencies.append(now - self.sent)
+            phase.statuses[self.status] = phase.statuses.get(self.status, 0) + 1
+        if now < phase.ends:
+            self.send()
+        else:
+            self.transport.close()
+            if not self.done.done():
+                self.done.set_result(None)
+
+    def connection_lost(self, exc) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc or ConnectionError("the server closed the connection"))
+
+
+def request(method: str, path: str, body: object = None) -> bytes:
+    payload = b"" if body is None else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    return head.encode() + b"\r\n" + payload
+
+
+async def _drive(port: int, per_connection: list[list[bytes]]) -> Phase:
+    loop = asyncio.get_running_loop()
+    start = time.perf_counter()
+    phase = Phase(start, start + WARMUP_S, start + WARMUP_S + PHASE_S)
+    waits = []
+    for requests in per_connection:
+        done = loop.create_future()
+        await loop.create_connection(lambda r=requests, d=done: Connection(r, phase, d), "127.0.0.1", port)
+        waits.append(done)
+    await asyncio.gather(*waits)
+    return phase
+
+
+def drive(port: int, per_connection: list[list[bytes]]) -> Phase:
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:  # uvicorn[standard] brings it; plain asyncio only measures slower
+        run = asyncio.run
+    return run(_drive(port, per_connection))
+
+
+@dataclass
+class Measured:
+    rps: float
+    p99_ms: float
+    server_cpu_pct: float
+    client_cpu_pct: float
+
+
+def measure(server: Server, per_connection: list[list[bytes]], expect: int) -> Measured:
+    cpu0, client0, wall0 = server.cpu_seconds(), _client_cpu(), time.perf_counter()
+    phase = drive(server.port, per_connection)
+    wall = time.perf_counter() - wall0
+    unexpected = {s: n for s, n in phase.statuses.items() if s != expect}
+    if unexpected:
+        raise RuntimeError(f"expected {expect} only, got {phase.statuses}:\n{server.log.read_text()[-3000:]}")
+    latencies = sorted(phase.latencies)
+    return Measured(
+        rps=phase.answered / PHASE_S,
+        p99_ms=latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+        server_cpu_pct=100 * (server.cpu_seconds() - cpu0) / wall,
+        client_cpu_pct=100 * (_client_cpu() - client0) / wall,
+    )
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- Set-up through the API ---------------------------------------------------------------
+
+
+def call(server: Server, method: str, path: str, body: object = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(server.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{method} {path.split('/assessments/')[0]}: {exc.code} {exc.read()[:2000]!r}") from None
+
+
+def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
+    """A valid answer set with every required question answered; and the question to
+    autosave, with two option ids to alternate between: a single choice asked
+    unconditionally, on which no condition depends, so that changing it hides nothing."""
+    from assessment.compile import compile_questionnaire, find_questionnaire
+    from assessment.responses import required_unanswered
+    from assessment.schema import SingleChoice
+    from scoring.answers import check_answers
+    from scoring.check import random_answers
+
+    compiled = compile_questionnaire(find_questionnaire(QUESTIONNAIRE))
+    company = {**COMPANY, "sector": QUESTIONNAIRE, "cluster": "did"}
+    show_if = compiled.show_if
+    read_by_conditions = {ref.name for cond in show_if.values() for ref in cond.expression.refs() if ref.namespace == "answer"}
+    autosaved = next(
+        q for qid, q in compiled.questions.items()
+        if isinstance(q, SingleChoice) and qid not in read_by_conditions
+        and ("question", qid) not in show_if and ("section", compiled.section_of[qid]) not in show_if
+        and not any(("option", qid, o.id) in show_if for o in q.options)
+    )
+    rng = random.Random(seed)
+    for _ in range(1000):
+        answers = {q: v for q, v in random_answers(compiled, rng, company).items() if v not in ("", [], {})}
+        if not required_unanswered(compiled, answers, company):
+            check_answers(compiled, answers, company)
+            return answers, autosaved.id, [o.id for o in autosaved.options[:2]]
+    raise RuntimeError("no complete random answer set in 1000 tries")
+
+
+def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
+    tokens = []
+    for _ in range(n):
+        created = call(server, "POST", "/api/v1/assessments", {
+            "questionnaire": QUESTIONNAIRE, "cluster": "did", "sector": QUESTIONNAIRE, "language": "en",
+            "privacy_accepted": True, "company": COMPANY,
+        })
+        call(server, "PATCH", f"/api/v1/assessments/{created['token']}/answers", answers)
+        tokens.append(created["token"])
+    return tokens
+
+
+# --- Phases -------------------------------------------------------------------------------
+
+
+def hello(home: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with serving(_uvicorn_like_serve(), env, home, "/hello") as server:
+        m = measure(server, [[request("GET", "/hello")]] * CONCURRENCY, 200)
+    return {"web_hello_rps": m.rps, "web_hello_server_cpu_pct": m.server_cpu_pct, "web_hello_client_cpu_pct": m.client_cpu_pct}
+
+
+def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict[str, float]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RECENTRE_")},
+        "PYTHONPATH": str(ROOT),
+        "RECENTRE_DATA_DIR": str(home / "data"),
+        "RECENTRE_DATABASE_URL": database_url,
+        "RECENTRE_SECRET_KEY": "bench-secret-key",
+    }
+    answers, question, values = full_answers()
+    with serving([sys.executable, "-m", "assessment.cli", "serve"], env, home, "/healthz") as server:
+        tokens = new_assessments(server, CONCURRENCY, answers)
+        autosave = measure(
+            server,
+            [[request("PATCH", f"/api/v1/assessments/{t}/answers", {question: v}) for v in values] for t in tokens],
+            200,
+        )
+        for t in tokens:
+            call(server, "PATCH", f"/api/v1/assessments/{t}/answers", {question: answers[question]})
+            call(server, "POST", f"/api/v1/assessments/{t}/submit")
+        results = measure(server, [[request("GET", f"/api/v1/assessments/{t}")] for t in tokens], 200)
+        rss = server.rss_mb()
+    return {
+        f"web_autosave_rps_{kind}": autosave.rps,
+        f"web_autosave_ratio_vs_hello_{kind}": autosave.rps / hello_rps,
+        f"web_p99_ms_{kind}": autosave.p99_ms,
+        f"web_autosave_server_cpu_pct_{kind}": autosave.server_cpu_pct,
+        f"web_results_rps_{kind}": results.rps,
+        f"web_results_ratio_vs_hello_{kind}": results.rps / hello_rps,
+        f"web_results_p99_ms_{kind}": results.p99_ms,
+        f"web_rss_mb_{kind}": rss,
+    }
+
+
+async def _postgres(url: str, statement: str) -> None:
+    import asyncpg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn, timeout=2)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new database beside the one RECENTRE_TEST_POSTGRES_URL names, dropped afterwards."""
+    url = os.environ.get("RECENTRE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    name = f"recentre_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_postgres(url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def web_load() -> dict[str, float | str]:
+    with tempfile.TemporaryDirectory(prefix="recentre-bench-") as tmp:
+        home = Path(tmp)
+        figures: dict[str, float | str] = dict(hello(home))
+        sqlite_home = home / "sqlite"
+        sqlite_home.mkdir()
+        figures |= recentre(sqlite_home, f"sqlite+aiosqlite:///{sqlite_home / 'data' / 'recentre.db'}", "sqlite", figures["web_hello_rps"])
+        pg_home = home / "postgresql"
+        pg_home.mkdir()
+        try:
+            database = postgres_database()
+            url = database.__enter__()
+        except Exception as exc:  # any failure to reach the server means the same here
+            shown = make_url(os.environ.get("RECENTRE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL).render_as_string(hide_password=True)
+            figures["web_postgresql"] = f"skipped: not reachable at {shown} ({type(exc).__name__})"
+            return figures
+        try:
+            figures |= recentre(pg_home, url, "postgresql", figures["web_hello_rps"])
+        finally:
+            database.__exit__(None, None, None)
+    return figures
