@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pypdf
 import pytest
+import hypothesis
+from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import insert, select, update
 
@@ -473,3 +475,45 @@ def test_the_readme_lists_every_api_route(client):
             for method in operations:
                 route = f"`{method.upper()} {path.replace('{questionnaire_id}', '{id}')}"
                 assert route in readme, f"README does not list {route}`"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+# Per question of CONDITIONS: answers near the valid ones (the right type, out of range, an
+# unknown option, "na", "yes"), then anything JSON can say.
+NEAR_VALID = {
+    "has_meter": st.sampled_from([True, False, "yes", "no", "na", 1, 0, "true"]),
+    "meter_use": st.integers(-2, 6) | st.floats(-1, 5) | st.just("na"),
+    "staff": st.integers(-5, 6000) | st.floats(allow_nan=False, allow_infinity=False),
+    "tools": st.lists(st.sampled_from(["erp", "mes", "crm", "na", ""]), max_size=3) | st.sampled_from(["erp", "na"]),
+    "d": st.integers(-1, 5) | st.booleans(),
+    "note": st.text(max_size=2100),
+    "zzz": st.integers(),
+}
+ANSWER_PATCHES = st.lists(st.sampled_from(list(NEAR_VALID)), unique=True, max_size=4).flatmap(
+    lambda keys: st.fixed_dictionaries({k: st.none() | NEAR_VALID[k] | JSON_VALUES for k in keys})
+)
+
+
+@hypothesis.settings(max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(patch=ANSWER_PATCHES)
+def test_any_answers_are_saved_whole_or_refused_whole(client, patch):
+    if not hasattr(client, "fuzzed_token"):
+        client.fuzzed_token = new_assessment(client)
+    base = f"{API}/assessments/{client.fuzzed_token}"
+    before = client.get(base).json()["answers"]
+    response = client.patch(f"{base}/answers", content=json.dumps(patch), headers={"content-type": "application/json"})
+    after = client.get(base).json()["answers"]
+    if response.status_code == 200:
+        cleared = {q for q, v in patch.items() if v in (None, "", [], {})}  # as null: no answer
+        assert set(patch) - cleared <= set(after)
+        assert not cleared & set(after)
+    else:
+        assert response.status_code in (400, 422), response.text  # 400: NaN or infinity, which JSON cannot carry
+        body = response.json()["error"]
+        assert body["status"] == response.status_code
+        assert {p["question"] for p in body["problems"]} <= set(patch)
+        assert after == before

@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 import weakref
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, Schema
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import Meta
 
@@ -46,6 +48,9 @@ from scoring.profile import Profile
 
 from .reports import compiled_for, pdf_response, report_pdf
 
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
@@ -59,6 +64,24 @@ Token = Annotated[
         examples=[Example(value="Q2x1c3Rlci1ub3QtYS1yZWFsLXRva2Vu")],
     ),
 ]
+
+
+class StrictBodies(OpenAPISchemaPlugin):
+    """The OpenAPI description of Structs that refuse unknown fields (``forbid_unknown_fields``)
+    says so, with ``additionalProperties: false``; Litestar leaves it out, which makes every
+    client (and schemathesis) believe that extra fields are welcome."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        t = field_definition.type_
+        return isinstance(t, type) and issubclass(t, msgspec.Struct) and t.__struct_config__.forbid_unknown_fields
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        litestars = next(
+            p for p in schema_creator.plugins if p is not self and p.is_plugin_supported_field(field_definition)
+        )
+        schema = litestars.to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
 
 
 # --- Errors -------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         before_send=[add_security_headers],
+        plugins=[api.StrictBodies()],
         csrf_config=csrf_config(settings),
         exception_handlers={HTTPException: api.json_errors_under_api, **auth.EXCEPTION_HANDLERS},
         openapi_config=OpenAPIConfig(
