@@ -27,6 +27,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERN
 from msgspec import Meta
 
 from assessment import responses
+from assessment.clusters import CLUSTERS
 from assessment.compile import CompiledQuestionnaire
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 
-ClusterId = Literal["green_synergy", "did", "cenfim", "cluj_it"]
+ClusterId = Literal[tuple(CLUSTERS)]  # type: ignore[valid-type]  # the ids, as an enum in the OpenAPI description
 
 Token = Annotated[
     str,
@@ -112,7 +113,7 @@ def error_response(status: int, message: str, problems: list[Problem] | None = N
 
 
 def _route(request: Request) -> str:
-    # The template (``/api/v1/assessments/{token:str}``), never the path, which holds the token.
+    # The template (``/api/v1/assessments/{token}``), never the path, which holds the token.
     return request.scope.get("path_template") or "(no route)"
 
 
