@@ -173,6 +173,14 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/workspace/assessments/{assessment_id:int}/report.pdf", "GET"): Entry(get(a("/report.pdf")), workspace(200, advisor_y=404)),
     ("/workspace/library", "GET"): Entry(get("/workspace/library"), organisers_only(200)),
     ("/workspace/library/{questionnaire_id:str}", "GET"): Entry(get("/workspace/library/small"), organisers_only(200)),
+    # Sector analysis, downloads and partners: each signed-in user over what they may see.
+    ("/workspace/analysis", "GET"): Entry(get("/workspace/analysis"), workspace(200)),
+    ("/workspace/analysis.csv", "GET"): Entry(get("/workspace/analysis.csv?part=dma"), workspace(200)),
+    ("/workspace/analysis.xlsx", "GET"): Entry(get("/workspace/analysis.xlsx"), workspace(200)),
+    ("/workspace/analysis.pdf", "GET"): Entry(get("/workspace/analysis.pdf"), workspace(200)),
+    ("/workspace/assessments.csv", "GET"): Entry(get("/workspace/assessments.csv"), workspace(200)),
+    ("/workspace/assessments.xlsx", "GET"): Entry(get("/workspace/assessments.xlsx"), workspace(200)),
+    ("/workspace/assessments/{assessment_id:int}/partners", "GET"): Entry(get(a("/partners")), workspace(200, advisor_y=404)),
     # Last for each role: signing in again and out end the session the role came with.
     ("/workspace/login", "POST"): Entry(
         form("/workspace/login", {"email": ACCOUNTS["organiser"][0], "password": PASSWORD}), everyone(303)

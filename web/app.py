@@ -28,7 +28,7 @@ from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
-from . import api, auth, dashboard, library, pages, reports, review
+from . import analysis, api, auth, dashboard, downloads, library, pages, partners, reports, review
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -139,6 +139,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboard.ROUTES,
             *review.ROUTES,
             *library.ROUTES,
+            *analysis.ROUTES,
+            *downloads.ROUTES,
+            *partners.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],

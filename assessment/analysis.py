@@ -1,0 +1,440 @@
+"""Sector analysis: how the submitted assessments of a sector and cluster are distributed,
+where their gaps are, and how many SMEs each instrument and training topic is recommended
+to. Every figure is counted by the database with GROUP BY; Python only reshapes the few
+hundred aggregated rows that come back.
+
+Who may see which assessments is the caller's business: each query takes ``visible``, a
+condition on ``Assessment`` (``web.auth.visible_assessments`` in the web app).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from .compile import CompiledQuestionnaire
+from .exports import Table
+from .models import Assessment, DimensionScore, Result, ResultInstrument
+
+BUCKET = 10
+"""Width of the histogram bars, in points; 100 falls in the last bar, 90-100."""
+BUCKETS = 100 // BUCKET
+DMA_DIMENSIONS = ("strategy", "readiness", "human", "data", "automation", "green_digital")
+"""The six dimensions of the EDIH Digital Maturity Assessment, whose plain mean is the DMA score."""
+
+
+class whole_points(FunctionElement):
+    """The whole number of points of a score, rounded down: 47.9 is 47 on every database
+    (PostgreSQL's CAST rounds, SQLite's truncates, and SQLite may lack FLOOR)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(whole_points)
+def _whole_points(element, compiler, **kw):
+    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(whole_points, "sqlite")
+def _whole_points_sqlite(element, compiler, **kw):
+    # Scores are never negative, and truncating a non-negative number floors it.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which assessments an analysis covers: those ``visible`` to the reader, submitted,
+    narrowed to a sector and a cluster when given."""
+
+    visible: ColumnElement[bool]
+    sector: str = ""
+    cluster: str = ""
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where = [self.visible, Assessment.status == "submitted"]
+        if self.sector:
+            where.append(Assessment.sector == self.sector)
+        if self.cluster:
+            where.append(Assessment.cluster == self.cluster)
+        return where
+
+
+def in_scope(scope: Scope, *columns) -> Select:
+    """SELECT ``columns`` over the scope's assessments, joined to their current result."""
+    return (
+        select(*columns)
+        .select_from(Assessment)
+        .join(Result, and_(Result.assessment_id == Assessment.id, Result.current.is_(True)))
+        .where(*scope.conditions())
+    )
+
+
+# --- Queries ------------------------------------------------------------------------------
+
+
+async def data_version(session: AsyncSession) -> tuple[int | None, int]:
+    """Changes whenever an analysis could: a submission or a re-scoring adds a result (a
+    higher id), removing an assessment removes its current result (a lower count). Cheap:
+    both come from the index on ``result.current``."""
+    row = (await session.execute(select(func.max(Result.id), func.count()).where(Result.current.is_(True)))).one()
+    return row[0], row[1]
+
+
+
+async def count_by_sector_and_cluster(session: AsyncSession, scope: Scope) -> dict[tuple[str, str], int]:
+    """How many SMEs in scope, per (sector, cluster)."""
+    statement = in_scope(scope, Assessment.sector, Assessment.cluster, func.count()).group_by(Assessment.sector, Assessment.cluster)
+    return {(sector, cluster): n for sector, cluster, n in await session.execute(statement)}
+
+
+async def dimension_points(session: AsyncSession, scope: Scope) -> list[tuple[str, int | None, str | None, int, float]]:
+    """(dimension, whole point, level, count, sum of scores) over the scope: enough for
+    histograms, levels, means and quartiles to the point, in a few hundred rows."""
+    point = whole_points(DimensionScore.score)
+    statement = (
+        in_scope(scope, DimensionScore.dimension, point, DimensionScore.level, func.count(), func.sum(DimensionScore.score))
+        .join(DimensionScore, DimensionScore.result_id == Result.id)
+        .group_by(DimensionScore.dimension, point, DimensionScore.level)
+    )
+    return [tuple(row) for row in await session.execute(statement)]
+
+
+async def bottom_three_counts(session: AsyncSession, scope: Scope) -> dict[str, int]:
+    """How often each dimension is among its result's gaps, as the engine picks them: the
+    three weakest scored dimensions (fewer when fewer than six are scored), ties broken by
+    id."""
+    rank = func.row_number().over(
+        partition_by=DimensionScore.result_id, order_by=(DimensionScore.score.asc(), DimensionScore.dimension.asc())
+    )
+    scored = func.count().over(partition_by=DimensionScore.result_id)
+    ranked = (
+        in_scope(scope, DimensionScore.dimension, rank.label("rank"), scored.label("scored"))
+        .join(DimensionScore, DimensionScore.result_id == Result.id)
+        .where(DimensionScore.score.is_not(None))
+        .subquery()
+    )
+    statement = (
+        select(ranked.c.dimension, func.count())
+        .where(ranked.c.rank <= 3, ranked.c.rank * 2 <= ranked.c.scored)
+        .group_by(ranked.c.dimension)
+    )
+    return {dimension: n for dimension, n in await session.execute(statement)}
+
+
+async def instrument_demand(session: AsyncSession, scope: Scope) -> list[tuple[str, str, int]]:
+    """(kind, ref, SMEs) for every instrument and training topic recommended in scope; a
+    result counts once per ref, however many of its recommendations point there."""
+    statement = (
+        in_scope(scope, ResultInstrument.kind, ResultInstrument.ref, func.count())
+        .join(ResultInstrument, ResultInstrument.result_id == Result.id)
+        .group_by(ResultInstrument.kind, ResultInstrument.ref)
+    )
+    return [tuple(row) for row in await session.execute(statement)]
+
+
+# --- Shaping the aggregates ---------------------------------------------------------------
+
+
+@dataclass
+class DimensionSummary:
+    dimension: str
+    title: str
+    pillar: str
+    scored: int = 0
+    """SMEs with a score in this dimension."""
+    unscored: int = 0
+    """SMEs whose answers left the dimension without a score (all "don't know")."""
+    total: float = 0.0
+    points: list[int] = field(default_factory=lambda: [0] * 101)
+    levels: dict[str, int] = field(default_factory=dict)
+    bottom_three: int = 0
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.scored if self.scored else None
+
+    @property
+    def buckets(self) -> list[int]:
+        """Counts per 10-point bar: 0-9, 10-19, ..., 90-100."""
+        out = [sum(self.points[i * BUCKET : (i + 1) * BUCKET]) for i in range(BUCKETS)]
+        out[-1] += self.points[100]
+        return out
+
+    def quantile(self, q: float) -> int | None:
+        """The score (to the point below) under which a share ``q`` of the SMEs lie."""
+        if not self.scored:
+            return None
+        rank = max(1, math.ceil(q * self.scored))
+        seen = 0
+        for point, n in enumerate(self.points):
+            seen += n
+            if seen >= rank:
+                return point
+        return 100
+
+    def share_at(self, level: str) -> float:
+        return self.levels.get(level, 0) / self.scored if self.scored else 0.0
+
+
+@dataclass
+class Labels:
+    """Titles of the ids stored in results, from the offered questionnaires."""
+
+    dimensions: dict[str, tuple[str, str]]
+    """id -> (title, pillar)"""
+    levels: list[tuple[str, str]]
+    """(id, title), lowest first"""
+    instruments: dict[tuple[str, str], str]
+    """(kind, ref) -> title; kind is instrument or training"""
+    sectors: list[str]
+    catalog_kinds: dict[str, str] = field(default_factory=dict)
+    """instrument id -> its catalog kind: innovation_voucher, internationalisation_voucher or training"""
+
+    @classmethod
+    def of(cls, questionnaires: Iterable[CompiledQuestionnaire], lang: str = "en") -> Labels:
+        dimensions: dict[str, tuple[str, str]] = {}
+        levels: dict[str, str] = {}
+        instruments: dict[tuple[str, str], str] = {}
+        catalog_kinds: dict[str, str] = {}
+        sectors: dict[str, None] = {}
+        for q in questionnaires:
+            for d in q.dimensions.values():
+                dimensions.setdefault(d.id, (d.title.get(lang), d.pillar))
+            for level in q.levels:
+                levels.setdefault(level.id, level.title.get(lang))
+            for i in q.instruments.values():
+                instruments.setdefault(("instrument", i.id), i.title.get(lang))
+                catalog_kinds.setdefault(i.id, i.kind)
+            for t in q.training_topics.values():
+                instruments.setdefault(("training", t.id), t.title.get(lang))
+            sectors.update(dict.fromkeys(q.meta.sectors or []))
+        return cls(dimensions, list(levels.items()), instruments, list(sectors), catalog_kinds)
+
+    def dimension_order(self) -> list[str]:
+        return list(self.dimensions)
+
+    @property
+    def lowest_level(self) -> str | None:
+        return self.levels[0][0] if self.levels else None
+
+
+def summarise_dimensions(
+    rows: Iterable[tuple[str, int | None, str | None, int, float]], labels: Labels, bottom_three: Mapping[str, int]
+) -> list[DimensionSummary]:
+    """One summary per dimension, in the questionnaires' order (unknown ids last)."""
+    found: dict[str, DimensionSummary] = {}
+    for dimension, point, level, n, total in rows:
+        title, pillar = labels.dimensions.get(dimension, (dimension, ""))
+        summary = found.setdefault(dimension, DimensionSummary(dimension, title, pillar))
+        if point is None:
+            summary.unscored += n
+            continue
+        summary.scored += n
+        summary.total += total or 0.0
+        summary.points[min(100, max(0, point))] += n
+        if level:
+            summary.levels[level] = summary.levels.get(level, 0) + n
+    for dimension, n in bottom_three.items():
+        if dimension in found:
+            found[dimension].bottom_three = n
+    order = {d: i for i, d in enumerate(labels.dimension_order())}
+    return sorted(found.values(), key=lambda s: (order.get(s.dimension, len(order)), s.dimension))
+
+
+DEMAND_GROUPS = {
+    "innovation_voucher": "Innovation vouchers",
+    "internationalisation_voucher": "Internationalisation vouchers",
+    "training": "Training courses",
+    "topic": "Training topics",
+}
+"""The groups the demand is shown in, in this order: catalog instruments by their kind, then
+the training topics recommendations name."""
+
+
+@dataclass
+class Demand:
+    kind: str
+    """instrument or training, as stored in result_instrument."""
+    ref: str
+    title: str
+    smes: int
+    share: float
+    group: str
+    """A key of DEMAND_GROUPS."""
+
+
+def shape_demand(rows: Iterable[tuple[str, str, int]], labels: Labels, smes: int) -> list[Demand]:
+    """By group, then by demand, highest first."""
+    order = {g: i for i, g in enumerate(DEMAND_GROUPS)}
+    out = [
+        Demand(
+            kind,
+            ref,
+            labels.instruments.get((kind, ref), ref),
+            n,
+            n / smes if smes else 0.0,
+            "topic" if kind == "training" else labels.catalog_kinds.get(ref, "innovation_voucher"),
+        )
+        for kind, ref, n in rows
+    ]
+    return sorted(out, key=lambda d: (order.get(d.group, len(order)), -d.smes, d.ref))
+
+
+@dataclass
+class Analysis:
+    scope: Scope
+    smes: int
+    counts: dict[tuple[str, str], int]
+    dimensions: list[DimensionSummary]
+    demand: list[Demand]
+    labels: Labels
+
+    def gaps(self, limit: int = 5) -> list[DimensionSummary]:
+        """The most common gaps: dimensions most often among an SME's three weakest, then
+        most often at the lowest level."""
+        lowest = self.labels.lowest_level
+        ranked = sorted(self.dimensions, key=lambda s: (-s.bottom_three, -s.share_at(lowest) if lowest else 0, s.dimension))
+        return [s for s in ranked if s.scored][:limit]
+
+
+async def analyse(session: AsyncSession, scope: Scope, labels: Labels) -> Analysis:
+    counts = await count_by_sector_and_cluster(session, scope)
+    smes = sum(counts.values())
+    if not smes:
+        return Analysis(scope, 0, counts, [], [], labels)
+    points = await dimension_points(session, scope)
+    bottom = await bottom_three_counts(session, scope)
+    demand = await instrument_demand(session, scope)
+    return Analysis(scope, smes, counts, summarise_dimensions(points, labels, bottom), shape_demand(demand, labels, smes), labels)
+
+
+def dma_score(scores: Mapping[str, float | None]) -> float | None:
+    """The EDIH DMA overall score: the plain mean of the six DMA dimensions, when all six
+    have a score."""
+    values = [scores.get(d) for d in DMA_DIMENSIONS]
+    if any(v is None for v in values):
+        return None
+    return round(sum(values) / len(values), 2)
+
+
+
+# --- Per SME, in the EDIH DMA's terms -----------------------------------------------------
+
+
+def dma_columns() -> list:
+    """The six DMA dimension scores of the current result: each a lookup by the primary key
+    of dimension_score, so that a filtered list reads only its own rows."""
+    return [
+        select(DimensionScore.score)
+        .where(DimensionScore.result_id == Result.id, DimensionScore.dimension == d)
+        .scalar_subquery()
+        .label(d)
+        for d in DMA_DIMENSIONS
+    ]
+
+
+DMA_TITLES = {
+    "strategy": "Digital Business Strategy",
+    "readiness": "Digital Readiness",
+    "human": "Human-Centric Digitalisation",
+    "data": "Data Management",
+    "automation": "Automation & AI",
+    "green_digital": "Green Digitalisation",
+}
+"""The six dimensions as EDIH exports name them."""
+DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", *DMA_TITLES.values()]
+
+
+def dma_statement(scope: Scope) -> Select:
+    """One row per SME in scope, in the order of ``DMA_COLUMNS`` but for the DMA score
+    (``dma_row`` adds it); by assessment id, so that it can be read in chunks."""
+    return in_scope(
+        scope,
+        Assessment.id,
+        Assessment.company_name,
+        Assessment.sector,
+        Assessment.cluster,
+        Assessment.country,
+        Assessment.submitted_at,
+        *dma_columns(),
+    ).order_by(Assessment.id)
+
+
+def dma_row(row: Sequence[Any]) -> list[Any]:
+    """A row of ``dma_statement`` with the DMA score, the plain mean of the six, inserted
+    before them."""
+    head, scores = list(row[:6]), list(row[6:])
+    return [*head, dma_score(dict(zip(DMA_DIMENSIONS, scores))), *scores]
+
+
+# --- As tables, for the downloads ---------------------------------------------------------
+
+
+def _share(n: int, total: int) -> float | None:
+    return round(n / total, 4) if total else None
+
+
+def dimensions_table(analysis: Analysis) -> Table:
+    levels = analysis.labels.levels
+    return Table(
+        "Dimensions",
+        ["Dimension", "Title", "Pillar", "SMEs scored", "SMEs not scored", "Mean", "Lower quartile", "Median", "Upper quartile",
+         *(f"At level: {title}" for _, title in levels), "Among three weakest"],
+        [
+            [d.dimension, d.title, d.pillar, d.scored, d.unscored, round(d.mean, 2) if d.mean is not None else None,
+             d.quantile(0.25), d.quantile(0.5), d.quantile(0.75), *(d.levels.get(level, 0) for level, _ in levels), d.bottom_three]
+            for d in analysis.dimensions
+        ],
+    )
+
+
+def histogram_table(analysis: Analysis) -> Table:
+    return Table(
+        "Histogram",
+        ["Dimension", "From score", "To score", "SMEs"],
+        [
+            [d.dimension, i * BUCKET, 100 if i == BUCKETS - 1 else i * BUCKET + BUCKET - 1, n]
+            for d in analysis.dimensions
+            for i, n in enumerate(d.buckets)
+        ],
+    )
+
+
+def gaps_table(analysis: Analysis) -> Table:
+    lowest = analysis.labels.lowest_level
+    return Table(
+        "Gaps",
+        ["Dimension", "Title", "Among three weakest", "Share of SMEs", "At the lowest level", "Share at the lowest level"],
+        [
+            [g.dimension, g.title, g.bottom_three, _share(g.bottom_three, analysis.smes),
+             g.levels.get(lowest, 0) if lowest else None, round(g.share_at(lowest), 4) if lowest else None]
+            for g in analysis.gaps(limit=len(analysis.dimensions))
+        ],
+    )
+
+
+def demand_table(analysis: Analysis) -> Table:
+    return Table(
+        "Demand",
+        ["Group", "Kind", "Id", "Title", "SMEs", "Share of SMEs"],
+        [[DEMAND_GROUPS.get(d.group, d.group), d.kind, d.ref, d.title, d.smes, round(d.share, 4)] for d in analysis.demand],
+    )
+
+
+def counts_table(analysis: Analysis) -> Table:
+    return Table(
+        "SMEs",
+        ["Sector", "Cluster", "SMEs"],
+        [[sector, cluster, n] for (sector, cluster), n in sorted(analysis.counts.items())],
+    )
+
+
+ANALYSIS_PARTS = {"dimensions": dimensions_table, "histogram": histogram_table, "gaps": gaps_table, "demand": demand_table, "smes": counts_table}
+"""The analysis's tables by the name its CSV downloads use."""

@@ -1,0 +1,209 @@
+"""The sector analysis of the workspace: distributions, common gaps and the demand for
+instruments and training, per sector and cluster, as SVG charts and tables.
+
+Advisors see their own cluster's shared assessments, organisers all (``visible_assessments``).
+The figures are aggregated by the database (``assessment.analysis``); the last analysis of
+each scope is kept in memory and served again as long as no result was added, re-scored or
+removed since (``AnalysisCache``), since a sector analysis at 100,000 assessments costs
+seconds on SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from litestar import Request, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment.accounts import CurrentUser
+from assessment.analysis import BUCKET, BUCKETS, DEMAND_GROUPS, Analysis, Labels, Scope, analyse, data_version
+from assessment.clusters import CLUSTERS
+
+from .auth import requires_user, user_of, visible_assessments
+from .bar_charts import Bar, histogram, horizontal_bars, stacked_share
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+CACHE_SIZE = 64
+
+
+# --- Filters ------------------------------------------------------------------------------
+
+
+@dataclass
+class AnalysisFilters:
+    sector: str = ""
+    cluster: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def query(self) -> dict[str, str]:
+        return {k: v for k, v in (("sector", self.sector), ("cluster", self.cluster)) if v}
+
+
+def parse_analysis_filters(params: Mapping[str, str], sectors: list[str]) -> AnalysisFilters:
+    """Sector and cluster from a query string; an unknown value is named in ``errors``."""
+    errors: dict[str, str] = {}
+    sector = str(params.get("sector") or "").strip()
+    cluster = str(params.get("cluster") or "").strip()
+    if sector and (not _ID.match(sector) or sector not in sectors):
+        errors["sector"] = f"sector: unknown value; use one of {', '.join(sectors)}"
+        sector = ""
+    if cluster and cluster not in CLUSTERS:
+        errors["cluster"] = f"cluster: unknown value; use one of {', '.join(CLUSTERS)}"
+        cluster = ""
+    return AnalysisFilters(sector, cluster, errors)
+
+
+def scope_for(user: CurrentUser, filters: AnalysisFilters) -> Scope:
+    # An advisor who names another cluster gets that cluster's share of their own view:
+    # nothing. The condition, not the form, decides what is seen.
+    return Scope(visible_assessments(user), sector=filters.sector, cluster=filters.cluster)
+
+
+# --- Computing, once per change of the data -----------------------------------------------
+
+
+class AnalysisCache:
+    """The latest analysis of each (viewer, scope), with the data version it was computed
+    at. Viewers who see the same rows (organisers; advisors of one cluster) share entries."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self.entries: OrderedDict[tuple, tuple[tuple, Analysis]] = OrderedDict()
+
+    async def get(self, session: AsyncSession, key: tuple, compute: Callable[[], Awaitable[Analysis]]) -> Analysis:
+        version = await data_version(session)
+        found = self.entries.get(key)
+        if found is not None and found[0] == version:
+            self.entries.move_to_end(key)
+            return found[1]
+        analysis = await compute()
+        self.entries[key] = (version, analysis)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return analysis
+
+
+def viewer_key(user: CurrentUser) -> tuple:
+    """Who sees the same rows: ``visible_assessments`` depends on the role and cluster only."""
+    return ("organiser",) if user.is_organiser else ("advisor", user.cluster)
+
+
+def labels_of(request: Request) -> Labels:
+    state = request.app.state
+    if state.get("analysis_labels") is None:
+        state.analysis_labels = Labels.of(state.questionnaires.values())
+    return state.analysis_labels
+
+
+def cache_of(request: Request) -> AnalysisCache:
+    state = request.app.state
+    if state.get("analysis_cache") is None:
+        state.analysis_cache = AnalysisCache()
+    return state.analysis_cache
+
+
+async def analysis_for(request: Request, session: AsyncSession, user: CurrentUser, filters: AnalysisFilters) -> Analysis:
+    labels = labels_of(request)
+    scope = scope_for(user, filters)
+    key = (*viewer_key(user), filters.sector, filters.cluster)
+    return await cache_of(request).get(session, key, lambda: analyse(session, scope, labels))
+
+
+# --- The page -----------------------------------------------------------------------------
+
+
+def bucket_labels() -> list[str]:
+    return [f"{i * BUCKET}–{i * BUCKET + BUCKET - 1}" if i < BUCKETS - 1 else f"{i * BUCKET}–100" for i in range(BUCKETS)]
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
+def without_common_prefix(titles: list[str]) -> list[str]:
+    """``Training: X``, ``Training: Y`` -> ``X``, ``Y``: the chart's heading says it already."""
+    heads = {t.split(": ", 1)[0] for t in titles if ": " in t}
+    if len(heads) == 1 and all(": " in t for t in titles):
+        return [t.split(": ", 1)[1] for t in titles]
+    return titles
+
+
+def charts_of(analysis: Analysis) -> dict[str, Any]:
+    """The SVG charts of the page, keyed by what they show."""
+    labels = bucket_labels()
+    levels = analysis.labels.levels
+    dimensions = {
+        d.dimension: {
+            "histogram": histogram(
+                d.buckets,
+                [label.split("–")[0] for label in labels],
+                title=f"{d.title}: SMEs per 10-point band of the score",
+                id_prefix=f"hist-{d.dimension}",
+            ),
+            "levels": stacked_share(
+                [(title, d.levels.get(level, 0)) for level, title in levels],
+                title=f"{d.title}: SMEs per level",
+                id_prefix=f"levels-{d.dimension}",
+            ),
+        }
+        for d in analysis.dimensions
+    }
+    gaps = analysis.gaps(limit=len(analysis.dimensions))
+    gap_bars = horizontal_bars(
+        [Bar(g.title, g.bottom_three, f"{g.bottom_three:,} ({percent(g.bottom_three / analysis.smes)})") for g in gaps],
+        title="How often each dimension is among an SME's three weakest",
+        id_prefix="gaps",
+        maximum=analysis.smes,
+    )
+    demand = {}
+    for group, title in DEMAND_GROUPS.items():
+        items = [d for d in analysis.demand if d.group == group]
+        if items:
+            titles = without_common_prefix([d.title for d in items])
+            demand[group] = horizontal_bars(
+                [Bar(t, d.smes, f"{d.smes:,} ({percent(d.share)})") for t, d in zip(titles, items)],
+                title=f"{title}: SMEs they were recommended to",
+                id_prefix=f"demand-{group}",
+                maximum=analysis.smes,
+            )
+    return {"dimensions": dimensions, "gaps": gap_bars, "demand": demand}
+
+
+def page_context(user: CurrentUser, filters: AnalysisFilters, labels: Labels, analysis: Analysis | None) -> dict[str, Any]:
+    return {
+        "user": user,
+        "filters": filters,
+        "sectors": labels.sectors,
+        "clusters": list(CLUSTERS.values()),
+        "analysis": analysis,
+        "charts": charts_of(analysis) if analysis and analysis.smes else None,
+        "bucket_labels": bucket_labels(),
+        "levels": labels.levels,
+        "percent": percent,
+        "query": filters.query(),
+        "demand_groups": DEMAND_GROUPS,
+    }
+
+
+@get("/workspace/analysis", guards=[requires_user], include_in_schema=False)
+async def analysis_page(request: Request) -> Template:
+    user = user_of(request)
+    labels = labels_of(request)
+    filters = parse_analysis_filters(request.query_params, labels.sectors)
+    analysis = None
+    if not filters.errors:
+        async with request.app.state.sessions() as session:
+            analysis = await analysis_for(request, session, user, filters)
+    return Template(
+        template_name="workspace/analysis.html",
+        context=page_context(user, filters, labels, analysis),
+        status_code=400 if filters.errors else 200,
+    )
+
+
+ROUTES = [analysis_page]

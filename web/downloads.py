@@ -1,0 +1,196 @@
+"""Downloads of the workspace: the sector analysis and the list of assessments, as CSV and
+XLSX, with a sheet in the EDIH DMA's terms (company, DMA score, the six dimension scores).
+
+What a download holds is what its page shows the same person: ``visible_assessments`` picks
+the rows and ``contact_columns`` blanks the contact details of SMEs that did not agree to
+share them. Long lists are read in chunks of ``CHUNK`` rows by assessment id, each in a short
+session (on SQLite the app has one connection, which a long read would hold), and written
+as they come: CSV streamed to the browser, XLSX built in a worker thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Callable, Sequence
+
+import anyio
+from litestar import Request, get
+from litestar.response import Response, Stream
+from sqlalchemy import Select, and_, select
+
+from assessment.analysis import ANALYSIS_PARTS, DMA_COLUMNS, dma_columns, dma_row, dma_statement
+from assessment.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, XlsxBook, csv_header, csv_lines, csv_rows
+from assessment.clusters import CLUSTERS
+from assessment.models import Assessment, Result
+from scoring.sector_report import SectorReportDetails, render_sector_report
+
+from . import dashboard
+from .analysis import analysis_for, labels_of, parse_analysis_filters, scope_for
+from .auth import contact_columns, requires_user, user_of
+
+CHUNK = 2000
+
+
+def attachment(name: str) -> dict[str, str]:
+    # Names are built here from known ids only, so they need no quoting beyond the quotes.
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+def file_name(stem: str, parts: Sequence[str], extension: str) -> str:
+    day = datetime.now(timezone.utc).date().isoformat()
+    return "-".join(["recentre", stem, *[p for p in parts if p], day]) + f".{extension}"
+
+
+def refused(message: str) -> Response:
+    return Response(content=message + "\n", status_code=400, media_type="text/plain")
+
+
+async def in_chunks(request: Request, statement: Select, size: int = CHUNK) -> AsyncIterator[list[Sequence[Any]]]:
+    """The rows of ``statement`` (whose first column is ``Assessment.id`` and which is
+    ordered by it), ``size`` at a time, each chunk read in a session of its own."""
+    last = 0
+    while True:
+        async with request.app.state.sessions() as session:
+            rows = (await session.execute(statement.where(Assessment.id > last).limit(size))).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+async def csv_stream(columns: Sequence[str], chunks: AsyncIterator[list[Sequence[Any]]], shape: Callable = list) -> AsyncIterator[str]:
+    yield csv_header(columns)
+    async for rows in chunks:
+        yield csv_rows(shape(r) for r in rows)
+
+
+async def add_chunks(book: XlsxBook, chunks: AsyncIterator[list[Sequence[Any]]], shape: Callable = list) -> None:
+    async for rows in chunks:
+        await anyio.to_thread.run_sync(book.add_rows, [shape(r) for r in rows])
+
+
+# --- The sector analysis ------------------------------------------------------------------
+
+
+@get("/workspace/analysis.csv", guards=[requires_user], include_in_schema=False)
+async def analysis_csv(request: Request) -> Response | Stream:
+    user = user_of(request)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    part = str(request.query_params.get("part") or "dimensions")
+    if filters.errors:
+        return refused("; ".join(filters.errors.values()))
+    if part not in (*ANALYSIS_PARTS, "dma"):
+        return refused(f"part: unknown value; use one of {', '.join([*ANALYSIS_PARTS, 'dma'])}")
+    name = file_name(f"analysis-{part}", [filters.sector, filters.cluster], "csv")
+    if part == "dma":
+        chunks = in_chunks(request, dma_statement(scope_for(user, filters)))
+        return Stream(csv_stream(DMA_COLUMNS, chunks, dma_row), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
+    async with request.app.state.sessions() as session:
+        analysis = await analysis_for(request, session, user, filters)
+    table = ANALYSIS_PARTS[part](analysis)
+    return Response(content="".join(csv_lines(table.columns, table.rows)), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
+
+
+@get("/workspace/analysis.xlsx", guards=[requires_user], include_in_schema=False)
+async def analysis_xlsx(request: Request) -> Response:
+    user = user_of(request)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    if filters.errors:
+        return refused("; ".join(filters.errors.values()))
+    async with request.app.state.sessions() as session:
+        analysis = await analysis_for(request, session, user, filters)
+    book = XlsxBook()
+    for make in ANALYSIS_PARTS.values():
+        await anyio.to_thread.run_sync(book.add_table, make(analysis))
+    book.add_sheet("EDIH DMA", DMA_COLUMNS)
+    await add_chunks(book, in_chunks(request, dma_statement(scope_for(user, filters))), dma_row)
+    content = await anyio.to_thread.run_sync(book.to_bytes)
+    name = file_name("analysis", [filters.sector, filters.cluster], "xlsx")
+    return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
+
+
+@get("/workspace/analysis.pdf", guards=[requires_user], include_in_schema=False)
+async def analysis_pdf(request: Request) -> Response:
+    user = user_of(request)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    if filters.errors:
+        return refused("; ".join(filters.errors.values()))
+    async with request.app.state.sessions() as session:
+        analysis = await analysis_for(request, session, user, filters)
+    cluster = CLUSTERS[filters.cluster].name if filters.cluster else "all clusters"
+    details = SectorReportDetails(
+        scope=f"{filters.sector.replace('_', ' ').capitalize() if filters.sector else 'All sectors'}, {cluster}",
+        viewer="all assessments" if user.is_organiser else f"the assessments of {CLUSTERS[user.cluster].name} shared with advisors",
+        created=datetime.now(timezone.utc).date(),
+    )
+    content = await anyio.to_thread.run_sync(render_sector_report, analysis, details)
+    name = file_name("sector-report", [filters.sector, filters.cluster], "pdf")
+    return Response(content=content, media_type="application/pdf", headers=attachment(name))
+
+
+# --- The list of assessments --------------------------------------------------------------
+
+LIST_COLUMNS = [
+    "Assessment", "Company", "Cluster", "Sector", "Country", "Size", "Status", "Started (UTC)", "Submitted (UTC)",
+    "Overall score", "Overall level", "Archetype", "Digital", "Green", "Resilience", "Shares with advisors",
+    "Contact name", "Contact email", "DMA Score", *DMA_COLUMNS[-6:],
+]
+
+
+def list_statement(request: Request, filters: dashboard.Filters) -> Select:
+    """The dashboard's list with its filters, every row (not one page), by assessment id."""
+    user = user_of(request)
+    # The list page's own conditions, so that the download holds what the page lists.
+    where, _ = dashboard._conditions(user, filters)
+    columns = [
+        Assessment.id, Assessment.company_name, Assessment.cluster, Assessment.sector, Assessment.country, Assessment.size,
+        Assessment.status, Assessment.created_at, Assessment.submitted_at, Result.overall, Result.overall_level,
+        Result.archetype, Result.digital, Result.green, Result.resilience, Assessment.share_with_advisors,
+        *contact_columns(user), *dma_columns(),
+    ]
+    current = and_(Result.assessment_id == Assessment.id, Result.current.is_(True))
+    # An outer join keeps the drafts; a level or archetype filter drops them in WHERE.
+    return select(*columns).select_from(Assessment).outerjoin(Result, current).where(*where).order_by(Assessment.id)
+
+
+def list_row(row: Sequence[Any]) -> list[Any]:
+    head, scores = list(row[:18]), list(row[18:])
+    return [*head, *dma_row([None] * 6 + scores)[6:]]
+
+
+def dma_of_list_row(row: Sequence[Any]) -> list[Any]:
+    """The EDIH DMA sheet's row of a list row."""
+    return dma_row([row[0], row[1], row[3], row[2], row[4], row[8], *row[18:]])
+
+
+def list_filters(request: Request) -> dashboard.Filters:
+    return dashboard.parse_filters(request.query_params)
+
+
+@get("/workspace/assessments.csv", guards=[requires_user], include_in_schema=False)
+async def assessments_csv(request: Request) -> Response | Stream:
+    filters = list_filters(request)
+    if filters.errors:
+        return refused("; ".join(filters.errors.values()))
+    chunks = in_chunks(request, list_statement(request, filters))
+    name = file_name("assessments", [filters.cluster, filters.sector], "csv")
+    return Stream(csv_stream(LIST_COLUMNS, chunks, list_row), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
+
+
+@get("/workspace/assessments.xlsx", guards=[requires_user], include_in_schema=False)
+async def assessments_xlsx(request: Request) -> Response:
+    filters = list_filters(request)
+    if filters.errors:
+        return refused("; ".join(filters.errors.values()))
+    statement = list_statement(request, filters)
+    book = XlsxBook()
+    book.add_sheet("Assessments", LIST_COLUMNS)
+    await add_chunks(book, in_chunks(request, statement), list_row)
+    book.add_sheet("EDIH DMA", DMA_COLUMNS)
+    await add_chunks(book, in_chunks(request, statement.where(Assessment.status == "submitted")), dma_of_list_row)
+    content = await anyio.to_thread.run_sync(book.to_bytes)
+    name = file_name("assessments", [filters.cluster, filters.sector], "xlsx")
+    return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
+
+
+ROUTES = [analysis_csv, analysis_xlsx, analysis_pdf, assessments_csv, assessments_xlsx]

@@ -1,0 +1,52 @@
+"""Partners for an SME's innovation-voucher project, on its page in the workspace
+(``assessment.matchmaking``): SMEs of other sectors that agreed to share their results,
+strong where this one has gaps, with the reason for each.
+
+The assessment is loaded through ``visible_assessment`` (another cluster's id answers 404)
+and partners are drawn from what the reader may see: an advisor gets partners of their own
+cluster, an organiser partners of every cluster.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from assessment.matchmaking import GAP, STRENGTH, suggest_partners
+from assessment.responses import current_result, decode_profile
+
+from .analysis import labels_of
+from .auth import requires_user, user_of, visible_assessment, visible_assessments
+
+
+@get("/workspace/assessments/{assessment_id:int}/partners", guards=[requires_user], include_in_schema=False)
+async def partners_page(request: Request, assessment_id: FromPath[int]) -> Template:
+    user = user_of(request)
+    titles = {d: title for d, (title, _) in labels_of(request).dimensions.items()}
+    async with request.app.state.sessions() as session:
+        assessment = await visible_assessment(session, user, assessment_id)
+        result = await current_result(session, assessment)
+        profile = decode_profile(result) if result else None
+        partners = await suggest_partners(session, assessment, visible_assessments(user), titles) if result else []
+    gaps = sorted(
+        ((titles.get(d, d), v.score) for d, v in (profile.dimensions.items() if profile else []) if v.score is not None and v.score <= GAP),
+        key=lambda pair: pair[1],
+    )
+    hints = [r.cross_sector for r in profile.recommendations if r.cross_sector] if profile else []
+    return Template(
+        template_name="workspace/partners.html",
+        context={
+            "user": user,
+            "assessment": assessment,
+            "profile": profile,
+            "partners": partners,
+            "gaps": gaps,
+            "hints": list(dict.fromkeys(hints)),
+            "strength": STRENGTH,
+            "gap": GAP,
+        },
+    )
+
+
+ROUTES = [partners_page]
