@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import msgspec
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -131,6 +131,12 @@ async def load_questionnaire_version(session: AsyncSession, fingerprint: str) ->
 
 class Assessment(Base):
     __tablename__ = "assessment"
+    __table_args__ = (
+        # The workspace's list: an advisor's cluster, shared assessments, newest first; and
+        # sorting by company name whatever its case.
+        Index("ix_assessment_cluster_share_created", "cluster", "share_with_advisors", "created_at"),
+        Index("ix_assessment_company_name_lower", func.lower(text("company_name"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -178,6 +184,15 @@ class Result(Base):
     """One scoring of an assessment against one questionnaire version."""
 
     __tablename__ = "result"
+    __table_args__ = (
+        # Joining an assessment to its current result: without this, SQLite's planner reads
+        # every current result through the index on ``current`` for each assessment.
+        Index("ix_result_assessment_id_current", "assessment_id", "current"),
+        # The workspace's list, sorted by overall score or filtered by level or archetype.
+        Index("ix_result_current_overall", "current", "overall", "id"),
+        Index("ix_result_current_overall_level", "current", "overall_level"),
+        Index("ix_result_current_archetype", "current", "archetype"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)

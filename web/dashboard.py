@@ -149,7 +149,7 @@ def _start_of(day: date) -> datetime:
 
 
 def _conditions(user: CurrentUser, f: Filters) -> tuple[list, bool]:
-    """The WHERE conditions, and whether they read the current result."""
+    """The WHERE conditions, and whether they read the current result (level, archetype)."""
     where = [visible_assessments(user)]
     for column, value in (
         (Assessment.cluster, f.cluster),
@@ -166,29 +166,21 @@ def _conditions(user: CurrentUser, f: Filters) -> tuple[list, bool]:
         where.append(Assessment.created_at >= _start_of(f.date_from))
     if f.date_to:
         where.append(Assessment.created_at < _start_of(f.date_to + timedelta(days=1)))
-    needs_result = bool(f.level or f.archetype) or f.sort == "score"
     if f.level:
         where.append(Result.overall_level == f.level)
     if f.archetype:
         where.append(Result.archetype == f.archetype)
-    return where, needs_result
+    return where, bool(f.level or f.archetype)
 
 
-def _with_current_result(statement: Select) -> Select:
-    return statement.outerjoin(Result, and_(Result.assessment_id == Assessment.id, Result.current.is_(True)))
+_CURRENT = and_(Result.assessment_id == Assessment.id, Result.current.is_(True))
 
 
-def _order_by(f: Filters) -> list:
-    desc = f.descending
-    if f.sort == "company":
-        key = func.lower(Assessment.company_name)
-    elif f.sort == "score":
-        key = Result.overall
-    else:
-        key = Assessment.created_at
-    key = key.desc() if desc else key.asc()
-    tie = Assessment.id.desc() if desc else Assessment.id.asc()
-    return [key.nulls_last(), tie]
+def _joined(statement: Select, inner: bool) -> Select:
+    """``statement`` over assessments with their current result: an inner join when a filter
+    needs one (then the database may start from the result's indexes), else an outer join
+    that keeps the drafts."""
+    return statement.join(Result, _CURRENT) if inner else statement.outerjoin(Result, _CURRENT)
 
 
 @dataclass
@@ -210,24 +202,74 @@ class Row:
 ROW_COLUMNS = [getattr(Assessment, f.name) for f in fields(Row)[:9]] + [Result.overall, Result.overall_level, Result.archetype]
 
 
+def _rows(inner: bool) -> Select:
+    return _joined(select(*ROW_COLUMNS).select_from(Assessment), inner)
+
+
+def _order_by(f: Filters) -> list:
+    # The orders match the indexes (created_at never is NULL), so that a page is read
+    # through an index instead of sorting every row.
+    desc = f.descending
+    if f.sort == "company":
+        name = func.lower(Assessment.company_name)
+        key = name.desc().nulls_first() if desc else name.asc().nulls_last()
+    else:
+        key = Assessment.created_at.desc() if desc else Assessment.created_at.asc()
+    return [key, Assessment.id.desc() if desc else Assessment.id.asc()]
+
+
 async def count_assessments(session: AsyncSession, user: CurrentUser, f: Filters) -> int:
-    where, needs_result = _conditions(user, f)
+    where, inner = _conditions(user, f)
     statement = select(func.count()).select_from(Assessment)
-    if needs_result and (f.level or f.archetype):
-        statement = _with_current_result(statement)
+    if inner:
+        statement = _joined(statement, inner=True)
     return await session.scalar(statement.where(*where)) or 0
 
 
-async def list_assessments(session: AsyncSession, user: CurrentUser, f: Filters) -> list[Row]:
-    where, _ = _conditions(user, f)
-    statement = (
-        _with_current_result(select(*ROW_COLUMNS).select_from(Assessment))
-        .where(*where)
-        .order_by(*_order_by(f))
-        .limit(PAGE_SIZE)
-        .offset((f.page - 1) * PAGE_SIZE)
-    )
+async def list_assessments(session: AsyncSession, user: CurrentUser, f: Filters, total: int) -> list[Row]:
+    """One page of the assessments ``count_assessments`` counted (``total``)."""
+    where, inner = _conditions(user, f)
+    if f.sort == "score":
+        return await _by_score(session, f, where, inner, total)
+    statement = _rows(inner).where(*where).order_by(*_order_by(f)).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
     return [Row(*row) for row in await session.execute(statement)]
+
+
+async def _count_unscored(session: AsyncSession, where: list, inner: bool) -> int:
+    # Only drafts have no current result (submitting stores one, re-scoring replaces it),
+    # and a result without an overall score is rare: both counts read a few index entries,
+    # where counting the scored ones would join every result to its assessment.
+    drafts = 0
+    if not inner:
+        drafts = await session.scalar(select(func.count()).select_from(Assessment).where(*where, Assessment.status == "draft"))
+    blank = await session.scalar(_joined(select(func.count()).select_from(Assessment), inner=True).where(*where, Result.overall.is_(None)))
+    return (drafts or 0) + (blank or 0)
+
+
+async def _by_score(session: AsyncSession, f: Filters, where: list, inner: bool, total: int) -> list[Row]:
+    """The scored assessments by overall score, then those without a score (drafts).
+
+    Two queries rather than one: sorted by a column of the outer join's inner side, the
+    database would join and sort every row; the first reads one page through the index on
+    (current, overall), and the second runs only on the pages past the scored ones.
+    """
+    offset = (f.page - 1) * PAGE_SIZE
+    n_scored = total - await _count_unscored(session, where, inner)
+    rows: list[Row] = []
+    if offset < n_scored:
+        order = [Result.overall.desc(), Result.id.desc()] if f.descending else [Result.overall.asc(), Result.id.asc()]
+        statement = _rows(inner=True).where(*where, Result.overall.is_not(None)).order_by(*order).limit(PAGE_SIZE).offset(offset)
+        rows = [Row(*row) for row in await session.execute(statement)]
+    if len(rows) < PAGE_SIZE and total > n_scored:
+        statement = (
+            _rows(inner)
+            .where(*where, Result.overall.is_(None))
+            .order_by(Assessment.id.desc() if f.descending else Assessment.id.asc())
+            .limit(PAGE_SIZE - len(rows))
+            .offset(max(0, offset - n_scored))
+        )
+        rows += [Row(*row) for row in await session.execute(statement)]
+    return rows
 
 
 # --- The page ----------------------------------------------------------------------------
@@ -271,7 +313,7 @@ async def dashboard(request: Request) -> Template:
         async with request.app.state.sessions() as session:
             total = await count_assessments(session, user, filters)
             if (filters.page - 1) * PAGE_SIZE < total:
-                rows = await list_assessments(session, user, filters)
+                rows = await list_assessments(session, user, filters, total)
     pages = max(1, -(-total // PAGE_SIZE))
     context = {
         "user": user,
