@@ -196,7 +196,10 @@ def test_answers_that_do_not_fit_are_refused_each_with_its_question_and_nothing_
         (b"{not json", "JSON is malformed: object keys must be strings (byte 1)"),
         (b"[1, 2]", "Invalid request: the body: Expected `object`, got `array`"),
         (b'"x"', "Invalid request: the body: Expected `object`, got `str`"),
+        (b"", "Invalid request: the body is empty: send a JSON object"),
+        (b'{"kwh": ' + b"[" * 5000 + b"]" * 5000 + b"}", "Invalid request: the JSON is nested too deeply."),
     ],
+    ids=["not JSON", "an array", "a string", "empty", "nested 5000 deep"],
 )
 def test_a_malformed_answers_body_is_a_400(client, body, message):
     token = new_assessment(client)

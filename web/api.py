@@ -126,6 +126,9 @@ def _validation_message(exc: ValidationException) -> str:
         if not isinstance(item, dict):
             continue
         key, source, message = item.get("key"), item.get("source"), str(item.get("message", "invalid value"))
+        if source == "body" and key == "data" and message == "'data'":
+            parts.append("the body is empty: send a JSON object")  # Litestar's KeyError('data')
+            continue
         if source == "body":
             where = "the body" if key in (None, "data") else f"`{key}`"
         elif key:
@@ -145,6 +148,10 @@ def api_error(request: Request, exc: Exception) -> Response[Error]:
         status, message, problems = 400, _validation_message(exc), []
     elif isinstance(exc, HTTPException):
         status, message, problems = exc.status_code, _http_message(exc), []
+    elif isinstance(exc, RecursionError) and "while deserializing" in str(exc):
+        # msgspec gives up on JSON nested deeper than Python's recursion limit: the client's
+        # doing, and no answer is ever nested like that.
+        status, message, problems = 400, "Invalid request: the JSON is nested too deeply.", []
     else:
         # A bug. The traceback goes to the log, not to the client.
         log.error("%s %s failed", request.method, _route(request), exc_info=exc)
