@@ -175,7 +175,8 @@ def _http_message(exc: HTTPException) -> str:
 def json_errors_under_api(request: Request, exc: Exception) -> Response:
     """For the app: requests under /api that match no route (404, 405) get the API's JSON
     error; all others keep Litestar's default response."""
-    if request.scope.get("path", "").startswith("/api/"):
+    path = request.scope.get("path", "")
+    if path == "/api" or path.startswith("/api/"):
         return api_error(request, exc)
     return create_exception_response(request, exc)
 
