@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.response import Template
@@ -327,7 +328,9 @@ async def dashboard(request: Request) -> Template:
     if wants_fragment(request):
         # htmx swaps nothing on a 4xx, and the person would not see why the list did not
         # change: the fragment says it with a 200. Without htmx the page is a 400.
-        return Template(template_name="workspace/_results.html", context=context)
+        # The address bar shows the filters in use, not every empty field of the form.
+        clean = "/workspace" + (f"?{urlencode(filters.query())}" if filters.query() else "")
+        return Template(template_name="workspace/_results.html", context=context, headers={"HX-Push-Url": clean})
     return Template(template_name="workspace/dashboard.html", context=context, status_code=400 if filters.errors else 200)
 
 
