@@ -16,8 +16,10 @@ was in the baseline (near 100 means the server, not the client, set the pace).
 Figures, per database:
 - ``web_autosave_rps_*``: PATCH /api/v1/assessments/{token}/answers, one answer changed per
   request, each connection on its own assessment pre-filled with a full answer set;
-- ``web_results_rps_*``: GET /api/v1/assessments/{token} of submitted assessments (answers,
-  progress and the result profile);
+- ``web_results_rps_*``: the results page of submitted assessments: /a/{token}/results where
+  the HTML flow serves it (``web_results_route_*`` says which), else the API's
+  GET /api/v1/assessments/{token} (answers, progress and the result profile), which
+  ``web_results_api_*`` measures in any case;
 - ``*_ratio_vs_hello_*``: those divided by ``web_hello_rps``;
 - ``web_p99_ms_*``: the 99th percentile latency of the autosave phase;
 - ``web_rss_mb_*``: the server's resident memory after both phases (from /proc);
@@ -327,6 +329,17 @@ def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
     return tokens
 
 
+def results_page(server: Server, token: str) -> str | None:
+    """The HTML results page's path template, if the server has one."""
+    try:
+        with urllib.request.urlopen(f"{server.url}/a/{token}/results", timeout=30) as response:
+            if response.status == 200 and response.headers.get_content_type() == "text/html":
+                return "/a/{token}/results"
+    except urllib.error.HTTPError:
+        pass
+    return None
+
+
 # --- Phases -------------------------------------------------------------------------------
 
 
@@ -361,7 +374,10 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         for t in tokens:
             call(server, "PATCH", f"/api/v1/assessments/{t}/answers", {question: answers[question]})
             call(server, "POST", f"/api/v1/assessments/{t}/submit")
-        results = measure(server, [[request("GET", f"/api/v1/assessments/{t}")] for t in tokens], 200)
+        api_results = measure(server, [[request("GET", f"/api/v1/assessments/{t}")] for t in tokens], 200)
+        # The results page that SMEs see, where the HTML flow serves one; else the API's view.
+        page = results_page(server, tokens[0])
+        results = measure(server, [[request("GET", page.format(token=t))] for t in tokens], 200) if page else api_results
         rss = server.rss_mb()
     return {
         f"web_autosave_rps_{kind}": autosave.rps,
@@ -369,10 +385,13 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         f"web_p99_ms_{kind}": autosave.p99_ms,
         f"web_autosave_server_cpu_pct_{kind}": autosave.server_cpu_pct,
         f"web_autosave_server_cpu_ms_{kind}": autosave.server_cpu_ms,
+        f"web_results_route_{kind}": page or "/api/v1/assessments/{token}",
         f"web_results_rps_{kind}": results.rps,
         f"web_results_ratio_vs_hello_{kind}": results.rps / hello_rps,
         f"web_results_p99_ms_{kind}": results.p99_ms,
         f"web_results_server_cpu_ms_{kind}": results.server_cpu_ms,
+        f"web_results_api_rps_{kind}": api_results.rps,
+        f"web_results_api_server_cpu_ms_{kind}": api_results.server_cpu_ms,
         f"web_rss_mb_{kind}": rss,
     }
 
