@@ -10,7 +10,8 @@ condition on ``Assessment`` (``web.auth.visible_assessments`` in the web app).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, func, select
@@ -51,11 +52,14 @@ def _whole_points_sqlite(element, compiler, **kw):
 @dataclass(frozen=True)
 class Scope:
     """Which assessments an analysis covers: those ``visible`` to the reader, submitted,
-    narrowed to a sector and a cluster when given."""
+    narrowed to a sector and a cluster when given; and, for the cache's sake, their current
+    results with an id in (``after_result``, ``up_to_result``] when those are given."""
 
     visible: ColumnElement[bool]
     sector: str = ""
     cluster: str = ""
+    after_result: int | None = None
+    up_to_result: int | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where = [self.visible, Assessment.status == "submitted"]
@@ -63,7 +67,14 @@ class Scope:
             where.append(Assessment.sector == self.sector)
         if self.cluster:
             where.append(Assessment.cluster == self.cluster)
+        if self.after_result is not None:
+            where.append(Result.id > self.after_result)
+        if self.up_to_result is not None:
+            where.append(Result.id <= self.up_to_result)
         return where
+
+    def within(self, after: int | None, up_to: int | None) -> Scope:
+        return replace(self, after_result=after, up_to_result=up_to)
 
 
 def in_scope(scope: Scope, *columns) -> Select:
@@ -79,13 +90,34 @@ def in_scope(scope: Scope, *columns) -> Select:
 # --- Queries ------------------------------------------------------------------------------
 
 
-async def data_version(session: AsyncSession) -> tuple[int | None, int]:
-    """Changes whenever an analysis could: a submission or a re-scoring adds a result (a
-    higher id), removing an assessment removes its current result (a lower count). Cheap:
-    both come from the index on ``result.current``."""
-    row = (await session.execute(select(func.max(Result.id), func.count()).where(Result.current.is_(True)))).one()
-    return row[0], row[1]
+@dataclass(frozen=True)
+class DataVersion:
+    """What the analyses depend on, in two numbers: a submission or a re-scoring adds a
+    current result (a higher id), a re-scoring also retires one and removing an assessment
+    removes one (the count then falls short of what the new ids explain)."""
 
+    last_result: int
+    current_results: int
+
+
+async def data_version(session: AsyncSession) -> DataVersion:
+    """Cheap: both come from the index on ``result.current``."""
+    row = (await session.execute(select(func.max(Result.id), func.count()).where(Result.current.is_(True)))).one()
+    return DataVersion(row[0] or 0, row[1])
+
+
+async def current_results_between(session: AsyncSession, after: int, up_to: int) -> int:
+    """How many current results have an id in (after, up_to]: read through the primary key."""
+    return await session.scalar(
+        select(func.count()).select_from(Result).where(Result.id > after, Result.id <= up_to, Result.current.is_(True))
+    ) or 0
+
+
+def only_added(old: DataVersion, new: DataVersion, added: int) -> bool:
+    """Whether going from ``old`` to ``new`` only added current results (``added`` of them,
+    all with ids above ``old.last_result``), so that the analysis can be brought up to date
+    by counting those alone."""
+    return new.last_result >= old.last_result and new.current_results == old.current_results + added
 
 
 async def count_by_sector_and_cluster(session: AsyncSession, scope: Scope) -> dict[tuple[str, str], int]:
@@ -304,15 +336,51 @@ class Analysis:
         return [s for s in ranked if s.scored][:limit]
 
 
+@dataclass
+class Aggregates:
+    """What the database counted for a scope. Every figure is a sum over results, so the
+    aggregates of two disjoint sets of results add up to those of their union."""
+
+    counts: Counter = field(default_factory=Counter)
+    """(sector, cluster) -> SMEs"""
+    points: dict = field(default_factory=dict)
+    """(dimension, whole point or None, level) -> (SMEs, sum of scores)"""
+    bottom_three: Counter = field(default_factory=Counter)
+    demand: Counter = field(default_factory=Counter)
+    """(kind, ref) -> SMEs"""
+
+    def plus(self, other: Aggregates) -> Aggregates:
+        points = dict(self.points)
+        for key, (n, total) in other.points.items():
+            old_n, old_total = points.get(key, (0, 0.0))
+            points[key] = (old_n + n, old_total + (total or 0.0))
+        return Aggregates(self.counts + other.counts, points, self.bottom_three + other.bottom_three, self.demand + other.demand)
+
+    @property
+    def smes(self) -> int:
+        return sum(self.counts.values())
+
+
+async def aggregate(session: AsyncSession, scope: Scope) -> Aggregates:
+    counts = Counter(await count_by_sector_and_cluster(session, scope))
+    if not counts:
+        return Aggregates(counts)
+    points = {(d, p, level): (n, total or 0.0) for d, p, level, n, total in await dimension_points(session, scope)}
+    bottom = Counter(await bottom_three_counts(session, scope))
+    demand = Counter({(kind, ref): n for kind, ref, n in await instrument_demand(session, scope)})
+    return Aggregates(counts, points, bottom, demand)
+
+
+def shape(aggregates: Aggregates, scope: Scope, labels: Labels) -> Analysis:
+    smes = aggregates.smes
+    rows = [(d, p, level, n, total) for (d, p, level), (n, total) in aggregates.points.items() if n]
+    demand = [(kind, ref, n) for (kind, ref), n in aggregates.demand.items() if n]
+    counts = {key: n for key, n in aggregates.counts.items() if n}
+    return Analysis(scope, smes, counts, summarise_dimensions(rows, labels, aggregates.bottom_three), shape_demand(demand, labels, smes), labels)
+
+
 async def analyse(session: AsyncSession, scope: Scope, labels: Labels) -> Analysis:
-    counts = await count_by_sector_and_cluster(session, scope)
-    smes = sum(counts.values())
-    if not smes:
-        return Analysis(scope, 0, counts, [], [], labels)
-    points = await dimension_points(session, scope)
-    bottom = await bottom_three_counts(session, scope)
-    demand = await instrument_demand(session, scope)
-    return Analysis(scope, smes, counts, summarise_dimensions(points, labels, bottom), shape_demand(demand, labels, smes), labels)
+    return shape(await aggregate(session, scope), scope, labels)
 
 
 def dma_score(scores: Mapping[str, float | None]) -> float | None:

@@ -320,9 +320,26 @@ def add_result_rows(rows: Rows, result_id: int, assessment_id: int, version_id: 
 
 
 async def insert_rows(connection: AsyncConnection, rows: Rows) -> None:
+    if connection.dialect.name == "postgresql":
+        await copy_rows(connection, rows)
+        return
     for model, values in rows.tables():
         if values:
             await connection.execute(insert(model.__table__), values)
+
+
+async def copy_rows(connection: AsyncConnection, rows: Rows) -> None:
+    """PostgreSQL's COPY, through asyncpg on the transaction's own connection: several
+    times faster than even batched INSERTs. The values are those the ORM would write: aware
+    datetimes, JSON as text."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    for model, values in rows.tables():
+        if values:
+            columns = list(values[0])
+            await driver.copy_records_to_table(
+                model.__tablename__, records=[tuple(v[c] for c in columns) for v in values], columns=columns
+            )
 
 
 async def next_ids(connection: AsyncConnection) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from . import pdf, scoring, startup, web
+from . import pdf, scoring, startup, web, workspace
 
 Benchmark = Callable[[], Mapping[str, float]]
 
@@ -22,4 +22,5 @@ BENCHMARKS: list[Benchmark] = [
     scoring.rescore,
     pdf.pdf,
     web.web_load,
+    workspace.workspace,
 ]

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select, true
+from sqlalchemy import delete, func, select, true
 
 from assessment import responses
 from assessment.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
@@ -250,19 +250,18 @@ BAD_FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("query", BAD_FILTERS)
-def test_bad_filter_values_get_a_400_and_are_not_echoed(client, query):
+def test_bad_filter_values_get_a_400_and_are_not_echoed(client):
     signed_in(client, ORGANISER)
-    for path in ("/workspace/analysis", "/workspace/analysis.csv", "/workspace/analysis.xlsx"):
-        response = client.get(f"{path}?{query}")
-        assert response.status_code == 400, path
-        assert "<script>" not in response.text and "onload=alert" not in response.text and "DROP TABLE" not in response.text
-    in_database(client.app.state.settings.database_url, lambda s: s.scalar(select(Assessment.id).limit(1)))  # still there
+    for query in BAD_FILTERS:
+        for path in ("/workspace/analysis", "/workspace/analysis.csv", "/workspace/analysis.xlsx", "/workspace/analysis.pdf"):
+            response = client.get(f"{path}?{query}")
+            assert response.status_code == 400, (path, query)
+            assert "<script>" not in response.text and "onload=alert" not in response.text and "DROP TABLE" not in response.text
 
 
-@pytest.mark.parametrize("path", ["/workspace/analysis", "/workspace/analysis.csv", "/workspace/analysis.xlsx", "/workspace/assessments.csv", "/workspace/assessments.xlsx"])
-def test_signed_out_visitors_get_401(client, path):
-    assert client.get(path).status_code == 401
+def test_signed_out_visitors_get_401(client):
+    for path in ("/workspace/analysis", "/workspace/analysis.csv", "/workspace/analysis.xlsx", "/workspace/analysis.pdf", "/workspace/assessments.csv", "/workspace/assessments.xlsx"):
+        assert client.get(path).status_code == 401, path
 
 
 # --- Downloads ------------------------------------------------------------------------------
@@ -324,38 +323,136 @@ def test_an_advisors_list_download_holds_their_clusters_shared_assessments(clien
     assert furniture and {r["Sector"] for r in furniture} == {"furniture"}
 
 
-@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","Click")', "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"])
-def test_names_that_look_like_formulas_stay_text(client, settings, bundled, name):
+FORMULA_NAMES = ['=HYPERLINK("http://evil.example","Click")', "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+
+
+def test_names_that_look_like_formulas_stay_text(client, settings, bundled):
     async def named(session):
+        made = {}
         compiled = bundled["it"]
         version = await store_questionnaire_version(session, compiled)
-        assessment, _ = await responses.create_assessment(
-            session, version, language="en", cluster="did", sector="it", share_with_advisors=True,
-            company=responses.CompanyProfile(name=name, contact_name=name, contact_email="x@y.example"),
-        )
-        await responses.save_answers(session, assessment, compiled, {"employees": 3})
-        await responses.submit(session, assessment, compiled)
-        return assessment.id
+        for name in FORMULA_NAMES:
+            assessment, _ = await responses.create_assessment(
+                session, version, language="en", cluster="did", sector="it", share_with_advisors=True,
+                company=responses.CompanyProfile(name=name, contact_name=name, contact_email="x@y.example"),
+            )
+            await responses.save_answers(session, assessment, compiled, {"employees": 3})
+            await responses.submit(session, assessment, compiled)
+            made[assessment.id] = name
+        return made
 
     made = in_database(settings.database_url, named)
     signed_in(client, ORGANISER)
-    rows = [r for r in read_csv(client.get("/workspace/assessments.csv")) if int(r["Assessment"]) == made]
-    # Names are stored stripped, so "\t=1" is stored as "=1".
-    assert rows[0]["Company"] == rows[0]["Contact name"] == "'" + name.strip()
+    rows = {int(r["Assessment"]): r for r in read_csv(client.get("/workspace/assessments.csv"))}
+    for aid, name in made.items():
+        # Names are stored stripped, so "\t=1" is stored as "=1".
+        assert rows[aid]["Company"] == rows[aid]["Contact name"] == "'" + name.strip()
     book = load_workbook(io.BytesIO(client.get("/workspace/assessments.xlsx").content))
     for sheet in ("Assessments", "EDIH DMA"):
-        cells = [row for row in book[sheet].iter_rows(min_row=2) if row[0].value == made]
-        assert cells[0][1].data_type == "s" and str(cells[0][1].value).startswith("'")
+        cells = {row[0].value: row[1] for row in book[sheet].iter_rows(min_row=2)}
+        for aid, name in made.items():
+            assert cells[aid].data_type == "s" and cells[aid].value == "'" + name.strip()
+    dma = {int(r["Assessment"]): r for r in read_csv(client.get("/workspace/analysis.csv?part=dma"))}
+    assert all(dma[aid]["Company name"] == "'" + name.strip() for aid, name in made.items())
 
 
-@pytest.mark.parametrize("query", ["part=../../etc/passwd", "part=%3Cscript%3E", "part=dma&sector=nope"])
-def test_unknown_parts_and_filters_of_a_download_get_a_400(client, query):
+def test_unknown_parts_and_filters_of_a_download_get_a_400(client):
     signed_in(client, ORGANISER)
-    response = client.get(f"/workspace/analysis.csv?{query}")
-    assert response.status_code == 400 and "<script>" not in response.text
+    for query in ("part=../../etc/passwd", "part=%3Cscript%3E", "part=dma&sector=nope", "part=" + "x" * 10000):
+        response = client.get(f"/workspace/analysis.csv?{query}")
+        assert response.status_code == 400 and "<script>" not in response.text
 
 
-@pytest.mark.parametrize("query", ["page=999999999999", "level=x'%20OR%201=1--", "q=" + "%25" * 200, "from=2026-13-45"])
-def test_the_list_download_refuses_what_the_list_refuses(client, query):
+def test_the_list_download_refuses_what_the_list_refuses(client):
     signed_in(client, ORGANISER)
-    assert client.get(f"/workspace/assessments.csv?{query}").status_code == 400
+    for query in ("page=999999999999", "level=x'%20OR%201=1--", "q=" + "%25" * 200, "from=2026-13-45", "cluster=%3Cscript%3E"):
+        for path in ("/workspace/assessments.csv", "/workspace/assessments.xlsx"):
+            response = client.get(f"{path}?{query}")
+            assert response.status_code == 400 and "<script>" not in response.text, (path, query)
+
+
+def test_the_list_links_its_downloads_with_its_filters_and_the_menu_links_the_analysis(client, seeded):
+    signed_in(client, ORGANISER)
+    page = client.get("/workspace?sector=it&cluster=did")
+    assert '<a href="/workspace/assessments.csv?cluster=did&amp;sector=it">CSV</a>' in page.text
+    assert '<a href="/workspace/assessments.xlsx?cluster=did&amp;sector=it">XLSX</a>' in page.text
+    assert '<a href="/workspace/analysis">Sector analysis</a>' in page.text
+
+
+# --- Kept between requests ------------------------------------------------------------------
+
+
+def submit_new(url: str, bundled, n: int, cluster: str = "did") -> None:
+    async def work(session):
+        for i in range(n):
+            compiled = bundled[("furniture", "it", "energy")[i % 3]]
+            version = await store_questionnaire_version(session, compiled)
+            assessment, _ = await responses.create_assessment(
+                session, version, language="en", cluster=cluster, sector=compiled.meta.sectors[0], share_with_advisors=bool(i % 2)
+            )
+            answers = TendencyAnswers(compiled).draw(random.Random(i), responses.company_of(assessment), {d: 0.3 + 0.1 * (i % 5) for d in compiled.dimensions})
+            await responses.save_answers(session, assessment, compiled, answers)
+            await responses.submit(session, assessment, compiled)
+
+    in_database(url, work)
+
+
+def cached_analysis(url: str, cache, scope: Scope):
+    labels = Labels.of(load_bundled())
+    return in_database(url, lambda session: cache.get(session, ("organiser", scope.sector, scope.cluster), scope, labels))
+
+
+@pytest.mark.parametrize("scope", [Scope(true()), Scope(true(), sector="it"), Scope(Assessment.cluster == "did", cluster="did")])
+def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, scope):
+    from web.analysis import AnalysisCache
+
+    url = seeded.database_url
+    cache = AnalysisCache()
+
+    def expected():
+        rows = [(a, p) for a, p in stored(url)
+                if (not scope.sector or a.sector == scope.sector) and (not scope.cluster or a.cluster == scope.cluster)]
+        return expected_figures(rows)
+
+    assert_matches(cached_analysis(url, cache, scope), expected())
+    submit_new(url, bundled, 7)  # only additions: counted alone and added
+    assert_matches(cached_analysis(url, cache, scope), expected())
+
+    async def rescore_some(session):
+        for assessment in (await session.scalars(select(Assessment).where(Assessment.questionnaire_id == "it").limit(3))).all():
+            version = await session.get(QuestionnaireVersion, assessment.questionnaire_version_id)
+            await responses.rescore(session, assessment, version, bundled["it"])
+
+    in_database(url, rescore_some)  # a retired result: everything is counted again
+    submit_new(url, bundled, 2)
+    assert_matches(cached_analysis(url, cache, scope), expected())
+
+
+def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bundled):
+    from assessment.analysis import current_results_between, data_version, only_added
+
+    url = seeded.database_url
+    before = in_database(url, data_version)
+    submit_new(url, bundled, 3)
+    after = in_database(url, data_version)
+    added = in_database(url, lambda s: current_results_between(s, before.last_result, after.last_result))
+    assert added == 3 and only_added(before, after, added)
+
+    async def rescore_one(session):
+        assessment = await session.scalar(select(Assessment).where(Assessment.questionnaire_id == "energy").limit(1))
+        await responses.rescore(session, assessment, await session.get(QuestionnaireVersion, assessment.questionnaire_version_id), bundled["energy"])
+
+    in_database(url, rescore_one)
+    rescored = in_database(url, data_version)
+    added = in_database(url, lambda s: current_results_between(s, after.last_result, rescored.last_result))
+    assert added == 1 and not only_added(after, rescored, added)
+
+    async def remove_one(session):
+        repeated = select(Assessment.previous_id).where(Assessment.previous_id.is_not(None))
+        single = await session.scalar(select(func.min(Assessment.id)).where(Assessment.id.not_in(repeated), Assessment.previous_id.is_(None)))
+        await session.execute(delete(Assessment).where(Assessment.id == single))
+
+    in_database(url, remove_one)
+    removed = in_database(url, data_version)
+    assert removed.current_results == rescored.current_results - 1
+    assert not only_added(rescored, removed, 0)

@@ -176,3 +176,10 @@ def test_a_draft_has_no_partners_yet(client, settings, bundled):
 def test_signed_out_visitors_get_401(client, settings):
     seeker = first_seeker(settings, "did")
     assert client.get(f"/workspace/assessments/{seeker.id}/partners").status_code == 401
+
+
+def test_the_assessment_page_links_to_its_partners(client, settings):
+    seeker = first_seeker(settings, "did")
+    assert sign_in(client, ADVISOR_X).status_code == 303
+    page = client.get(f"/workspace/assessments/{seeker.id}")
+    assert f'<a href="/workspace/assessments/{seeker.id}/partners">Partners for an innovation-voucher project</a>' in page.text

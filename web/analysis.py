@@ -2,10 +2,9 @@
 instruments and training, per sector and cluster, as SVG charts and tables.
 
 Advisors see their own cluster's shared assessments, organisers all (``visible_assessments``).
-The figures are aggregated by the database (``assessment.analysis``); the last analysis of
-each scope is kept in memory and served again as long as no result was added, re-scored or
-removed since (``AnalysisCache``), since a sector analysis at 100,000 assessments costs
-seconds on SQLite.
+The figures are aggregated by the database (``assessment.analysis``). Counting everything
+costs seconds at 100,000 assessments, so each view's counts are kept in memory and brought up
+to date by counting only the results added since (``AnalysisCache``).
 """
 
 from __future__ import annotations
@@ -13,14 +12,28 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Mapping
 
 from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.accounts import CurrentUser
-from assessment.analysis import BUCKET, BUCKETS, DEMAND_GROUPS, Analysis, Labels, Scope, analyse, data_version
+from assessment.analysis import (
+    BUCKET,
+    BUCKETS,
+    DEMAND_GROUPS,
+    Aggregates,
+    Analysis,
+    DataVersion,
+    Labels,
+    Scope,
+    aggregate,
+    current_results_between,
+    data_version,
+    only_added,
+    shape,
+)
 from assessment.clusters import CLUSTERS
 
 from .auth import requires_user, user_of, visible_assessments
@@ -66,26 +79,44 @@ def scope_for(user: CurrentUser, filters: AnalysisFilters) -> Scope:
 # --- Computing, once per change of the data -----------------------------------------------
 
 
+@dataclass
+class Cached:
+    version: DataVersion
+    aggregates: Aggregates
+    analysis: Analysis
+
+
 class AnalysisCache:
-    """The latest analysis of each (viewer, scope), with the data version it was computed
-    at. Viewers who see the same rows (organisers; advisors of one cluster) share entries."""
+    """The latest analysis of each (viewer, scope), with the data version it was counted at.
+
+    A request whose data version is the cached one gets the cached analysis. When results
+    were only added since (submissions), the new ones alone are counted and added to the
+    cached counts; anything else (a re-scoring retires a result, a removal) counts
+    everything again. Counts are bounded by the version's last result id, so that results
+    arriving meanwhile are counted once, by the next request. Viewers who see the same rows
+    (organisers; advisors of one cluster) share entries."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
-        self.entries: OrderedDict[tuple, tuple[tuple, Analysis]] = OrderedDict()
+        self.entries: OrderedDict[tuple, Cached] = OrderedDict()
 
-    async def get(self, session: AsyncSession, key: tuple, compute: Callable[[], Awaitable[Analysis]]) -> Analysis:
-        version = await data_version(session)
+    async def get(self, session: AsyncSession, key: tuple, scope: Scope, labels: Labels) -> Analysis:
+        now = await data_version(session)
         found = self.entries.get(key)
-        if found is not None and found[0] == version:
+        if found is not None and found.version == now:
             self.entries.move_to_end(key)
-            return found[1]
-        analysis = await compute()
-        self.entries[key] = (version, analysis)
+            return found.analysis
+        last = found.version.last_result if found else 0
+        if found is not None and only_added(found.version, now, await current_results_between(session, last, now.last_result)):
+            aggregates = found.aggregates.plus(await aggregate(session, scope.within(last, now.last_result)))
+        else:
+            aggregates = await aggregate(session, scope.within(None, now.last_result))
+        cached = Cached(now, aggregates, shape(aggregates, scope, labels))
+        self.entries[key] = cached
         self.entries.move_to_end(key)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
-        return analysis
+        return cached.analysis
 
 
 def viewer_key(user: CurrentUser) -> tuple:
@@ -111,7 +142,7 @@ async def analysis_for(request: Request, session: AsyncSession, user: CurrentUse
     labels = labels_of(request)
     scope = scope_for(user, filters)
     key = (*viewer_key(user), filters.sector, filters.cluster)
-    return await cache_of(request).get(session, key, lambda: analyse(session, scope, labels))
+    return await cache_of(request).get(session, key, scope, labels)
 
 
 # --- The page -----------------------------------------------------------------------------
