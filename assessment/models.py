@@ -214,8 +214,9 @@ class DimensionScore(Base):
     """A result's dimension scores as rows, so that sector analyses aggregate them in SQL."""
 
     __tablename__ = "dimension_score"
-    # Sector analyses read one dimension's scores across many results.
-    __table_args__ = (Index("ix_dimension_score_dimension_score", "dimension", "score"),)
+    # One dimension's scores across many results, and whose they are: matching partners
+    # (assessment/matchmaking.py) reads this index alone.
+    __table_args__ = (Index("ix_dimension_score_dimension_score_result_id", "dimension", "score", "result_id"),)
 
     result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(64), primary_key=True)

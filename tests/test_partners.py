@@ -183,3 +183,20 @@ def test_the_assessment_page_links_to_its_partners(client, settings):
     assert sign_in(client, ADVISOR_X).status_code == 303
     page = client.get(f"/workspace/assessments/{seeker.id}")
     assert f'<a href="/workspace/assessments/{seeker.id}/partners">Partners for an innovation-voucher project</a>' in page.text
+
+
+def test_sqlite_matches_partners_from_the_index_alone(tmp_path):
+    """The plan SQLite picks for the matching query (PostgreSQL's depends on the data's size,
+    see the README): the strong scores come from the covering index, never the table."""
+    from sqlalchemy import create_engine as create_sync_engine, text
+
+    from assessment.db import upgrade
+    from assessment.matchmaking import _candidates
+
+    upgrade(f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}")
+    engine = create_sync_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    statement = _candidates(Assessment(id=5, sector="it"), 5, true(), 10)
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        plan = [row[-1] for row in connection.execute(text("EXPLAIN QUERY PLAN " + sql))]
+    assert any("COVERING INDEX ix_dimension_score_dimension_score_result_id (dimension=? AND score>?)" in step for step in plan), plan
