@@ -29,7 +29,7 @@ from itertools import islice
 from typing import AsyncIterator, Callable, Iterable, Sequence
 
 import msgspec
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scoring.engine import scorer_for
@@ -319,27 +319,66 @@ def add_result_rows(rows: Rows, result_id: int, assessment_id: int, version_id: 
 # --- Writing ------------------------------------------------------------------------------
 
 
-async def insert_rows(connection: AsyncConnection, rows: Rows) -> None:
+@dataclass
+class Prepared:
+    """A batch ready to write: per table, its columns and rows of values as the database
+    driver takes them (for SQLite, as SQLAlchemy's column types would bind them: dates as
+    text, booleans as 0 and 1; for PostgreSQL's COPY, the Python values)."""
+
+    tables: list[tuple[str, list[str], list[tuple]]]
+    assessments: int
+
+
+def _bind_processors(model, columns: list[str], dialect) -> list:
+    table = model.__table__
+    return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+
+
+def prepare(rows: Rows, dialect_name: str) -> Prepared:
+    """``rows`` as tuples for ``dialect_name``'s driver. Done where the rows are built (in
+    the worker processes), so that the writing process only hands tuples to the driver."""
+    dialect = _dialect(dialect_name)
+    tables = []
+    for model, values in rows.tables():
+        if not values:
+            continue
+        columns = list(values[0])
+        processors = _bind_processors(model, columns, dialect) if dialect is not None else [None] * len(columns)
+        pairs = list(zip(columns, processors))
+        tables.append(
+            (model.__tablename__, columns, [tuple(p(v[c]) if p else v[c] for c, p in pairs) for v in values])
+        )
+    return Prepared(tables, len(rows.assessment))
+
+
+def _dialect(name: str):
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite.aiosqlite import dialect
+
+        return dialect()
+    return None  # PostgreSQL's COPY takes the Python values as they are
+
+
+async def write_prepared(connection: AsyncConnection, prepared: Prepared) -> None:
+    """One executemany per table on SQLite, one COPY per table on PostgreSQL, on the raw
+    driver connection of the transaction: a hundred thousand assessments are millions of
+    rows, and SQLAlchemy's per-row work would take most of the time."""
     if connection.dialect.name == "postgresql":
-        await copy_rows(connection, rows)
+        driver = (await connection.get_raw_connection()).driver_connection
+        for table, columns, values in prepared.tables:
+            await driver.copy_records_to_table(table, records=values, columns=columns)
         return
-    for model, values in rows.tables():
-        if values:
-            await connection.execute(insert(model.__table__), values)
 
+    def insert_all(sync_connection) -> None:
+        cursor = sync_connection.connection.cursor()  # the DBAPI cursor, whatever the driver
+        try:
+            for table, columns, values in prepared.tables:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+        finally:
+            cursor.close()
 
-async def copy_rows(connection: AsyncConnection, rows: Rows) -> None:
-    """PostgreSQL's COPY, through asyncpg on the transaction's own connection: several
-    times faster than even batched INSERTs. The values are those the ORM would write: aware
-    datetimes, JSON as text."""
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    for model, values in rows.tables():
-        if values:
-            columns = list(values[0])
-            await driver.copy_records_to_table(
-                model.__tablename__, records=[tuple(v[c] for c in columns) for v in values], columns=columns
-            )
+    await connection.run_sync(insert_all)
 
 
 async def next_ids(connection: AsyncConnection) -> tuple[int, int]:
@@ -398,9 +437,13 @@ def _builder_for(sources: Sequence[tuple[str, int]], now: datetime) -> BatchBuil
     return BatchBuilder(offered, now, 0, 0)
 
 
-def _init_worker(sources: Sequence[tuple[str, int]], now: datetime) -> None:
-    global _WORKER_BUILDER
+_WORKER_DIALECT = ""
+
+
+def _init_worker(sources: Sequence[tuple[str, int]], now: datetime, dialect_name: str) -> None:
+    global _WORKER_BUILDER, _WORKER_DIALECT
     _WORKER_BUILDER = _builder_for(sources, now)
+    _WORKER_DIALECT = dialect_name
 
 
 def build_batch(builder: BatchBuilder, batch: Batch) -> Rows:
@@ -409,9 +452,9 @@ def build_batch(builder: BatchBuilder, batch: Batch) -> Rows:
     return builder.build(random.Random(f"{batch.seed}:{batch.start}"), batch.size)
 
 
-def _build_in_worker(batch: Batch) -> Rows:
+def _build_in_worker(batch: Batch) -> Prepared:
     assert _WORKER_BUILDER is not None
-    return build_batch(_WORKER_BUILDER, batch)
+    return prepare(build_batch(_WORKER_BUILDER, batch), _WORKER_DIALECT)
 
 
 def default_workers(count: int) -> int:
@@ -444,41 +487,43 @@ async def seed_assessments(
         Batch(seed, start, min(batch, count - start), first_assessment, first_result) for start in range(0, count, batch)
     ]
     workers = default_workers(count) if workers is None else workers
+    dialect_name = engine.dialect.name
     if workers == 0:
         builder = BatchBuilder(offered, now, first_assessment, first_result)
-        built = (build_batch(builder, b) for b in batches)
+        built = (prepare(build_batch(builder, b), dialect_name) for b in batches)
         return await _write_all(engine, _as_async(built), progress)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(sources, now)) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(sources, now, dialect_name)) as pool:
         return await _write_all(engine, _from_pool(pool, batches, ahead=workers * 2), progress)
 
 
-async def _as_async(rows: Iterable[Rows]) -> AsyncIterator[Rows]:
-    for r in rows:
-        yield r
+async def _as_async(prepared: Iterable[Prepared]) -> AsyncIterator[Prepared]:
+    for p in prepared:
+        yield p
 
 
-async def _from_pool(pool: ProcessPoolExecutor, batches: Sequence[Batch], ahead: int) -> AsyncIterator[Rows]:
-    """The batches' rows in order, with up to ``ahead`` batches being built meanwhile."""
+async def _from_pool(pool: ProcessPoolExecutor, batches: Sequence[Batch], ahead: int) -> AsyncIterator[Prepared]:
+    """The batches, prepared, in order, with up to ``ahead`` batches being built meanwhile."""
     loop = asyncio.get_running_loop()
     pending: deque = deque()
     queued = iter(batches)
     for b in islice(queued, ahead):
         pending.append(loop.run_in_executor(pool, _build_in_worker, b))
     while pending:
-        rows = await pending.popleft()
+        prepared = await pending.popleft()
         for b in islice(queued, 1):
             pending.append(loop.run_in_executor(pool, _build_in_worker, b))
-        yield rows
+        yield prepared
 
 
-async def _write_all(engine: AsyncEngine, built: AsyncIterator[Rows], progress: Callable[[int], None] | None) -> int:
+async def _write_all(engine: AsyncEngine, built: AsyncIterator[Prepared], progress: Callable[[int], None] | None) -> int:
     done = 0
-    async for rows in built:
+    async for prepared in built:
         # One transaction per batch: a long seed shows progress and holds no lock for long.
         async with engine.begin() as connection:
-            await insert_rows(connection, rows)
+            await write_prepared(connection, prepared)
             await advance_sequences(connection)
-        done += len(rows.assessment)
+        done += prepared.assessments
         if progress:
             progress(done)
     return done
