@@ -208,5 +208,7 @@ def test_drawn_answers_are_valid_for_every_bundled_questionnaire(bundled, lean):
         for sector in compiled.meta.sectors:
             for cluster in CLUSTERS.values():
                 company = {"size": rng.choice(["micro", "large"]), "sector": sector, "country": cluster.country, "cluster": cluster.id}
-                answers = drawer.draw(rng, company, {d: lean for d in compiled.dimensions})
-                assert check_answers(compiled, answers, company) is not None
+                for propensities in ({d: lean for d in compiled.dimensions}, {d: rng.random() for d in compiled.dimensions}):
+                    answers = drawer.draw(rng, company, propensities)
+                    # The seed scores them unchecked: they must be exactly what checking keeps.
+                    assert check_answers(compiled, answers, company) == answers
