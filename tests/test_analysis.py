@@ -456,3 +456,34 @@ def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bun
     removed = in_database(url, data_version)
     assert removed.current_results == rescored.current_results - 1
     assert not only_added(rescored, removed, 0)
+
+
+def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
+    from pypdf import PdfReader
+
+    signed_in(client, ADVISOR)
+    response = client.get("/workspace/analysis.pdf?sector=it")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith('attachment; filename="recentre-sector-report-it-')
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).split())
+    rows = [a for a, _ in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    assert "Sector analysis" in text and "IT, dID – Distretto Interni e Design" in text
+    assert f"{len(rows)} SMEs with a submitted assessment" in text
+    assert "the assessments of dID – Distretto Interni e Design shared with advisors" in text
+    for heading in ("SMEs by sector and cluster", "Scores by dimension", "Most common gaps", "Demand for instruments and training", "Green software and sustainable IT"):
+        assert heading in text
+
+
+def test_escaping_in_the_sector_report():
+    from datetime import date
+
+    from pypdf import PdfReader
+
+    from assessment.analysis import Aggregates, shape
+    from scoring.sector_report import SectorReportDetails, render_sector_report
+
+    labels = Labels({"x": ("<b>Bold</b> & <i>co</i>", "digital")}, [("basic", "Basic")], {("instrument", "v"): "Voucher <script>"}, ["furniture"])
+    aggregates = Aggregates(Counter({("furniture", "did"): 2}), {("x", 40, "basic"): (2, 81.0)}, Counter({"x": 2}), Counter({("instrument", "v"): 2}))
+    pdf = render_sector_report(shape(aggregates, Scope(true()), labels), SectorReportDetails(scope="<Furniture> & co", viewer="all", created=date(2026, 1, 1)))
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "<b>Bold</b> & <i>co</i>" in text and "Voucher <script>" in text and "<Furniture> & co" in text

@@ -109,6 +109,10 @@ async def analysis_xlsx(request: Request) -> Response:
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
 
 
+def sector_name(sector: str) -> str:
+    return {"it": "IT"}.get(sector, sector.replace("_", " ").capitalize())
+
+
 @get("/workspace/analysis.pdf", guards=[requires_user], include_in_schema=False)
 async def analysis_pdf(request: Request) -> Response:
     user = user_of(request)
@@ -117,9 +121,10 @@ async def analysis_pdf(request: Request) -> Response:
         return refused("; ".join(filters.errors.values()))
     async with request.app.state.sessions() as session:
         analysis = await analysis_for(request, session, user, filters)
-    cluster = CLUSTERS[filters.cluster].name if filters.cluster else "all clusters"
+    shown_cluster = filters.cluster or ("" if user.is_organiser else user.cluster)
+    cluster = CLUSTERS[shown_cluster].name if shown_cluster in CLUSTERS else "all clusters"
     details = SectorReportDetails(
-        scope=f"{filters.sector.replace('_', ' ').capitalize() if filters.sector else 'All sectors'}, {cluster}",
+        scope=f"{sector_name(filters.sector) if filters.sector else 'All sectors'}, {cluster}",
         viewer="all assessments" if user.is_organiser else f"the assessments of {CLUSTERS[user.cluster].name} shared with advisors",
         created=datetime.now(timezone.utc).date(),
     )
