@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -126,38 +126,18 @@ async def count_by_sector_and_cluster(session: AsyncSession, scope: Scope) -> di
     return {(sector, cluster): n for sector, cluster, n in await session.execute(statement)}
 
 
-async def dimension_points(session: AsyncSession, scope: Scope) -> list[tuple[str, int | None, str | None, int, float]]:
-    """(dimension, whole point, level, count, sum of scores) over the scope: enough for
-    histograms, levels, means and quartiles to the point, in a few hundred rows."""
+async def dimension_points(session: AsyncSession, scope: Scope) -> list[tuple[str, int | None, str | None, int, float, int]]:
+    """(dimension, whole point, level, SMEs, sum of scores, SMEs with it among their gaps)
+    over the scope: enough for histograms, levels, means, quartiles to the point and the
+    most common gaps, in a few hundred rows."""
     point = whole_points(DimensionScore.score)
+    gaps = func.sum(case((DimensionScore.gap.is_(True), 1), else_=0))
     statement = (
-        in_scope(scope, DimensionScore.dimension, point, DimensionScore.level, func.count(), func.sum(DimensionScore.score))
+        in_scope(scope, DimensionScore.dimension, point, DimensionScore.level, func.count(), func.sum(DimensionScore.score), gaps)
         .join(DimensionScore, DimensionScore.result_id == Result.id)
         .group_by(DimensionScore.dimension, point, DimensionScore.level)
     )
     return [tuple(row) for row in await session.execute(statement)]
-
-
-async def bottom_three_counts(session: AsyncSession, scope: Scope) -> dict[str, int]:
-    """How often each dimension is among its result's gaps, as the engine picks them: the
-    three weakest scored dimensions (fewer when fewer than six are scored), ties broken by
-    id."""
-    rank = func.row_number().over(
-        partition_by=DimensionScore.result_id, order_by=(DimensionScore.score.asc(), DimensionScore.dimension.asc())
-    )
-    scored = func.count().over(partition_by=DimensionScore.result_id)
-    ranked = (
-        in_scope(scope, DimensionScore.dimension, rank.label("rank"), scored.label("scored"))
-        .join(DimensionScore, DimensionScore.result_id == Result.id)
-        .where(DimensionScore.score.is_not(None))
-        .subquery()
-    )
-    statement = (
-        select(ranked.c.dimension, func.count())
-        .where(ranked.c.rank <= 3, ranked.c.rank * 2 <= ranked.c.scored)
-        .group_by(ranked.c.dimension)
-    )
-    return {dimension: n for dimension, n in await session.execute(statement)}
 
 
 async def instrument_demand(session: AsyncSession, scope: Scope) -> list[tuple[str, str, int]]:
@@ -344,17 +324,16 @@ class Aggregates:
     counts: Counter = field(default_factory=Counter)
     """(sector, cluster) -> SMEs"""
     points: dict = field(default_factory=dict)
-    """(dimension, whole point or None, level) -> (SMEs, sum of scores)"""
-    bottom_three: Counter = field(default_factory=Counter)
+    """(dimension, whole point or None, level) -> (SMEs, sum of scores, SMEs with it among their gaps)"""
     demand: Counter = field(default_factory=Counter)
     """(kind, ref) -> SMEs"""
 
     def plus(self, other: Aggregates) -> Aggregates:
         points = dict(self.points)
-        for key, (n, total) in other.points.items():
-            old_n, old_total = points.get(key, (0, 0.0))
-            points[key] = (old_n + n, old_total + (total or 0.0))
-        return Aggregates(self.counts + other.counts, points, self.bottom_three + other.bottom_three, self.demand + other.demand)
+        for key, (n, total, gaps) in other.points.items():
+            old_n, old_total, old_gaps = points.get(key, (0, 0.0, 0))
+            points[key] = (old_n + n, old_total + total, old_gaps + gaps)
+        return Aggregates(self.counts + other.counts, points, self.demand + other.demand)
 
     @property
     def smes(self) -> int:
@@ -365,18 +344,20 @@ async def aggregate(session: AsyncSession, scope: Scope) -> Aggregates:
     counts = Counter(await count_by_sector_and_cluster(session, scope))
     if not counts:
         return Aggregates(counts)
-    points = {(d, p, level): (n, total or 0.0) for d, p, level, n, total in await dimension_points(session, scope)}
-    bottom = Counter(await bottom_three_counts(session, scope))
+    points = {(d, p, level): (n, total or 0.0, gaps or 0) for d, p, level, n, total, gaps in await dimension_points(session, scope)}
     demand = Counter({(kind, ref): n for kind, ref, n in await instrument_demand(session, scope)})
-    return Aggregates(counts, points, bottom, demand)
+    return Aggregates(counts, points, demand)
 
 
 def shape(aggregates: Aggregates, scope: Scope, labels: Labels) -> Analysis:
     smes = aggregates.smes
-    rows = [(d, p, level, n, total) for (d, p, level), (n, total) in aggregates.points.items() if n]
+    rows = [(d, p, level, n, total) for (d, p, level), (n, total, _) in aggregates.points.items() if n]
+    bottom_three: Counter = Counter()
+    for (d, _, _), (_, _, gaps) in aggregates.points.items():
+        bottom_three[d] += gaps
     demand = [(kind, ref, n) for (kind, ref), n in aggregates.demand.items() if n]
     counts = {key: n for key, n in aggregates.counts.items() if n}
-    return Analysis(scope, smes, counts, summarise_dimensions(rows, labels, aggregates.bottom_three), shape_demand(demand, labels, smes), labels)
+    return Analysis(scope, smes, counts, summarise_dimensions(rows, labels, bottom_three), shape_demand(demand, labels, smes), labels)
 
 
 async def analyse(session: AsyncSession, scope: Scope, labels: Labels) -> Analysis:

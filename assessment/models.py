@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import msgspec
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, func, select, text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, false, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -223,6 +223,10 @@ class DimensionScore(Base):
     pillar: Mapped[str] = mapped_column(String(16))
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     level: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    gap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Among the result's gaps (its weakest dimensions, as the profile names them): the
+    sector analysis counts the most common gaps with a SUM, where ranking each result's
+    scores would take a window over every row."""
 
 
 class ResultRecommendation(Base):

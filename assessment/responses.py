@@ -325,7 +325,7 @@ async def store_result(
     session.add(result)
     await session.flush()
     session.add_all(
-        DimensionScore(result_id=result.id, dimension=d, pillar=v.pillar, score=v.score, level=v.level)
+        DimensionScore(result_id=result.id, dimension=d, pillar=v.pillar, score=v.score, level=v.level, gap=d in profile.gaps)
         for d, v in profile.dimensions.items()
     )
     session.add_all(

@@ -300,7 +300,7 @@ def add_result_rows(rows: Rows, result_id: int, assessment_id: int, version_id: 
         }
     )
     rows.dimension_score.extend(
-        {"result_id": result_id, "dimension": d, "pillar": v.pillar, "score": v.score, "level": v.level}
+        {"result_id": result_id, "dimension": d, "pillar": v.pillar, "score": v.score, "level": v.level, "gap": d in profile.gaps}
         for d, v in profile.dimensions.items()
     )
     rows.result_recommendation.extend(

@@ -101,7 +101,7 @@ async def test_the_rows_are_those_store_result_writes(engine, bundled):
     sessions = session_factory(engine)
 
     async def rows_of(session, result_id):
-        dims = (await session.execute(select(DimensionScore.dimension, DimensionScore.pillar, DimensionScore.score, DimensionScore.level).where(DimensionScore.result_id == result_id).order_by(DimensionScore.dimension))).all()
+        dims = (await session.execute(select(DimensionScore.dimension, DimensionScore.pillar, DimensionScore.score, DimensionScore.level, DimensionScore.gap).where(DimensionScore.result_id == result_id).order_by(DimensionScore.dimension))).all()
         recs = (await session.execute(select(ResultRecommendation.recommendation_id, ResultRecommendation.rank, ResultRecommendation.instruments, ResultRecommendation.training).where(ResultRecommendation.result_id == result_id).order_by(ResultRecommendation.rank))).all()
         refs = (await session.execute(select(ResultInstrument.kind, ResultInstrument.ref).where(ResultInstrument.result_id == result_id).order_by(ResultInstrument.kind, ResultInstrument.ref))).all()
         return dims, recs, refs
