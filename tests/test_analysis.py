@@ -214,6 +214,7 @@ def test_an_advisor_sees_the_shared_assessments_of_their_cluster_only(client, se
     page = client.get("/workspace/analysis")
     assert f"<strong>{len(rows)}</strong> SMEs" in page.text
     assert 'name="cluster"' not in page.text
+    assert '<th scope="col" class="number">did</th>' in page.text and '<th scope="col" class="number">cenfim</th>' not in page.text
 
 
 def test_another_cluster_in_the_filter_shows_an_advisor_nothing(client, seeded):

@@ -211,6 +211,8 @@ def page_context(user: CurrentUser, filters: AnalysisFilters, labels: Labels, an
         "filters": filters,
         "sectors": labels.sectors,
         "clusters": list(CLUSTERS.values()),
+        # The columns of the table by sector and cluster: an advisor sees one cluster only.
+        "shown_clusters": list(CLUSTERS.values()) if user.is_organiser else [CLUSTERS[user.cluster]] if user.cluster in CLUSTERS else [],
         "analysis": analysis,
         "charts": charts_of(analysis) if analysis and analysis.smes else None,
         "bucket_labels": bucket_labels(),
