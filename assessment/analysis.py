@@ -416,11 +416,17 @@ def dma_statement(scope: Scope) -> Select:
     ).order_by(Assessment.id)
 
 
-def dma_row(row: Sequence[Any]) -> list[Any]:
-    """A row of ``dma_statement`` with the DMA score, the plain mean of the six, inserted
+DMA_FIELDS = ("id", "company_name", "sector", "cluster", "country", "submitted_at")
+"""The columns ``dma_row`` reads besides the six scores, in the order of DMA_COLUMNS."""
+
+
+def dma_row(row: Any) -> list[Any]:
+    """The EDIH DMA sheet's row of a result row that has the DMA_FIELDS and the six scores
+    (labelled with the dimensions' ids): the DMA score, the plain mean of the six, goes
     before them."""
-    head, scores = list(row[:6]), list(row[6:])
-    return [*head, dma_score(dict(zip(DMA_DIMENSIONS, scores))), *scores]
+    values = row._mapping
+    scores = {d: values[d] for d in DMA_DIMENSIONS}
+    return [*(values[f] for f in DMA_FIELDS), dma_score(scores), *scores.values()]
 
 
 # --- As tables, for the downloads ---------------------------------------------------------

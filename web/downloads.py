@@ -18,7 +18,7 @@ from litestar import Request, get
 from litestar.response import Response, Stream
 from sqlalchemy import Select, and_, select
 
-from assessment.analysis import ANALYSIS_PARTS, DMA_COLUMNS, dma_columns, dma_row, dma_statement
+from assessment.analysis import ANALYSIS_PARTS, DMA_COLUMNS, DMA_FIELDS, dma_columns, dma_row, dma_statement
 from assessment.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, XlsxBook, csv_header, csv_lines, csv_rows
 from assessment.clusters import CLUSTERS
 from assessment.models import Assessment, Result
@@ -135,11 +135,26 @@ async def analysis_pdf(request: Request) -> Response:
 
 # --- The list of assessments --------------------------------------------------------------
 
-LIST_COLUMNS = [
-    "Assessment", "Company", "Cluster", "Sector", "Country", "Size", "Status", "Started (UTC)", "Submitted (UTC)",
-    "Overall score", "Overall level", "Archetype", "Digital", "Green", "Resilience", "Shares with advisors",
-    "Contact name", "Contact email", "DMA Score", *DMA_COLUMNS[-6:],
+# (heading, column) of the list download, in order; the DMA scores follow.
+LIST = [
+    ("Assessment", Assessment.id),
+    ("Company", Assessment.company_name),
+    ("Cluster", Assessment.cluster),
+    ("Sector", Assessment.sector),
+    ("Country", Assessment.country),
+    ("Size", Assessment.size),
+    ("Status", Assessment.status),
+    ("Started (UTC)", Assessment.created_at),
+    ("Submitted (UTC)", Assessment.submitted_at),
+    ("Overall score", Result.overall),
+    ("Overall level", Result.overall_level),
+    ("Archetype", Result.archetype),
+    ("Digital", Result.digital),
+    ("Green", Result.green),
+    ("Resilience", Result.resilience),
+    ("Shares with advisors", Assessment.share_with_advisors),
 ]
+LIST_COLUMNS = [heading for heading, _ in LIST] + ["Contact name", "Contact email", *DMA_COLUMNS[-7:]]
 
 
 def list_statement(request: Request, filters: dashboard.Filters) -> Select:
@@ -147,25 +162,16 @@ def list_statement(request: Request, filters: dashboard.Filters) -> Select:
     user = user_of(request)
     # The list page's own conditions, so that the download holds what the page lists.
     where, _ = dashboard._conditions(user, filters)
-    columns = [
-        Assessment.id, Assessment.company_name, Assessment.cluster, Assessment.sector, Assessment.country, Assessment.size,
-        Assessment.status, Assessment.created_at, Assessment.submitted_at, Result.overall, Result.overall_level,
-        Result.archetype, Result.digital, Result.green, Result.resilience, Assessment.share_with_advisors,
-        *contact_columns(user), *dma_columns(),
-    ]
+    columns = [column for _, column in LIST] + [*contact_columns(user), *dma_columns()]
     current = and_(Result.assessment_id == Assessment.id, Result.current.is_(True))
     # An outer join keeps the drafts; a level or archetype filter drops them in WHERE.
     return select(*columns).select_from(Assessment).outerjoin(Result, current).where(*where).order_by(Assessment.id)
 
 
-def list_row(row: Sequence[Any]) -> list[Any]:
-    head, scores = list(row[:18]), list(row[18:])
-    return [*head, *dma_row([None] * 6 + scores)[6:]]
-
-
-def dma_of_list_row(row: Sequence[Any]) -> list[Any]:
-    """The EDIH DMA sheet's row of a list row."""
-    return dma_row([row[0], row[1], row[3], row[2], row[4], row[8], *row[18:]])
+def list_row(row: Any) -> list[Any]:
+    """A row of ``list_statement`` as LIST_COLUMNS: the list's columns, the contact details
+    (NULL unless shared) and the DMA score with the six scores."""
+    return [*row[: len(LIST) + 2], *dma_row(row)[len(DMA_FIELDS) :]]
 
 
 def list_filters(request: Request) -> dashboard.Filters:
@@ -192,7 +198,7 @@ async def assessments_xlsx(request: Request) -> Response:
     book.add_sheet("Assessments", LIST_COLUMNS)
     await add_chunks(book, in_chunks(request, statement), list_row)
     book.add_sheet("EDIH DMA", DMA_COLUMNS)
-    await add_chunks(book, in_chunks(request, statement.where(Assessment.status == "submitted")), dma_of_list_row)
+    await add_chunks(book, in_chunks(request, statement.where(Assessment.status == "submitted")), dma_row)
     content = await anyio.to_thread.run_sync(book.to_bytes)
     name = file_name("assessments", [filters.cluster, filters.sector], "xlsx")
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
