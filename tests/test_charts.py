@@ -88,6 +88,18 @@ def test_the_matrix_places_the_company_and_shades_its_cell():
     assert labels == ["Starter", "Digital first", "Green first", "Leader"]
 
 
+@pytest.mark.parametrize(("x", "y"), [(99, 99), (1, 1), (99, 1), (1, 99), (50, 50)])
+def test_a_long_company_label_stays_inside_the_picture(x, y):
+    label = "Compania dumneavoastră"
+    svg = parse(matrix(x=x, y=y, point_label=label))
+    text = next(t for t in svg.iter(f"{SVG}text") if t.get("class") == "company-label")
+    width, height = map(float, svg.get("viewBox").split()[2:])
+    half = len(label) * 9 / 2
+    assert text.get("text-anchor") == "middle"
+    assert half <= float(text.get("x")) <= width - half
+    assert 0 < float(text.get("y")) < height
+
+
 def test_the_matrix_has_no_dot_without_both_scores():
     svg = parse(matrix(x=None))
     assert not [c for c in svg.iter(f"{SVG}circle")]

@@ -18,6 +18,8 @@ from markupsafe import Markup, escape
 
 SCORE_MAX = 100.0
 RINGS = (25, 50, 75, 100)
+LABEL_CHAR_WIDTH = 9.0
+"""About how wide a character of the 16px bold company label is, in viewBox units."""
 
 
 def _n(value: float) -> str:
@@ -159,8 +161,9 @@ def twin_matrix(
             css = "cell current" if current == (row, col) else "cell"
             parts.append(f'<rect x="{_n(cx1)}" y="{_n(cy1)}" width="{_n(cx2 - cx1)}" height="{_n(cy2 - cy1)}" class="{css}"/>')
             label = cells[row][col] if row < len(cells) and col < len(cells[row]) else ""
-            chars = max(8, int((cx2 - cx1) / 8))
-            parts.append(_text_lines((cx1 + cx2) / 2, (cy1 + cy2) / 2, wrap(label, chars), line_height=15, css="cell-label"))
+            # About 9 units per character at the page's 16px label size.
+            chars = max(8, int((cx2 - cx1) / 9.5))
+            parts.append(_text_lines((cx1 + cx2) / 2, (cy1 + cy2) / 2, wrap(label, chars), line_height=18, css="cell-label"))
     parts.append("</g>")
     parts.append('<g class="axes" aria-hidden="true">')
     parts.append(f'<line x1="{_n(x0)}" y1="{_n(y0)}" x2="{_n(x0 + plot_w)}" y2="{_n(y0)}" class="axis"/>')
@@ -181,11 +184,12 @@ def twin_matrix(
     if x is not None and y is not None:
         px, py = matrix_position(x, x0, plot_w), matrix_position(y, y0, plot_h, upwards=True)
         parts.append(f'<circle cx="{_n(px)}" cy="{_n(py)}" r="8" class="company"/>')
-        # The label on the side with room, so that it stays inside the picture.
-        lx = px - 12 if px > x0 + plot_w * 0.6 else px + 12
-        ly = py + 18 if py < top + 24 else py - 14
-        anchor = "end" if lx < px else "start"
-        parts.append(f'<text x="{_n(lx)}" y="{_n(ly)}" class="company-label" text-anchor="{anchor}">{escape(point_label)}</text>')
+        # Centred over the dot (under it near the top), but moved sideways as far as it takes
+        # to stay inside the picture: labels run long in some languages.
+        half = min(len(point_label) * LABEL_CHAR_WIDTH / 2, (width - 8) / 2)
+        lx = min(max(px, half + 4), width - 4 - half)
+        ly = py + 26 if py < top + 30 else py - 14
+        parts.append(f'<text x="{_n(lx)}" y="{_n(ly)}" class="company-label" text-anchor="middle">{escape(point_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
