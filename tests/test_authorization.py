@@ -128,6 +128,9 @@ NEW = {
     "company": {"name": "New Co", "size": "small", "country": "IT"},
 }
 
+START = {"q": "small:furniture", "cluster": "did", "lang": "en"}
+START_QUERY = "q=small%3Afurniture&cluster=did&lang=en"
+
 ROUTES: dict[tuple[str, str], Entry] = {
     # Public pages and documents.
     ("/", "GET"): Entry(get("/"), everyone(200)),
@@ -156,6 +159,26 @@ ROUTES: dict[tuple[str, str], Entry] = {
         json("GET", lambda w, role: f"{API}/assessments/{w.token_of(role)}/report.pdf"), own_token(200)
     ),
     ("/a/{token:str}/report.pdf", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/report.pdf"), own_token(200)),
+    # The SME's pages: starting is open to all, an assessment's pages to its token only.
+    ("/start", "GET"): Entry(get("/start"), everyone(200)),
+    ("/start", "POST"): Entry(form("/start", START), everyone(303)),
+    ("/start/privacy", "GET"): Entry(get(f"/start/privacy?{START_QUERY}"), everyone(200)),
+    ("/start/privacy", "POST"): Entry(form("/start/privacy", {**START, "accept": "yes"}), everyone(303)),
+    ("/start/company", "GET"): Entry(get(f"/start/company?{START_QUERY}&privacy=accepted&share=no"), everyone(200)),
+    ("/start/company", "POST"): Entry(
+        form("/start/company", {**START, "privacy": "accepted", "share": "no", "name": "New Co", "size": "small", "country": "IT"}),
+        everyone(303),
+    ),
+    ("/a/{token:str}", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}"), own_token(303)),
+    ("/a/{token:str}/s/{section_id:str}", "GET"): Entry(get(lambda w, role: f"/a/{w.draft_token_of(role)}/s/data"), own_token(200)),
+    ("/a/{token:str}/s/{section_id:str}", "POST"): Entry(
+        form(lambda w, role: f"/a/{w.draft_token_of(role)}/s/data", {"tools": "erp"}), own_token(303)
+    ),
+    ("/a/{token:str}/later", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/later"), own_token(200)),
+    ("/a/{token:str}/review", "GET"): Entry(get(lambda w, role: f"/a/{w.draft_token_of(role)}/review"), own_token(200)),
+    ("/a/{token:str}/submit", "POST"): Entry(form(lambda w, role: f"/a/{w.draft_token_of(role)}/submit"), own_token(303)),
+    ("/a/{token:str}/results", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/results"), own_token(200)),
+    ("/a/{token:str}/reassess", "POST"): Entry(form(lambda w, role: f"/a/{w.token_of(role)}/reassess"), own_token(303)),
     # The workspace.
     ("/workspace/login", "GET"): Entry(get("/workspace/login"), {**everyone(200), "advisor_x": 303, "advisor_y": 303, "organiser": 303}),
     ("/workspace/password", "GET"): Entry(get("/workspace/password"), workspace(200)),

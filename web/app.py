@@ -78,6 +78,7 @@ def humanise(identifier: str) -> str:
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["t"] = in_language
     engine.engine.filters["humanise"] = humanise
+    pages.install_translations(engine.engine)
 
 
 def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     return Litestar(
         route_handlers=[
-            pages.landing,
+            pages.router,
             pages.healthz,
             api.router,
             reports.page_report,

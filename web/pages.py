@@ -1,24 +1,134 @@
-"""HTML pages."""
+"""HTML pages: the landing page, /healthz, and an SME's pass through a questionnaire.
+
+The SME's flow, each step a page that works without JavaScript (a form that posts, then a
+redirect: post/redirect/get):
+
+1. ``/start``: cluster, sector questionnaire and language;
+2. ``/start/privacy``: the privacy notice, to accept, and whether the cluster's advisors
+   may see the results;
+3. ``/start/company``: the company profile; posting it creates the assessment;
+4. ``/a/{token}/s/{section}``: one page per section. Without JavaScript, "Save and
+   continue" posts the whole page; with htmx, each question posts itself when it changes
+   and the server answers with its fragment, plus out-of-band swaps for the questions whose
+   visibility changed and for the progress. One handler serves both;
+5. ``/a/{token}/review``, ``POST /a/{token}/submit``, ``/a/{token}/results``.
+
+``/a/{token}`` is the private resume link: it leads back to where the SME left off. The token
+is a key; it is never logged (refusals are logged by route template) and pages that show it
+are never cached. ``assessment.responses`` checks and stores every answer.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from typing import Callable
+from urllib.parse import urlencode
 
-from litestar import MediaType, get
-from litestar.datastructures import State
-from litestar.exceptions import ServiceUnavailableException
-from litestar.response import Template
+from jinja2 import Environment, pass_context
+from litestar import MediaType, Request, Response, Router, get, post
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException, PermissionDeniedException, ServiceUnavailableException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assessment import responses
+from assessment.clusters import CLUSTERS, SIZES
+from assessment.compile import CompiledQuestionnaire
+from assessment.i18n import translations
+from assessment.models import Assessment, QuestionnaireVersion
+from assessment.responses import CompanyProfile, ResponseError
+from assessment.schema import LANGUAGES
+from scoring.report import Labels
+
+from . import flow, reports
+from .flow import LANGUAGE_NAMES, Shown, language_of, shown
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 256 * 1024
+"""A section page posts a few kilobytes; a text answer is at most 10,000 characters."""
+NO_STORE = CacheControlHeader(no_store=True)
+"""Pages that show a token or answers stay out of every cache."""
+
+# Countries a company of the Eurocluster is likely to be in: the EU, the EEA and the
+# neighbours. Names come from Babel in the page's language.
+COUNTRIES = (
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+    "AL BA CH GB IS LI MD ME MK NO RS TR UA"
+).split()
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_NACE = re.compile(r"^[A-U]?\s?\d{2}(\.\d{1,2}){0,2}$", re.IGNORECASE)
+
+
+class NoLongerOffered(ResponseError):
+    status_code = 410
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs where it is written, to be translated later."""
+    return message
+
+
+# The service layer's refusals, in English there: listed here so that the catalogs hold them
+# and an error page shows them in the SME's language.
+SERVICE_MESSAGES = (
+    N_("This link is not valid. Check that you copied all of it."),
+    N_("This link has expired. Start a new assessment, or ask your cluster for help."),
+    N_("The questionnaire version of this assessment is no longer available."),
+    N_("This assessment has not been submitted yet: its report comes with its results."),
+)
+
+
+Gettext = Callable[[str], str]
+
+
+def gettext_for(lang: str) -> Gettext:
+    return translations(lang).gettext
+
+
+def install_translations(environment: Environment) -> None:
+    """gettext for the templates (``{{ _("Start") }}``) in the language of each page: the
+    callables read ``lang`` from the template's context, so one environment serves every
+    language at once. Templates without a ``lang`` (the workspace) stay English."""
+    environment.add_extension("jinja2.ext.i18n")
+
+    @pass_context
+    def gettext(context, message: str) -> str:
+        return translations(context.get("lang") or "en").gettext(message)
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, n: int) -> str:
+        return translations(context.get("lang") or "en").ngettext(singular, plural, n)
+
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def page(name: str, lang: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None) -> Template:
+    return Template(template_name=name, context={"lang": lang, **(context or {})}, status_code=status_code, headers=headers)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def route_of(request: Request) -> str:
+    # The route's template, never the path: paths of assessments hold their tokens.
+    return request.scope.get("path_template") or "(no route)"
+
+
+# --- Landing page and health -------------------------------------------------------------
+
 
 @get("/", include_in_schema=False)
-async def landing(state: State) -> Template:
-    return Template(
-        template_name="landing.html",
-        context={"questionnaires": list(state.questionnaires.values()), "lang": "en"},
+async def landing(state: State, lang: FromQuery[str | None] = None) -> Template:
+    return page(
+        "landing.html",
+        language_of(lang),
+        {"questionnaires": list(state.questionnaires.values()), "languages": LANGUAGE_NAMES},
     )
 
 
@@ -33,3 +143,690 @@ async def healthz(state: State) -> dict[str, str]:
         log.warning("health check: database unavailable: %s", exc)
         raise ServiceUnavailableException(detail="database unavailable") from None
     return {"status": "ok"}
+
+
+# --- Starting: cluster, questionnaire, language ------------------------------------------
+
+
+def start_context(state: State, lang: str, values: dict, errors: dict) -> dict:
+    choices = flow.sector_choices(state.questionnaires)
+    return {
+        "choices": choices,
+        "sector_names": {c.sector: flow.sector_name(c.sector, lang) for c in choices},
+        "cluster_names": {c: flow.cluster_name(c, lang) for c in CLUSTERS},
+        "clusters": CLUSTERS,
+        "languages": LANGUAGE_NAMES,
+        "values": values,
+        "errors": errors,
+    }
+
+
+def start_values(form) -> dict:
+    return {
+        "q": str(form.get("q") or ""),
+        "cluster": str(form.get("cluster") or ""),
+        "lang": str(form.get("lang") or ""),
+    }
+
+
+def start_errors(state: State, values: dict, _: Gettext) -> dict[str, str]:
+    errors = {}
+    if flow.find_choice(state.questionnaires, values["q"]) is None:
+        errors["q"] = _("Choose the questionnaire of your sector.")
+    if not flow.is_cluster(values["cluster"]):
+        errors["cluster"] = _("Choose your cluster.")
+    if values["lang"] not in LANGUAGES:
+        errors["lang"] = _("Choose a language.")
+    return errors
+
+
+@get("/start", include_in_schema=False)
+async def start_form(state: State, lang: FromQuery[str | None] = None, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None) -> Template:
+    lang = language_of(lang)
+    return page("start.html", lang, start_context(state, lang, {"q": q or "", "cluster": cluster or "", "lang": lang}, {}))
+
+
+@post("/start", include_in_schema=False, status_code=303)
+async def start(request: Request, state: State) -> Template | Redirect:
+    values = start_values(await request.form())
+    lang = language_of(values["lang"])
+    errors = start_errors(state, values, gettext_for(lang))
+    if errors:
+        return page("start.html", lang, start_context(state, lang, values, errors), status_code=422)
+    return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
+
+
+# --- The privacy notice ------------------------------------------------------------------
+
+
+def _valid_start(state: State, values: dict) -> bool:
+    return not start_errors(state, values, lambda s: s)
+
+
+def privacy_context(state: State, values: dict, errors: dict) -> dict:
+    choice = flow.find_choice(state.questionnaires, values["q"])
+    return {"values": values, "errors": errors, "cluster": CLUSTERS[values["cluster"]], "choice": choice, "lifetime_days": responses.TOKEN_LIFETIME.days}
+
+
+@get("/start/privacy", include_in_schema=False)
+async def privacy_form(
+    state: State, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
+) -> Template | Redirect:
+    values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
+    if not _valid_start(state, values):
+        return Redirect(f"/start?{urlencode(values)}", status_code=303)
+    return page("privacy.html", values["lang"], privacy_context(state, values, {}))
+
+
+@post("/start/privacy", include_in_schema=False, status_code=303)
+async def privacy(request: Request, state: State) -> Template | Redirect:
+    form = await request.form()
+    values = start_values(form)
+    if not _valid_start(state, values):
+        return Redirect(f"/start?{urlencode(values)}", status_code=303)
+    _ = gettext_for(values["lang"])
+    share = form.get("share") == "yes"
+    if form.get("accept") != "yes":
+        errors = {"accept": _("Accept the privacy notice to continue, or leave this page if you do not agree.")}
+        context = privacy_context(state, values, errors)
+        context["share"] = share
+        return page("privacy.html", values["lang"], context, status_code=422)
+    query = {**values, "privacy": "accepted", "share": "yes" if share else "no"}
+    return Redirect(f"/start/company?{urlencode(query)}", status_code=303)
+
+
+# --- The company profile; creating the assessment -----------------------------------------
+
+
+def countries(lang: str) -> list[tuple[str, str]]:
+    from babel import Locale
+
+    names = Locale.parse(lang).territories
+    return sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1])
+
+
+COMPANY_TARGETS = {"name": "f-name", "size": "f-size-micro", "country": "f-country", "nace": "f-nace", "contact_name": "f-contact_name", "contact_email": "f-contact_email"}
+"""Where the error summary's link for each field leads."""
+
+
+def company_context(state: State, values: dict, company: dict, errors: dict) -> dict:
+    _ = gettext_for(values["lang"])
+    return {
+        "problems": [(target, errors[name]) for name, target in COMPANY_TARGETS.items() if name in errors],
+        "values": values,
+        "company": company,
+        "errors": errors,
+        "choice": flow.find_choice(state.questionnaires, values["q"]),
+        "sector_name": flow.sector_name(flow.find_choice(state.questionnaires, values["q"]).sector, values["lang"]),
+        "cluster": CLUSTERS[values["cluster"]],
+        "sizes": [(size, flow.size_names(_)[size], flow.size_hints(_)[size]) for size in SIZES],
+        "countries": countries(values["lang"]),
+    }
+
+
+def company_errors(company: dict, _: Gettext) -> dict[str, str]:
+    errors = {}
+    if not company["name"].strip():
+        errors["name"] = _("Enter the name of your company.")
+    elif len(company["name"]) > 200:
+        errors["name"] = _("Shorten the name to 200 characters or fewer.")
+    if company["size"] not in SIZES:
+        errors["size"] = _("Choose the size of your company.")
+    if company["country"] not in COUNTRIES:
+        errors["country"] = _("Choose the country of your company.")
+    if company["nace"] and not _NACE.match(company["nace"].strip()):
+        errors["nace"] = _("Enter a NACE code such as 31.01, or leave it empty.")
+    if len(company["contact_name"]) > 200:
+        errors["contact_name"] = _("Shorten the name to 200 characters or fewer.")
+    if company["contact_email"] and (len(company["contact_email"]) > 254 or not _EMAIL.match(company["contact_email"].strip())):
+        errors["contact_email"] = _("Enter an e-mail address such as name@example.com, or leave it empty.")
+    return errors
+
+
+COMPANY_FIELDS = ("name", "size", "country", "nace", "contact_name", "contact_email")
+
+
+@get("/start/company", include_in_schema=False)
+async def company_form(
+    state: State,
+    q: FromQuery[str | None] = None,
+    cluster: FromQuery[str | None] = None,
+    lang: FromQuery[str | None] = None,
+    privacy: FromQuery[str | None] = None,
+    share: FromQuery[str | None] = None,
+) -> Template | Redirect:
+    values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
+    if not _valid_start(state, values):
+        return Redirect(f"/start?{urlencode(values)}", status_code=303)
+    if privacy != "accepted":
+        return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
+    values["share"] = "yes" if share == "yes" else "no"
+    company = dict.fromkeys(COMPANY_FIELDS, "")
+    company["country"] = CLUSTERS[values["cluster"]].country
+    return page("company.html", values["lang"], company_context(state, values, company, {}))
+
+
+@post("/start/company", include_in_schema=False, status_code=303)
+async def company(request: Request, state: State) -> Template | Redirect:
+    form = await request.form()
+    values = start_values(form)
+    if not _valid_start(state, values):
+        return Redirect(f"/start?{urlencode(values)}", status_code=303)
+    if form.get("privacy") != "accepted":
+        return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
+    values["share"] = "yes" if form.get("share") == "yes" else "no"
+    lang = values["lang"]
+    company = {name: str(form.get(name) or "") for name in COMPANY_FIELDS}
+    errors = company_errors(company, gettext_for(lang))
+    if errors:
+        return page("company.html", lang, company_context(state, values, company, errors), status_code=422)
+    choice = flow.find_choice(state.questionnaires, values["q"])
+    compiled = choice.questionnaire
+    async with state.sessions() as session, session.begin():
+        version = await session.get(QuestionnaireVersion, state.offered_versions[compiled.id])
+        assessment, token = await responses.create_assessment(
+            session,
+            version,
+            language=lang,
+            cluster=values["cluster"],
+            sector=choice.sector,
+            share_with_advisors=values["share"] == "yes",
+            company=CompanyProfile(**{name: value.strip() for name, value in company.items()}),
+        )
+        company_now = responses.company_of(assessment)
+        first = shown(compiled, {}, company_now).sections
+        assessment.current_section = first[0].id if first else None
+    return Redirect(section_url(token, first[0].id) if first else review_url(token), status_code=303)
+
+
+# --- The assessment's pages --------------------------------------------------------------
+
+
+def base_url(token: str) -> str:
+    return f"/a/{token}"
+
+
+def section_url(token: str, section_id: str) -> str:
+    return f"/a/{token}/s/{section_id}"
+
+
+def review_url(token: str) -> str:
+    return f"/a/{token}/review"
+
+
+def results_url(token: str) -> str:
+    return f"/a/{token}/results"
+
+
+async def open_draft_or_submitted(request: Request, session: AsyncSession, token: str) -> tuple[Assessment, CompiledQuestionnaire]:
+    """The assessment and its questionnaire version (from the database when the files no
+    longer hold it). The error pages learn its language and that the token is good."""
+    state = request.app.state
+    assessment = await responses.open_assessment(session, token)
+    request.state.lang = assessment.language
+    request.state.token = token
+    return assessment, await reports.compiled_for(state, session, assessment)
+
+
+def resume_link(request: Request, token: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}{base_url(token)}"
+
+
+def where_to_resume(token: str, assessment: Assessment, now: Shown) -> str:
+    if assessment.status != "draft":
+        return results_url(token)
+    target = now.section(assessment.current_section or "") or (now.sections[0] if now.sections else None)
+    return section_url(token, target.id) if target else review_url(token)
+
+
+@get("/a/{token:str}", include_in_schema=False)
+async def resume(request: Request, token: FromPath[str]) -> Redirect:
+    """The private link: back to where the SME left off."""
+    async with request.app.state.sessions() as session:
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+        answers = await responses.load_answers(session, assessment)
+    return Redirect(where_to_resume(token, assessment, shown(compiled, answers, responses.company_of(assessment))), status_code=303)
+
+
+def section_context(
+    request: Request,
+    token: str,
+    assessment: Assessment,
+    compiled: CompiledQuestionnaire,
+    now: Shown,
+    section,
+    *,
+    values: dict | None = None,
+    errors: dict[str, str] | None = None,
+    raw: dict | None = None,
+    general_errors: list[str] | None = None,
+) -> dict:
+    """What section.html draws. ``values`` are answers posted but not stored (a refused
+    page shows what was typed, not what is stored)."""
+    lang = assessment.language
+    _ = gettext_for(lang)
+    values = values or {}
+    errors = errors or {}
+    raw = raw or {}
+    views = {}
+    for q in now.questions_of(section):
+        value = values[q.id] if q.id in values else now.visible.get(q.id)
+        views[q.id] = flow.question_view(q, now, lang, _, value=value, error=errors.get(q.id), raw=raw.get(q.id))
+    position = now.position(section.id)
+    return {
+        "token": token,
+        "assessment": assessment,
+        "compiled": compiled,
+        "section": section,
+        "views": views,
+        "position": position,
+        "now": now,
+        "previous": now.sections[position - 1] if position > 0 else None,
+        "next": now.sections[position + 1] if 0 <= position < len(now.sections) - 1 else None,
+        "post_url": section_url(token, section.id),
+        "resume_link": resume_link(request, token),
+        "problems": [(v.first_input_id, f"{v.text}: {v.error}") for v in views.values() if v.error] + [(None, m) for m in general_errors or []],
+        "languages": LANGUAGE_NAMES,
+        "revealed": request.query_params.get("revealed") == "1",
+    }
+
+
+def section_of(compiled: CompiledQuestionnaire, section_id: str, _: Gettext):
+    section = next((s for s in compiled.sections if s.id == section_id), None)
+    if section is None:
+        raise responses.NotFound(_("This page of the questionnaire does not exist."))
+    return section
+
+
+@get("/a/{token:str}/s/{section_id:str}", include_in_schema=False)
+async def section_page(request: Request, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
+    async with request.app.state.sessions() as session:
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+        if assessment.status != "draft":
+            return Redirect(results_url(token), status_code=303)
+        answers = await responses.load_answers(session, assessment)
+    lang = assessment.language
+    section = section_of(compiled, section_id, gettext_for(lang))
+    now = shown(compiled, answers, responses.company_of(assessment))
+    if now.section(section.id) is None:
+        # Every question of this page is hidden by the answers: on to the next page shown.
+        return Redirect(next_after(token, compiled, now, section.id), status_code=303)
+    return page("section.html", lang, section_context(request, token, assessment, compiled, now, section))
+
+
+def next_after(token: str, compiled: CompiledQuestionnaire, now: Shown, section_id: str) -> str:
+    order = [s.id for s in compiled.sections]
+    later = order[order.index(section_id) + 1 :]
+    target = next((s for s in now.sections if s.id in later), None)
+    return section_url(token, target.id) if target else review_url(token)
+
+
+def before(token: str, compiled: CompiledQuestionnaire, now: Shown, section_id: str) -> str:
+    order = [s.id for s in compiled.sections]
+    earlier = order[: order.index(section_id)]
+    target = next((s for s in reversed(now.sections) if s.id in earlier), None)
+    return section_url(token, (target or now.section(section_id) or now.sections[0]).id)
+
+
+def unexpected_messages(unexpected: flow.Unexpected, compiled: CompiledQuestionnaire, lang: str, _: Gettext) -> list[str]:
+    messages = []
+    for qid in unexpected.hidden:
+        messages.append(_("“%(question)s” is not asked with your answers, so it cannot be answered.") % {"question": compiled.questions[qid].text.get(lang)})
+    for qid in unexpected.elsewhere:
+        messages.append(_("“%(question)s” is on another page.") % {"question": compiled.questions[qid].text.get(lang)})
+    if unexpected.unknown:
+        messages.append(_("The form held fields that belong to no question: %(names)s.") % {"names": ", ".join(unexpected.unknown[:5])})
+    return messages
+
+
+@post("/a/{token:str}/s/{section_id:str}", include_in_schema=False, status_code=303)
+async def save_section(request: Request, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
+    """Without JavaScript: the whole page's answers, then where the button leads. With htmx
+    (``_autosave`` names the question): that question's answer, and its fragment back."""
+    form = await request.form()
+    autosave = form.get("_autosave")
+    async with request.app.state.sessions() as session, session.begin():
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+        lang = assessment.language
+        _ = gettext_for(lang)
+        if assessment.status != "draft":
+            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
+        section = section_of(compiled, section_id, _)
+        answers = await responses.load_answers(session, assessment)
+        company = responses.company_of(assessment)
+        before_save = shown(compiled, answers, company)
+        if before_save.section(section.id) is None:
+            if autosave:
+                raise responses.InvalidAnswers(_("This page has no questions to answer with your answers."))
+            return Redirect(next_after(token, compiled, before_save, section.id), status_code=303)
+        on_page = [q for q in before_save.questions_of(section)]
+        on_page_ids = {q.id for q in on_page}
+        if autosave is not None:
+            targets = [q for q in on_page if q.id == autosave]
+            if not targets:
+                raise responses.InvalidAnswers(_("This question is not on this page, or not asked with your answers."))
+        else:
+            targets = on_page
+        unexpected = flow.unexpected_fields(form, on_page_ids, before_save)
+        parsed = flow.parse_page(targets, form, before_save, _)
+        general = unexpected_messages(unexpected, compiled, lang, _)
+        updates = {q: v for q, v in parsed.answers.items() if q not in parsed.errors}
+        # Answers below a question that this very post hides: dropped, as the SME could not
+        # have known (without JavaScript, the page still showed them).
+        for qid in flow.hidden_by(compiled, answers, updates, company):
+            updates.pop(qid)
+        saved = None
+        if not parsed.errors and not general:
+            try:
+                saved = await responses.save_answers(session, assessment, compiled, updates)
+            except responses.InvalidAnswers as exc:
+                for problem in exc.problems:
+                    if problem.question in on_page_ids:
+                        parsed.errors.setdefault(problem.question, _("This answer cannot be saved: %(reason)s.") % {"reason": problem.message})
+                    else:
+                        general.append(problem.message)
+                if not parsed.errors and not general:
+                    general.append(exc.message)
+        if saved is None:
+            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(parsed.errors) + len(general))
+            values = {q: v for q, v in parsed.answers.items()}
+            if autosave is not None:
+                return autosave_response(request, form, token, assessment, before_save, before_save, section, targets[0], values, parsed, general)
+            context = section_context(request, token, assessment, compiled, before_save, section, values=values, errors=parsed.errors, raw=parsed.raw, general_errors=general)
+            return page("section.html", lang, context, status_code=422)
+        after = shown(compiled, saved.answers, company)
+        if autosave is not None:
+            assessment.current_section = section.id
+            return autosave_response(request, form, token, assessment, before_save, after, section, targets[0], {}, parsed, [])
+        action = str(form.get("action") or "next")
+        revealed = [q.id for q in after.questions_of(section) if q.id not in on_page_ids] if after.section(section.id) else []
+        if action == "language":
+            choice = str(form.get("lang") or "")
+            if choice in LANGUAGES:
+                assessment.language = choice
+            target = section_url(token, section.id)
+        elif action == "previous":
+            target = before(token, compiled, after, section.id)
+        elif action == "later":
+            target = f"/a/{token}/later"
+        elif revealed:
+            # New questions on this page, revealed by an answer on it: show them first.
+            target = f"{section_url(token, section.id)}?revealed=1#q-{revealed[0]}"
+        else:
+            target = next_after(token, compiled, after, section.id)
+        match = re.match(r"^/a/[^/]+/s/([a-z0-9_]+)", target)
+        assessment.current_section = match.group(1) if match else section.id
+    return Redirect(target, status_code=303)
+
+
+def autosave_response(
+    request: Request,
+    form,
+    token: str,
+    assessment: Assessment,
+    before_save: Shown,
+    after: Shown,
+    section,
+    target,
+    values: dict,
+    parsed: flow.Parsed,
+    general: list[str],
+) -> Template:
+    """The question's fragment, and out of band: the questions of the page whose visibility
+    changed, the progress and the status line.
+
+    The fragment is swapped in only when the browser shows something else than what was
+    stored: an error to show or to take away (``_shown_error``), or boxes the server
+    cleared. Otherwise ``HX-Reswap: none`` keeps the question as it is, since swapping it
+    could undo a box ticked while the request was under way."""
+    lang = assessment.language
+    _ = gettext_for(lang)
+    error = parsed.errors.get(target.id) or ("; ".join(general) if general else None)
+    value = values[target.id] if target.id in values else after.visible.get(target.id)
+    view = flow.question_view(target, after, lang, _, value=value, error=error, raw=parsed.raw.get(target.id))
+    changed = []
+    for q in section.questions:
+        if q.id != target.id and before_save.signature(q.id) != after.signature(q.id):
+            changed.append(q.id if q.id in after.hidden else flow.question_view(q, after, lang, _, value=after.visible.get(q.id)))
+    position = after.position(section.id)
+    context = {
+        "v": view,
+        "changed": changed,
+        "now": after,
+        "position": max(position, 0),
+        "post_url": section_url(token, section.id),
+        "status": _("Not saved: see the message at the question.") if error else _("Saved."),
+        "failed": bool(error),
+    }
+    swap = bool(error) or target.id in parsed.adjusted or form.get("_shown_error") == "1"
+    headers = {} if swap else {"HX-Reswap": "none"}
+    return page("_autosave.html", lang, context, status_code=422 if error else 200, headers=headers)
+
+
+# --- Continue later, review, submit ------------------------------------------------------
+
+
+@get("/a/{token:str}/later", include_in_schema=False)
+async def later(request: Request, token: FromPath[str]) -> Template:
+    async with request.app.state.sessions() as session:
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+    return page(
+        "later.html",
+        assessment.language,
+        {
+            "token": token,
+            "assessment": assessment,
+            "compiled": compiled,
+            "resume_link": resume_link(request, token),
+            "expires_on": Labels(assessment.language).date(assessment.expires_at.date()),
+            "lifetime_days": responses.TOKEN_LIFETIME.days,
+        },
+    )
+
+
+def review_context(request: Request, token: str, assessment: Assessment, compiled: CompiledQuestionnaire, answers: dict) -> dict:
+    lang = assessment.language
+    company = responses.company_of(assessment)
+    now = shown(compiled, answers, company)
+    missing = set(responses.unanswered(compiled, answers, company))
+    required = set(responses.required_unanswered(compiled, answers, company))
+    groups = []
+    for section in now.sections:
+        items = [
+            {"id": q.id, "text": q.text.get(lang), "required": q.id in required}
+            for q in now.questions_of(section)
+            if q.id in missing
+        ]
+        if items:
+            groups.append({"section": section, "items": items, "url": section_url(token, section.id)})
+    last = now.sections[-1] if now.sections else None
+    return {
+        "token": token,
+        "assessment": assessment,
+        "compiled": compiled,
+        "now": now,
+        "groups": groups,
+        "missing": len(missing),
+        "required": len(required),
+        "last_url": section_url(token, last.id) if last else None,
+        "resume_link": resume_link(request, token),
+    }
+
+
+@get("/a/{token:str}/review", include_in_schema=False)
+async def review(request: Request, token: FromPath[str]) -> Template | Redirect:
+    async with request.app.state.sessions() as session:
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+        if assessment.status != "draft":
+            return Redirect(results_url(token), status_code=303)
+        answers = await responses.load_answers(session, assessment)
+    return page("review.html", assessment.language, review_context(request, token, assessment, compiled, answers))
+
+
+@post("/a/{token:str}/submit", include_in_schema=False, status_code=303)
+async def submit(request: Request, token: FromPath[str]) -> Template | Redirect:
+    async with request.app.state.sessions() as session, session.begin():
+        assessment, compiled = await open_draft_or_submitted(request, session, token)
+        _ = gettext_for(assessment.language)
+        if assessment.status != "draft":
+            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
+        answers = await responses.load_answers(session, assessment)
+        if responses.required_unanswered(compiled, answers, responses.company_of(assessment)):
+            context = review_context(request, token, assessment, compiled, answers)
+            context["submit_refused"] = True
+            log.info("%s %s refused: 422 (required questions unanswered)", request.method, route_of(request))
+            return page("review.html", assessment.language, context, status_code=422)
+        await responses.submit(session, assessment, compiled)
+    return Redirect(results_url(token), status_code=303)
+
+
+# --- Results and re-assessment -----------------------------------------------------------
+
+
+@get("/a/{token:str}/results", include_in_schema=False)
+async def results(request: Request, token: FromPath[str]) -> Template | Redirect:
+    state = request.app.state
+    async with state.sessions() as session:
+        assessment, _compiled = await open_draft_or_submitted(request, session, token)
+        if assessment.status != "submitted":
+            return Redirect(review_url(token), status_code=303)
+        result = await responses.current_result(session, assessment)
+        # After a re-scoring, the current result belongs to the version it was scored with.
+        compiled = await reports.compiled_for(state, session, assessment, result.questionnaire_version_id)
+    profile = responses.decode_profile(result)
+    view = flow.results_view(compiled, profile, profile.language)
+    return page(
+        "results.html",
+        profile.language,
+        {
+            "token": token,
+            "assessment": assessment,
+            "compiled": compiled,
+            "profile": profile,
+            "view": view,
+            "submitted_on": Labels(profile.language).date(assessment.submitted_at.date()),
+            "report_url": f"/a/{token}/report.pdf",
+            "resume_link": resume_link(request, token),
+            "offered": assessment.questionnaire_id in state.offered_versions,
+        },
+    )
+
+
+@post("/a/{token:str}/reassess", include_in_schema=False, status_code=303)
+async def reassess(request: Request, token: FromPath[str]) -> Redirect:
+    """A new assessment for the same company (T1 after T0), pre-filled with the answers
+    that still fit the questionnaire offered now; the new link replaces the old one."""
+    state = request.app.state
+    async with state.sessions() as session, session.begin():
+        previous, _compiled = await open_draft_or_submitted(request, session, token)
+        _ = gettext_for(previous.language)
+        if previous.status != "submitted":
+            raise responses.AlreadySubmitted(_("Submit this assessment before you start a new one."))
+        version_id = state.offered_versions.get(previous.questionnaire_id)
+        if version_id is None:
+            raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
+        compiled = state.questionnaires[previous.questionnaire_id]
+        version = await session.get(QuestionnaireVersion, version_id)
+        assessment, new_token = await responses.start_reassessment(session, previous, version, compiled)
+        await session.flush()
+        answers = await responses.load_answers(session, assessment)
+        now = shown(compiled, answers, responses.company_of(assessment))
+        first = now.sections[0] if now.sections else None
+        assessment.current_section = first.id if first else None
+    return Redirect(section_url(new_token, first.id) if first else review_url(new_token), status_code=303)
+
+
+# --- Errors ------------------------------------------------------------------------------
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    token = request.state.get("token")
+    headers = {"Cache-Control": "no-store"}
+    if is_htmx(request):
+        # htmx swaps no error page into a question: the browser reloads the whole page,
+        # which shows the state as stored (or this error, as a page).
+        headers["HX-Refresh"] = "true"
+    _ = gettext_for(lang)
+    headings = {
+        400: _("The request could not be used"),
+        403: _("The form could not be sent"),
+        404: _("Not found"),
+        405: _("Not found"),
+        409: _("This cannot be done now"),
+        410: _("No longer available"),
+        413: _("Too much was sent"),
+        422: _("Some answers could not be saved"),
+        500: _("Something went wrong"),
+    }
+    context = {
+        "status": status,
+        "heading": headings.get(status, _("The request was refused")),
+        "message": message,
+        "results_url": results_url(token) if token and status == 409 else None,
+        "resume_url": base_url(token) if token else None,
+    }
+    return page("error.html", lang, context, status_code=status, headers=headers)
+
+
+def response_error_page(request: Request, exc: ResponseError) -> Response:
+    log.info("%s %s refused: %d", request.method, route_of(request), exc.status_code)
+    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    # Messages of this module are translated already; the service layer's are looked up.
+    return error_response(request, exc.status_code, gettext_for(lang)(exc.message))
+
+
+def http_error_page(request: Request, exc: HTTPException) -> Response:
+    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    _ = gettext_for(lang)
+    status = exc.status_code
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        message = _("This form has expired or did not come from this site. Go back, reload the page and send it again.")
+    else:
+        message = {
+            400: _("The request could not be understood."),
+            404: _("This page does not exist."),
+            405: _("This page cannot be used that way."),
+            413: _("What was sent is too large: at most %(size)s KiB.") % {"size": MAX_BODY_BYTES // 1024},
+        }.get(status) or _("The request was refused.")
+    if status >= 500:
+        log.error("%s %s failed: %d", request.method, route_of(request), status)
+    else:
+        log.info("%s %s refused: %d", request.method, route_of(request), status)
+    return error_response(request, status, message)
+
+
+def server_error_page(request: Request, exc: Exception) -> Response:
+    """A bug: the traceback goes to the log (by route, without the path), a page to the SME."""
+    log.error("%s %s failed", request.method, route_of(request), exc_info=exc)
+    _ = gettext_for(request.state.get("lang") or "en")
+    return error_response(request, 500, _("Something went wrong on our side, and nothing was changed. Try again in a moment."))
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        landing,
+        start_form,
+        start,
+        privacy_form,
+        privacy,
+        company_form,
+        company,
+        resume,
+        section_page,
+        save_section,
+        later,
+        review,
+        submit,
+        results,
+        reassess,
+    ],
+    exception_handlers={
+        HTTPException: http_error_page,
+        ResponseError: response_error_page,
+        Exception: server_error_page,
+    },
+    request_max_body_size=MAX_BODY_BYTES,
+    cache_control=NO_STORE,
+)
