@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -177,20 +178,19 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout_
     raise RuntimeError(f"the server did not answer /healthz within {timeout_s} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory):
-    """The base URL of `recentre serve` (migrations, then uvicorn) on a free port, with a
-    new SQLite database and the small test questionnaire."""
-    home = tmp_path_factory.mktemp("live_server")
-    questionnaires = home / "questionnaires"
-    write_small_questionnaire(questionnaires)
+@contextmanager
+def served(home: Path, database_url: str, questionnaires: Path | None = None):
+    """`recentre serve` (migrations, then uvicorn) on a free port, with ``database_url`` and
+    ``questionnaires`` (the bundled ones when None); yields its base URL."""
     env = {
         **os.environ,
         "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}",
-        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
+        "RECENTRE_DATABASE_URL": database_url,
         "RECENTRE_SECRET_KEY": "live-server-test-key",
     }
+    env.pop("RECENTRE_QUESTIONNAIRES", None)
+    if questionnaires is not None:
+        env["RECENTRE_QUESTIONNAIRES"] = str(questionnaires)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "server.log"
@@ -212,6 +212,45 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """The base URL of `recentre serve` with a new SQLite database and the small test
+    questionnaire."""
+    home = tmp_path_factory.mktemp("live_server")
+    questionnaires = home / "questionnaires"
+    write_small_questionnaire(questionnaires)
+    (home / "data").mkdir()
+    with served(home, f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}", questionnaires) as url:
+        yield url
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+    ],
+)
+def bundled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """`recentre serve` offering the bundled questionnaires, on a new SQLite database and on
+    a new PostgreSQL database in turn: the SME's whole journey runs on both."""
+    home = tmp_path_factory.mktemp(f"bundled_server_{request.param}")
+    (home / "data").mkdir()
+    if request.param == "sqlite":
+        with served(home, f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}") as url:
+            yield url
+        return
+    server = request.getfixturevalue("postgres_url")
+    name = f"recentre_test_{uuid.uuid4().hex[:16]}"
+    run_coroutine(_postgres_execute(server, f'CREATE DATABASE "{name}"'))
+    try:
+        database = make_url(server).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+        with served(home, database) as url:
+            yield url
+    finally:
+        run_coroutine(_postgres_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # --- The browser --------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -63,3 +65,331 @@ def test_the_accessibility_check_reports_violations(a11y_page):
     a11y_page.set_content('<!doctype html><html lang="en"><title>t</title><main><img src="data:,"></main></html>')
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(a11y_page)
+
+
+# --- The SME's journey through a whole bundled questionnaire ------------------------------
+
+FURNITURE = "Furniture and interiors"
+SENTENCE = "Finding staff who know CAD & CNC <b>now</b>"
+
+
+def no_horizontal_overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def settle(page) -> None:
+    """Wait for htmx's requests to end: htmx marks an element with htmx-request while its
+    autosave is under way. (A locator, not wait_for_function, whose polling evaluates strings,
+    which the Content-Security-Policy forbids.)"""
+    page.locator(".htmx-request").first.wait_for(state="detached")
+
+
+class Journey:
+    """One SME's way through the pages: answers every visible question (the first option of
+    each, a number, a sentence), takes a screenshot of every page, and checks each with axe
+    when asked."""
+
+    def __init__(self, page, artefacts: Path, name: str, *, keys: bool, axe: bool, narrow: bool = False):
+        self.page = page
+        self.artefacts = artefacts
+        self.name = name
+        self.keys = keys
+        self.axe = axe
+        self.narrow = narrow
+        self.shots = 0
+
+    def check(self, label: str) -> None:
+        self.shots += 1
+        self.page.screenshot(path=self.artefacts / f"{self.name}-{self.shots:02d}-{label}.png", full_page=True)
+        if self.narrow:
+            assert no_horizontal_overflow(self.page) <= 0, f"{label}: wider than a 320px screen"
+        if self.axe:
+            assert_accessible(self.page)
+
+    def press(self, locator, key: str = "Space") -> None:
+        """Space ticks a box or a radio; Enter presses a button, which loads another page."""
+        if key == "Enter":
+            with self.page.expect_navigation():
+                if self.keys:
+                    locator.focus()
+                    self.page.keyboard.press(key)
+                else:
+                    locator.click()
+        elif self.keys:
+            locator.focus()
+            self.page.keyboard.press(key)
+        else:
+            locator.check()
+
+    def settle(self) -> None:
+        if self.keys:
+            settle(self.page)
+
+    def answer(self, question) -> None:
+        if question.locator("table.matrix").count():
+            for row in question.locator("tbody tr").all():
+                self.press(row.locator("input").first)
+        elif question.locator("input[type=number]").count():
+            box = question.locator("input[type=number]")
+            if self.keys:
+                box.focus()
+                self.page.keyboard.type("30")
+            else:
+                box.fill("30")
+        elif question.locator("textarea, input[type=text]").count():
+            question.locator("textarea, input[type=text]").first.fill(SENTENCE)
+        else:
+            self.press(question.locator("input").first)
+
+    def answer_page(self) -> int:
+        """Every question the page shows without an answer, including those an answer
+        reveals on it; returns how many questions the page shows."""
+        done: set[str] = set()
+        while True:
+            ids = [i for i in unanswered(self.page) if i not in done]
+            if not ids:
+                return self.page.locator("form#answers .question").count()
+            for qid in ids:
+                done.add(qid)
+                self.answer(self.page.locator(f"#{qid}"))
+            self.settle()
+
+    def section_position(self) -> tuple[int, int]:
+        text = self.page.locator("#progress-text span").first.inner_text()
+        number, count = re.match(r"Section (\d+) of (\d+)", text).groups()
+        return int(number), int(count)
+
+    def next_page(self) -> None:
+        self.press(self.page.get_by_role("button", name=re.compile("^Save and")), "Enter")
+
+
+def start_furniture(journey: Journey, base: str, company: str) -> None:
+    page = journey.page
+    page.goto(base)
+    journey.check("landing")
+    page.get_by_role("link", name="Start the self-assessment").click()
+    journey.check("start")
+    journey.press(page.get_by_label("dID"))
+    journey.press(page.get_by_label(FURNITURE))
+    journey.press(page.get_by_role("button", name="Continue"), "Enter")
+    journey.check("privacy")
+    assert not page.get_by_label(re.compile("may see my results")).is_checked()
+    journey.press(page.get_by_label("I have read this privacy notice and accept it."))
+    journey.press(page.get_by_role("button", name="Continue"), "Enter")
+    journey.check("company")
+    page.get_by_label("Company name").fill(company)
+    journey.press(page.get_by_label("Small", exact=True))
+    journey.press(page.get_by_role("button", name="Start the questionnaire"), "Enter")
+    assert re.search(r"/a/[A-Za-z0-9_-]{32}/s/company_section$", page.url), page.url
+
+
+def finish(journey: Journey, stop_after: int | None = None) -> int:
+    """Answer the sections from here on; stop (before moving on) after section ``stop_after``."""
+    page = journey.page
+    while "/s/" in page.url:
+        number, count = journey.section_position()
+        assert journey.answer_page() > 0
+        journey.check(f"section-{number:02d}")
+        if number == stop_after:
+            return number
+        journey.next_page()
+        if "revealed=1" in page.url:  # without JavaScript: questions an answer revealed
+            assert "Your answers brought up new questions on this page." in page.content()
+    return count
+
+
+def submit_and_check_results(journey: Journey, company: str) -> None:
+    page = journey.page
+    assert page.url.endswith("/review")
+    journey.check("review")
+    missing = page.locator("ul.unanswered").all_inner_texts()
+    assert not missing and "You have answered every question." in page.content(), missing
+    journey.press(page.get_by_role("button", name="Submit and see my results"), "Enter")
+    assert page.url.endswith("/results")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Your results: {company}"
+    assert page.get_by_role("img", name="Your scores by dimension").is_visible()
+    assert page.get_by_role("img", name="Twin-transition matrix").is_visible()
+    assert page.locator("ol.recommendations > li").count() > 0
+    assert page.locator("details.explanation").count() == 12
+    journey.check("results")
+    report = page.request.get(urljoin(page.url, page.get_by_role("link", name="Download the report (PDF)").get_attribute("href")))
+    assert report.ok and report.headers["content-type"] == "application/pdf"
+
+
+def unanswered(page) -> list[str]:
+    """The questions of the page that show no answer."""
+    return page.locator("form#answers .question").evaluate_all(
+        """els => els.filter(q => !q.querySelector('input:checked')
+            && ![...q.querySelectorAll('input[type=number], input[type=text], textarea')].some(i => i.value)).map(q => q.id)"""
+    )
+
+
+SQLITE_ONLY = pytest.mark.parametrize("bundled_server", ["sqlite"], indirect=True)
+"""For what does not depend on the database: the SQLite server only."""
+
+
+def database_of(request) -> str:
+    return request.node.callspec.params["bundled_server"]
+
+
+def test_a_whole_furniture_assessment_with_javascript_closed_midway_and_resumed(browser, bundled_server: str, artefacts: Path, request):
+    """With htmx: every answer autosaves. Halfway the SME takes "Continue later", closes the
+    browser, and comes back through the private link. axe checks every page (on SQLite; the
+    pages are the same on PostgreSQL)."""
+    database = database_of(request)
+    company = "Mobili <Rossi> & Figli"
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    journey = Journey(context.new_page(), artefacts, f"journey-js-{database}", keys=True, axe=database == "sqlite")
+    start_furniture(journey, bundled_server, company)
+    stopped = finish(journey, stop_after=6)
+    page = journey.page
+    assert page.locator("#save-status").inner_text() == "Saved."
+    journey.press(page.get_by_role("button", name="Continue later"), "Enter")
+    assert page.url.endswith("/later")
+    journey.check("later")
+    link = page.locator("#resume-link").input_value()
+    context.close()
+
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    journey.page = page = context.new_page()
+    page.goto(link)
+    assert journey.section_position()[0] == stopped
+    # Every answer of the page is there, and those of the page before it.
+    assert unanswered(page) == []
+    page.get_by_role("button", name="Previous").click()
+    assert journey.section_position()[0] == stopped - 1
+    assert unanswered(page) == []
+    finish(journey)
+    submit_and_check_results(journey, company)
+    context.close()
+
+
+def test_a_whole_furniture_assessment_without_javascript_on_the_narrowest_phone(browser, bundled_server: str, artefacts: Path, request):
+    """Plain forms and redirects only, at 320 px: every page fits the screen."""
+    database = database_of(request)
+    context = browser.new_context(java_script_enabled=False, viewport=NARROWEST_PHONE)
+    journey = Journey(context.new_page(), artefacts, f"journey-nojs-{database}", keys=False, axe=False, narrow=True)
+    start_furniture(journey, bundled_server, "Atelier Sans Script")
+    finish(journey)
+    # The review open in a second tab too: its submit button is the second submit.
+    second = context.new_page()
+    second.goto(journey.page.url)
+    submit_and_check_results(journey, "Atelier Sans Script")
+    second.get_by_role("button", name="Submit and see my results").click()
+    assert second.get_by_role("heading", level=1).inner_text() == "This cannot be done now"
+    assert "This assessment has already been submitted, so its answers can no longer change." in second.content()
+    second.get_by_role("link", name="See your results").click()
+    assert second.url == journey.page.url
+    context.close()
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focus is on an element matching ``selector``; every element the
+    focus passes shows a focus outline."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        style = page.evaluate("(() => { const e = document.activeElement; const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth]; })()")
+        assert style[1] != "none" and style[2] != "0px", f"no visible focus on a {style[0]}"
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def enter(page) -> None:
+    """Enter on the focused button, and the page it loads."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+@SQLITE_ONLY
+def test_the_first_pages_work_with_the_keyboard_alone(page, bundled_server: str):
+    page.goto(f"{bundled_server}/start")
+    tab_to(page, "input[name=cluster]")
+    page.keyboard.press("ArrowDown")  # the second cluster
+    tab_to(page, "input[name=q]")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    enter(page)
+    tab_to(page, "#f-accept")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    enter(page)
+    tab_to(page, "#f-name")
+    page.keyboard.type("Keyboard Ltd")
+    tab_to(page, "input[name=size]")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    enter(page)
+    assert page.url.endswith("/s/company_section")
+    tab_to(page, "#f-employees")
+    page.keyboard.type("12")
+    tab_to(page, "input[name=value_chain_role]")
+    page.keyboard.press("Space")
+    tab_to(page, "input[name=turnover_trend]")
+    page.keyboard.press("ArrowDown")
+    settle(page)
+    assert page.locator("#save-status").inner_text() == "Saved."
+    assert page.locator("input[name=turnover_trend]:checked").get_attribute("value") == "grown"
+    tab_to(page, "button[value=next]")
+    enter(page)
+    assert page.url.endswith("/s/dma_strategy")
+    assert page.get_by_role("heading", level=1).inner_text() == "Digital business strategy"
+
+
+@SQLITE_ONLY
+def test_the_flow_runs_under_the_content_security_policy(page, bundled_server: str):
+    """htmx at work on the flow's pages, with the policy enforced: no refused script or
+    style, no error."""
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{bundled_server}/start")
+    page.get_by_label("Cluj IT").check()
+    page.get_by_label("IT and software").check()
+    page.get_by_label("Română").check()
+    page.get_by_role("button").click()
+    page.get_by_role("checkbox").nth(1).check()
+    page.get_by_role("button").first.click()
+    page.locator("#f-name").fill("Cluj Soft SRL")
+    page.locator("#f-size-micro").check()
+    page.locator("form button[type=submit]").click()
+    assert page.locator("html").get_attribute("lang") == "ro"
+    page.locator("input[name=value_chain_role]").first.check()
+    settle(page)
+    assert page.locator("#save-status").inner_text() != ""
+    assert problems == []
+
+
+@SQLITE_ONLY
+def test_error_summaries_inline_errors_and_error_pages_are_accessible(a11y_page, bundled_server: str, artefacts: Path):
+    page = a11y_page
+    page.goto(f"{bundled_server}/start?q=furniture%3Afurniture&cluster=did&lang=en")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("I have read this privacy notice and accept it.").check()
+    page.get_by_role("button", name="Continue").click()
+    # No name and a malformed e-mail address: the summary links to both fields.
+    page.get_by_label("E-mail address").fill("not-an-address")
+    page.locator("form").evaluate("form => form.noValidate = true")
+    page.get_by_role("button", name="Start the questionnaire").click()
+    summary = page.get_by_role("alert")
+    assert summary.get_by_role("link", name="Enter the name of your company.").get_attribute("href") == "#f-name"
+    page.screenshot(path=artefacts / "errors-company.png", full_page=True)
+    assert_accessible(page)
+    summary.get_by_role("link", name="Enter the name of your company.").click()
+    assert page.evaluate("document.activeElement.id") == "f-name"
+    page.get_by_label("Company name").fill("Errors Ltd")
+    page.get_by_label("E-mail address").fill("")
+    page.get_by_label("Micro").check()
+    page.get_by_role("button", name="Start the questionnaire").click()
+    # An answer the server refuses, shown at its question by htmx.
+    page.locator("#f-employees").fill("-5")
+    page.locator("#f-employees").press("Tab")
+    page.wait_for_selector("#err-employees")
+    assert page.locator("#save-status").inner_text() == "Not saved: see the message at the question."
+    assert page.locator("#f-employees").get_attribute("aria-invalid") == "true"
+    page.screenshot(path=artefacts / "errors-inline.png", full_page=True)
+    assert_accessible(page)
+    response = page.goto(f"{bundled_server}/a/{'x' * 32}/s/company_section")
+    assert response.status == 404
+    page.screenshot(path=artefacts / "errors-404.png", full_page=True)
+    assert_accessible(page)
