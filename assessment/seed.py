@@ -493,10 +493,23 @@ async def seed_assessments(
     if workers == 0:
         builder = BatchBuilder(offered, now, first_assessment, first_result)
         built = (prepare(build_batch(builder, b), dialect_name) for b in batches)
-        return await _write_all(engine, _as_async(built), progress)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(sources, now, dialect_name)) as pool:
-        return await _write_all(engine, _from_pool(pool, batches, ahead=workers * 2), progress)
+        done = await _write_all(engine, _as_async(built), progress)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(sources, now, dialect_name)) as pool:
+            done = await _write_all(engine, _from_pool(pool, batches, ahead=workers * 2), progress)
+    await refresh_statistics(engine)
+    return done
+
+
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """PostgreSQL plans by its statistics, which a bulk load leaves behind until autovacuum
+    catches up: refresh them now, as it would. (SQLite keeps none unless asked, and a real
+    SQLite database has none, so it is left as it is.)"""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE assessment, answer, result, dimension_score, result_recommendation, result_instrument"))
 
 
 async def _as_async(prepared: Iterable[Prepared]) -> AsyncIterator[Prepared]:
