@@ -159,6 +159,12 @@ class _InlineConnection:
         return _InlineCursor(self._conn.cursor())
 
     @property
+    def sqlite3(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for the few statements sent without SQLAlchemy
+        (assessment/drafts.py)."""
+        return self._conn
+
+    @property
     def isolation_level(self):
         return self._conn.isolation_level
 

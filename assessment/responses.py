@@ -13,12 +13,14 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import msgspec
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, visible_answers
+from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 
@@ -32,16 +34,20 @@ from .models import (
     Result,
     ResultInstrument,
     ResultRecommendation,
-    _insert_ignoring_duplicates,
     load_questionnaire_version,
     utcnow,
 )
 from .schema import FreeText
 
+if TYPE_CHECKING:
+    from .drafts import Draft
+
 TOKEN_BYTES = 24  # 192 bits, above the 128 the link must carry
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 TOKEN_LIFETIME = timedelta(days=365)
 """A link stays valid this long after the assessment was last changed."""
+NOT_VALID = "This link is not valid. Check that you copied all of it."
+EXPIRED = "This link has expired. Start a new assessment, or ask your cluster for help."
 
 
 
@@ -97,7 +103,7 @@ def looks_like_token(token: str) -> bool:
     return bool(_TOKEN.match(token or ""))
 
 
-def company_of(assessment: Assessment) -> dict:
+def company_of(assessment: Assessment | Draft) -> dict:
     """The company attributes that expressions and eligibility read. A company that gave no
     country is taken to be in its cluster's country, which is what a rule about countries
     would most likely mean for it."""
@@ -163,12 +169,12 @@ async def open_assessment(session: AsyncSession, token: str, *, now: datetime | 
     """The assessment this token opens; NotFound for a malformed or unknown token, Expired
     for an old one. The message never says which, so tokens cannot be probed."""
     if not looks_like_token(token):
-        raise NotFound("This link is not valid. Check that you copied all of it.")
+        raise NotFound(NOT_VALID)
     assessment = await session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token)))
     if assessment is None:
-        raise NotFound("This link is not valid. Check that you copied all of it.")
+        raise NotFound(NOT_VALID)
     if assessment.expires_at < (now or utcnow()):
-        raise Expired("This link has expired. Start a new assessment, or ask your cluster for help.")
+        raise Expired(EXPIRED)
     return assessment
 
 
@@ -206,6 +212,8 @@ class Saved:
 
     answers: dict
     hidden: set[str]
+    given: dict = field(default_factory=dict)
+    cleared: list[str] = field(default_factory=list)
 
 
 def _must_be_draft(assessment: Assessment) -> None:
@@ -213,65 +221,69 @@ def _must_be_draft(assessment: Assessment) -> None:
         raise AlreadySubmitted("This assessment has been submitted; its answers can no longer change.")
 
 
-async def save_answers(
-    session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire, updates: dict
-) -> Saved:
-    """Check and store answers (None clears one). Nothing is stored unless every update is
-    valid: unknown questions or options, wrong types, numbers out of range and answers to
-    hidden questions are refused with InvalidAnswers, listing each problem."""
-    _must_be_draft(assessment)
+def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict, updates: dict) -> Saved:
+    """The answers as they will be once ``updates`` (None clears one) are applied to the
+    ``stored`` ones. Nothing is stored unless every update is valid: unknown questions or
+    options, wrong types, numbers out of range and answers to hidden questions or options are
+    refused with InvalidAnswers, listing each problem."""
     cleared = [q for q, v in updates.items() if v is None or v == "" or v == [] or v == {}]
     given, problems = check_each(compiled, {q: v for q, v in updates.items() if q not in cleared})
     problems += [AnswerProblem(str(q), "unknown question") for q in cleared if q not in compiled.questions]
     if problems:
         raise InvalidAnswers("Some answers could not be saved.", problems)
-    stored = await load_answers(session, assessment)
     merged = {q: v for q, v in {**stored, **given}.items() if q not in cleared}
-    company = company_of(assessment)
-    visible, hidden = visible_answers(compiled, merged, company)
-    problems = [
-        AnswerProblem(q, "this question is hidden by its show_if condition, so it cannot be answered")
-        for q in given
-        if q in hidden
-    ]
-    if not problems:
-        # Hidden options and rows depend on the other answers; only this request's own
-        # questions count here, since earlier answers may have become hidden meanwhile.
-        try:
-            check_answers(compiled, visible, company)
-        except AnswersError as exc:
-            problems = [p for p in exc.problems if p.question in given]
+    try:
+        visible, hidden = visible_answers(compiled, merged, company)
+        # Only this request's own answers count: earlier ones may have become hidden meanwhile,
+        # and are kept for when they show again.
+        problems = hidden_answer_problems(compiled, given, visible, hidden, company)
+    except ScoringError as exc:
+        problems = [AnswerProblem("show_if", str(exc))]
     if problems:
         raise InvalidAnswers("Some answers could not be saved.", problems)
+    return Saved(merged, set(hidden), given, cleared)
+
+
+def _answer_rows(assessment_id: int, given: dict, now: datetime) -> list[dict]:
+    return [
+        {"assessment_id": assessment_id, "question_id": q, "value": msgspec.json.encode(v).decode(), "updated_at": now}
+        for q, v in given.items()
+    ]
+
+
+async def save_answers(
+    session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire, updates: dict
+) -> Saved:
+    """Check and store answers (see ``checked_updates``) of an assessment loaded in the session."""
+    _must_be_draft(assessment)
+    saved = checked_updates(compiled, await load_answers(session, assessment), company_of(assessment), updates)
     now = utcnow()
-    if cleared:
-        await session.execute(delete(Answer).where(Answer.assessment_id == assessment.id, Answer.question_id.in_(cleared)))
-    if given:
-        connection = await session.connection()
-        await connection.execute(
-            _answers_upsert(session),
-            [
-                {"assessment_id": assessment.id, "question_id": q, "value": msgspec.json.encode(v).decode(), "updated_at": now}
-                for q, v in given.items()
-            ],
-        )
+    connection = await session.connection()
+    if saved.cleared:
+        await connection.execute(_ANSWERS_DELETE, {"assessment_id": assessment.id, "cleared": saved.cleared})
+    if saved.given:
+        await connection.execute(_answers_upsert(connection.dialect.name), _answer_rows(assessment.id, saved.given, now))
     assessment.updated_at = now
     assessment.expires_at = now + TOKEN_LIFETIME
-    return Saved(merged, set(hidden))
+    return saved
+
+
+_ANSWERS_DELETE = delete(Answer).where(
+    Answer.assessment_id == bindparam("assessment_id"), Answer.question_id.in_(bindparam("cleared", expanding=True))
+)
 
 
 _ANSWERS_UPSERTS: dict = {}
 
 
-def _answers_upsert(session: AsyncSession):
+def _answers_upsert(dialect: str):
     """INSERT ... ON CONFLICT DO UPDATE of answers, one statement per database kind. Built once
     and given the rows as parameters, it is compiled once; with the rows written into it as
     VALUES, SQLAlchemy compiled it again at every autosave, which took nearly half the time
     of a save."""
-    dialect = session.get_bind().dialect.name
     statement = _ANSWERS_UPSERTS.get(dialect)
     if statement is None:
-        insert = _insert_ignoring_duplicates(session)(Answer)
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Answer)
         statement = _ANSWERS_UPSERTS[dialect] = insert.on_conflict_do_update(
             index_elements=["assessment_id", "question_id"],
             set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},

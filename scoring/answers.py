@@ -156,19 +156,30 @@ def check_answers(
     normalised, problems = check_each(compiled, answers)
     # Hidden questions and options depend on the other answers, so check them on the result.
     if not problems and compiled.show_if:
-        env = Env(normalised, company_values)
         try:
             _, hidden = visible_answers(compiled, normalised, company_values)
-            for qid in normalised:
-                if qid in hidden:
-                    problems.append(AnswerProblem(qid, "this question is hidden by its show_if condition, so it cannot be answered"))
-                    continue
-                _check_hidden_items(compiled, qid, normalised[qid], env, problems)
+            problems += hidden_answer_problems(compiled, normalised, normalised, hidden, company_values)
         except ScoringError as exc:
             problems.append(AnswerProblem("show_if", str(exc)))
     if problems:
         raise AnswersError(problems)
     return normalised
+
+
+def hidden_answer_problems(
+    compiled: CompiledQuestionnaire, given: Mapping[str, Any], seen: dict, hidden: set[str], company: dict
+) -> list[AnswerProblem]:
+    """The problems of ``given`` answers that are hidden, or that choose options or rows
+    hidden, when the conditions read the answers ``seen`` (those ``visible_answers`` let
+    through, ``hidden`` being the rest)."""
+    problems: list[AnswerProblem] = []
+    env = Env(seen, company)
+    for qid, value in given.items():
+        if qid in hidden:
+            problems.append(AnswerProblem(qid, "this question is hidden by its show_if condition, so it cannot be answered"))
+        else:
+            _check_hidden_items(compiled, qid, value, env, problems)
+    return problems
 
 
 def _check_hidden_items(compiled, qid, value, env, problems) -> None:

@@ -290,6 +290,46 @@ def test_a_version_that_no_longer_compiles_to_its_fingerprint_is_a_409(client, s
     assert (response.status_code, response.json()) == (409, error(409, "The questionnaire version of this assessment is no longer available."))
 
 
+def test_autosave_reads_a_version_whose_file_is_gone_from_the_database(settings, questionnaires):
+    with TestClient(app=create_app(settings)) as client:
+        token = new_assessment(client, questionnaire="cond")
+    (questionnaires / "cond.yaml").unlink()
+    # A new process: the version is no longer compiled in memory, nor offered from the files.
+    with TestClient(app=create_app(settings)) as client:
+        response = client.patch(f"{API}/assessments/{token}/answers", json={"has_meter": True, "meter_use": 2})
+        assert response.status_code == 200, response.text
+        assert client.get(f"{API}/assessments/{token}").json()["answers"] == {"has_meter": True, "meter_use": 2}
+
+
+def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings):
+    """The draft is read, then submitted by another request, then the save writes: the save
+    must fail whole (409), not store an answer after the submission."""
+    from assessment.drafts import Drafts
+    from assessment.responses import AlreadySubmitted, Saved
+
+    token = new_assessment(client)
+    base = f"{API}/assessments/{token}"
+    client.patch(f"{base}/answers", json={"has_meter": False, "tools": ["erp"], "staff": 3, "d": 0})
+
+    async def race():
+        engine = create_engine(settings.database_url)
+        try:
+            async with Drafts(engine) as stored:
+                draft = await stored.open(token)
+            assert draft.status == "draft" and draft.answers["d"] == 0
+            assert client.post(f"{base}/submit").status_code == 200
+            async with Drafts(engine) as stored:
+                with pytest.raises(AlreadySubmitted):
+                    await stored.store(draft, Saved({**draft.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
+        finally:
+            await engine.dispose()
+
+    run_coroutine(race())
+    view = client.get(base).json()
+    assert view["status"] == "submitted" and view["answers"]["d"] == 0 and view["answers"]["tools"] == ["erp"]
+    assert view["current_section"] == "s2"
+
+
 def test_oversized_bodies_are_refused_with_413(client, settings):
     token = new_assessment(client)
     big = json.dumps({"note": "x" * (300 * 1024)})

@@ -109,6 +109,35 @@ async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, 
         assert "meter_use" not in await r.load_answers(session, assessment)
 
 
+async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sessions, compiled):
+    from assessment.drafts import Drafts
+
+    _, token, _ = await new_assessment(sessions, compiled)
+    engine = sessions.kw["bind"]
+    async with sessions() as session:
+        before = await r.open_assessment(session, token)
+    async with Drafts(engine) as stored:
+        for bad in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 32 + "'; drop table answer;--"):
+            with pytest.raises(r.NotFound):
+                await stored.open(bad)
+        with pytest.raises(r.Expired):
+            await stored.open(token, now=before.expires_at + timedelta(seconds=1))
+        draft = await stored.open(token, now=before.expires_at - timedelta(seconds=1))
+        assert (draft.id, draft.status, draft.answers) == (before.id, "draft", {})
+        assert draft.company == r.company_of(before)
+        await stored.store(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
+        draft = await stored.open(token)
+        assert draft.answers == {"has_meter": True, "meter_use": 2, "tools": ["erp"]}
+        saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili <b>"})
+        await stored.store(draft, saved, "s2")
+    async with sessions() as session:
+        after = await r.open_assessment(session, token)
+        assert await r.load_answers(session, after) == {"has_meter": True, "tools": ["erp"], "note": "Mobili <b>"}
+        assert after.current_section == "s2"
+        assert before.updated_at < after.updated_at and before.expires_at < after.expires_at
+        assert after.expires_at - after.updated_at == r.TOKEN_LIFETIME
+
+
 async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled):
     _, token, _ = await new_assessment(sessions, compiled)
     async with sessions() as session:

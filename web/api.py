@@ -26,9 +26,12 @@ from litestar.typing import FieldDefinition
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import Meta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from assessment import responses
 from assessment.clusters import CLUSTERS
 from assessment.compile import CompiledQuestionnaire
+from assessment.drafts import SUBMITTED, Drafts
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
 from assessment.schema import (
@@ -47,7 +50,7 @@ from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
 
-from .reports import compiled_for, pdf_response, report_pdf
+from .reports import compiled_for, compiled_version, pdf_response, report_pdf
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -639,19 +642,24 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     """Save answers, as a JSON merge patch of question id → answer: ``null`` clears an
     answer, questions not named keep theirs. Nothing is saved unless every answer fits;
     a 422 lists each problem with its question id."""
-    async with state.sessions() as session, session.begin():
-        assessment = await responses.open_assessment(session, token)
-        compiled = await compiled_for(state, session, assessment)
-        saved: Saved = await responses.save_answers(session, assessment, compiled, data)
-        if data:
-            # Where the SME left off: the page of the last question it touched (all the
-            # names are known questions, or save_answers would have refused them).
-            last = max(data, key=page_order(compiled).__getitem__)
-            assessment.current_section = compiled.section_of[last]
+    async with Drafts(state.engine) as stored:
+        draft = await stored.open(token)
+        compiled = state.versions.compiled.get(draft.version_id)
+        if compiled is None:
+            # On this very connection: with SQLite's pool of one, asking for another would wait forever.
+            async with AsyncSession(bind=stored.connection) as session:
+                compiled = await compiled_version(state, session, draft.id, draft.version_id)
+        if draft.status != "draft":
+            raise responses.AlreadySubmitted(SUBMITTED)
+        saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
+        # Where the SME left off: the page of the last question it touched (all the names
+        # are known questions, or checked_updates would have refused them).
+        section = compiled.section_of[max(data, key=page_order(compiled).__getitem__)] if data else draft.section
+        await stored.store(draft, saved, section)
     return AnswersSaved(
         hidden=[q for q in compiled.questions if q in saved.hidden],
         progress=progress(compiled, saved.answers, saved.hidden),
-        current_section=assessment.current_section,
+        current_section=section,
     )
 
 

@@ -34,12 +34,17 @@ class NotSubmitted(responses.ResponseError):
 
 async def compiled_for(state: State, session: AsyncSession, assessment: Assessment, version_id: int | None = None) -> CompiledQuestionnaire:
     """The compiled questionnaire of the assessment's version (or of ``version_id``)."""
-    version_id = version_id or assessment.questionnaire_version_id
+    return await compiled_version(state, session, assessment.id, version_id or assessment.questionnaire_version_id)
+
+
+async def compiled_version(state: State, session: AsyncSession, assessment_id: int, version_id: int) -> CompiledQuestionnaire:
+    """The compiled questionnaire version ``version_id`` of an assessment, compiled once per
+    process, from the database the first time."""
     try:
         return await state.versions.get(session, version_id)
     except StoredVersionMismatch as exc:
         # The operator's problem, not the client's: say what in the log, and refuse cleanly.
-        log.error("assessment %d: %s", assessment.id, exc)
+        log.error("assessment %d: %s", assessment_id, exc)
         raise responses.VersionUnavailable("The questionnaire version of this assessment is no longer available.") from None
 
 
