@@ -71,3 +71,31 @@ def clear_cache() -> None:
     """Forget loaded catalogs (after a catalog file changed on disk)."""
     with _lock:
         _cached.cache_clear()
+
+
+def negotiate(accept_language: str | None, available: tuple[str, ...] = LANGUAGES) -> str | None:
+    """The language of ``available`` that an HTTP ``Accept-Language`` header prefers, or
+    ``None`` when it asks for none of them.
+
+    Ranges are taken in order of their q-value (``q=0`` means "not this one"), a region
+    subtag falls back to its language (``bg-BG`` → ``bg``), and ``*`` matches nothing in
+    particular: the caller's default applies then. Babel's ``negotiate_locale`` matches
+    each range against ``available``.
+    """
+    from babel import negotiate_locale
+
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, *params = [part.strip() for part in item.split(";")]
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and 0 < quality <= 1:
+            ranked.append((-quality, position, tag.lower().replace("_", "-")))
+    preferred = [tag for _, _, tag in sorted(ranked)]
+    return negotiate_locale(preferred, list(available), sep="-") if preferred else None

@@ -255,7 +255,7 @@ def error_summary_links(page: str) -> list[str]:
 
 def test_the_landing_page_leads_to_the_start_in_each_language(client):
     page = client.get("/").text
-    assert 'href="/start"' in page
+    assert 'href="/start?lang=en"' in page
     assert "about 20 minutes" in page
     italian = client.get("/?lang=it").text
     assert '<html lang="it">' in italian

@@ -29,7 +29,8 @@ from assessment.responses import Versions
 from assessment.schema import Text
 from assessment.settings import Settings
 
-from . import analysis, api, auth, dashboard, downloads, library, pages, partners, reports, review
+from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review
+from .flow import LANGUAGE_NAMES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -78,7 +79,9 @@ def humanise(identifier: str) -> str:
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["t"] = in_language
     engine.engine.filters["humanise"] = humanise
+    engine.engine.globals["language_names"] = LANGUAGE_NAMES
     pages.install_translations(engine.engine)
+    languages.install_number_filters(engine.engine)
 
 
 def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:

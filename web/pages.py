@@ -45,7 +45,8 @@ from assessment.schema import LANGUAGES
 from scoring.report import Labels
 
 from . import flow, reports
-from .flow import LANGUAGE_NAMES, Shown, language_of, shown
+from .flow import LANGUAGE_NAMES, Shown, shown
+from .languages import N_, page_language
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,6 @@ class NoLongerOffered(ResponseError):
     status_code = 410
 
 
-def N_(message: str) -> str:
-    """Marks a message for the catalogs where it is written, to be translated later."""
-    return message
-
-
 # The service layer's refusals, in English there: listed here so that the catalogs hold them
 # and an error page shows them in the SME's language.
 SERVICE_MESSAGES = (
@@ -93,7 +89,8 @@ def gettext_for(lang: str) -> Gettext:
 def install_translations(environment: Environment) -> None:
     """gettext for the templates (``{{ _("Start") }}``) in the language of each page: the
     callables read ``lang`` from the template's context, so one environment serves every
-    language at once. Templates without a ``lang`` (the workspace) stay English."""
+    language at once: the SME's pages set it from the assessment or the start page's choice,
+    the workspace's from its reader (``web.languages``); a template without one is English."""
     environment.add_extension("jinja2.ext.i18n")
 
     @pass_context
@@ -124,10 +121,10 @@ def route_of(request: Request) -> str:
 
 
 @get("/", include_in_schema=False)
-async def landing(state: State, lang: FromQuery[str | None] = None) -> Template:
+async def landing(request: Request, state: State, lang: FromQuery[str | None] = None) -> Template:
     return page(
         "landing.html",
-        language_of(lang),
+        page_language(request, lang),
         {"questionnaires": list(state.questionnaires.values()), "languages": LANGUAGE_NAMES},
     )
 
@@ -181,15 +178,18 @@ def start_errors(state: State, values: dict, _: Gettext) -> dict[str, str]:
 
 
 @get("/start", include_in_schema=False)
-async def start_form(state: State, lang: FromQuery[str | None] = None, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None) -> Template:
-    lang = language_of(lang)
+async def start_form(
+    request: Request, state: State, lang: FromQuery[str | None] = None, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None
+) -> Template:
+    # The language preselected: the one chosen before (?lang=), else the browser's first.
+    lang = page_language(request, lang)
     return page("start.html", lang, start_context(state, lang, {"q": q or "", "cluster": cluster or "", "lang": lang}, {}))
 
 
 @post("/start", include_in_schema=False, status_code=303)
 async def start(request: Request, state: State) -> Template | Redirect:
     values = start_values(await request.form())
-    lang = language_of(values["lang"])
+    lang = page_language(request, values["lang"])
     errors = start_errors(state, values, gettext_for(lang))
     if errors:
         return page("start.html", lang, start_context(state, lang, values, errors), status_code=422)
@@ -740,7 +740,7 @@ async def reassess(request: Request, token: FromPath[str]) -> Redirect:
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
-    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
     token = request.state.get("token")
     headers = {"Cache-Control": "no-store"}
     if is_htmx(request):
@@ -771,13 +771,13 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 def response_error_page(request: Request, exc: ResponseError) -> Response:
     log.info("%s %s refused: %d", request.method, route_of(request), exc.status_code)
-    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
     # Messages of this module are translated already; the service layer's are looked up.
     return error_response(request, exc.status_code, gettext_for(lang)(exc.message))
 
 
 def http_error_page(request: Request, exc: HTTPException) -> Response:
-    lang = request.state.get("lang") or language_of(request.query_params.get("lang"))
+    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
     _ = gettext_for(lang)
     status = exc.status_code
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
@@ -799,7 +799,7 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 def server_error_page(request: Request, exc: Exception) -> Response:
     """A bug: the traceback goes to the log (by route, without the path), a page to the SME."""
     log.error("%s %s failed", request.method, route_of(request), exc_info=exc)
-    _ = gettext_for(request.state.get("lang") or "en")
+    _ = gettext_for(request.state.get("lang") or page_language(request, request.query_params.get("lang")))
     return error_response(request, 500, _("Something went wrong on our side, and nothing was changed. Try again in a moment."))
 
 

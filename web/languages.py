@@ -1,0 +1,126 @@
+"""The language of a page that no assessment decides: the workspace, the home and start
+pages, and errors.
+
+- An SME's assessment has its own language (chosen on the start page, changeable on every
+  page, stored with the assessment); before it exists, ``?lang=`` or the browser's
+  ``Accept-Language`` decide (``page_language``).
+- In the workspace, the language chosen with the chooser of its layout is kept in the
+  ``recentre_lang`` cookie for a year; without it, ``Accept-Language`` decides
+  (``workspace_language``).
+
+Numbers are written the locale's way by the template filters ``count``, ``score``,
+``decimal`` and ``share`` (Babel's patterns, parsed once per pattern).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from gettext import NullTranslations
+from typing import Any, Callable
+
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+from jinja2 import pass_context
+from litestar import Request
+from litestar.response import Template
+
+from assessment.i18n import DEFAULT, LANGUAGES, negotiate, translations
+
+LANGUAGE_COOKIE = "recentre_lang"
+COOKIE_LIFETIME = timedelta(days=365)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs where it is written, to be translated where it is shown."""
+    return message
+
+
+def accepted_language(request: Request) -> str:
+    """The language the browser asks for first among ours (``Accept-Language``), or English."""
+    return negotiate(request.headers.get("accept-language")) or DEFAULT
+
+
+def page_language(request: Request, chosen: str | None) -> str:
+    """``chosen`` (from ``?lang=`` or a form) when it is one of ours, else the browser's."""
+    return chosen if chosen in LANGUAGES else accepted_language(request)
+
+
+def workspace_language(request: Request) -> str:
+    """The language the person chose for the workspace, else the browser's."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LANGUAGES else accepted_language(request)
+
+
+def translator(request: Request) -> NullTranslations:
+    """The catalog of the workspace's reader, for messages written in Python."""
+    return translations(workspace_language(request))
+
+
+def gettext_of(request: Request) -> Callable[[str], str]:
+    """``_`` in the workspace's reader's language."""
+    return translator(request).gettext
+
+
+def workspace_page(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200, headers: dict | None = None) -> Template:
+    """A workspace template in the reader's language (``lang`` drives gettext and ``<html lang>``)."""
+    return Template(template_name=name, context={"lang": workspace_language(request), **context}, status_code=status_code, headers=headers)
+
+
+# --- Numbers -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang if lang in LANGUAGES else DEFAULT)
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
+def format_count(n: int, lang: str) -> str:
+    """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
+    return _pattern("#,##0").apply(n, _locale(lang))
+
+
+def format_score(value: float | None, lang: str, digits: int = 1) -> str:
+    """A score with ``digits`` decimals and the locale's decimal sign; ``–`` for none."""
+    if value is None:
+        return "–"
+    return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale(lang))
+
+
+def format_decimal(value: float, lang: str) -> str:
+    """A number with as many decimals as it needs, up to three: ``10``, ``377,5``."""
+    return _pattern("#,##0.###").apply(value, _locale(lang))
+
+
+def format_share(share: float, lang: str) -> str:
+    """A share from 0 to 1 as a whole percentage, the locale's way: ``38%``, ``38 %``."""
+    locale = _locale(lang)
+    return locale.percent_formats[None].apply(share, locale)
+
+
+def install_number_filters(environment) -> None:
+    """``{{ n | count }}``, ``{{ x | score }}`` (``score(0)`` for whole points), ``{{ x | decimal }}``
+    and ``{{ s | share }}`` in the language of the template's context."""
+
+    @pass_context
+    def count(context, n: int) -> str:
+        return format_count(n, context.get("lang") or DEFAULT)
+
+    @pass_context
+    def score(context, value: float | None, digits: int = 1) -> str:
+        return format_score(value, context.get("lang") or DEFAULT, digits)
+
+    @pass_context
+    def decimal(context, value: float) -> str:
+        return format_decimal(value, context.get("lang") or DEFAULT)
+
+    @pass_context
+    def share(context, value: float) -> str:
+        return format_share(value, context.get("lang") or DEFAULT)
+
+    environment.filters.update(count=count, score=score, decimal=decimal, share=share)
