@@ -209,6 +209,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
         form("/workspace/login", {"email": ACCOUNTS["organiser"][0], "password": PASSWORD}), everyone(303)
     ),
     ("/workspace/logout", "POST"): Entry(form("/workspace/logout"), everyone(303)),
+    ("/workspace/language", "POST"): Entry(form("/workspace/language", {"lang": "bg", "next": "/workspace"}), everyone(303)),
 }
 
 # Beyond the matrix: ids of other assessments typed into the workspace's URLs.

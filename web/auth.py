@@ -13,11 +13,15 @@ For handlers of the workspace (``/workspace/...``):
   another cluster's ids must not be told apart from ids that do not exist);
 - ``contact_of(user, assessment)`` and ``contact_columns(user)`` give the contact details only
   where the SME agreed to share them; never read ``contact_name``/``contact_email`` directly.
+
+The chooser of the workspace's layout posts to ``/workspace/language``, which keeps the choice
+in a cookie (``web.languages``).
 """
 
 from __future__ import annotations
 
 import re
+from gettext import NullTranslations
 from typing import Any
 from urllib.parse import quote
 
@@ -33,15 +37,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import accounts
 from assessment.accounts import AccountError, CurrentUser, current_user_of
+from assessment.i18n import LANGUAGES
 from assessment.models import Assessment, User
 
 from .api import json_errors_under_api
+from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, N_, gettext_of, translator, workspace_page
 
 SESSION_COOKIE = "recentre_session"
 HOME = "/workspace"
 LOGIN = "/workspace/login"
-GENERIC_LOGIN_ERROR = "The email or password is wrong."
-TOO_MANY_ATTEMPTS = "Too many failed sign-ins. Wait 15 minutes, then try again."
+# In English here, translated where they are shown.
+GENERIC_LOGIN_ERROR = N_("The email or password is wrong.")
+TOO_MANY_ATTEMPTS = N_("Too many failed sign-ins. Wait 15 minutes, then try again.")
 # Where a sign-in may lead back to: a path of the workspace, nothing that a browser could
 # read as another site (//host, /\host) or that carries a scheme.
 _SAFE_NEXT = re.compile(r"^/workspace(?:[/?][A-Za-z0-9_\-./?=&%+:,]*)?$")
@@ -173,9 +180,10 @@ def safe_next(value: str | None) -> str:
 
 
 def login_page(request: Request, *, next_url: str, error: str | None = None, email: str = "", status_code: int = 200) -> Template:
-    return Template(
-        template_name="workspace/login.html",
-        context={"next": safe_next(next_url), "error": error, "email": email},
+    return workspace_page(
+        request,
+        "workspace/login.html",
+        {"next": safe_next(next_url), "error": gettext_of(request)(error) if error else None, "email": email},
         status_code=status_code,
     )
 
@@ -232,45 +240,82 @@ async def logout(request: Request) -> Redirect:
     return Redirect(LOGIN, status_code=303, cookies=[expired_session_cookie(request)])
 
 
-def password_page(user: CurrentUser, *, error: str | None = None, done: bool = False, status_code: int = 200) -> Template:
-    return Template(
-        template_name="workspace/password.html",
-        context={"user": user, "error": error, "done": done, "min_length": accounts.MIN_PASSWORD_LENGTH},
+def password_page(request: Request, user: CurrentUser, *, error: str | None = None, done: bool = False, status_code: int = 200) -> Template:
+    return workspace_page(
+        request,
+        "workspace/password.html",
+        {"user": user, "error": error, "done": done, "min_length": accounts.MIN_PASSWORD_LENGTH},
         status_code=status_code,
     )
 
 
+def password_problem(exc: AccountError, new: str, t: NullTranslations) -> str:
+    """Why ``accounts.change_password`` refused, in the reader's language."""
+    if isinstance(exc, accounts.WrongPassword):
+        return t.gettext("The current password is wrong.")
+    if len(new) < accounts.MIN_PASSWORD_LENGTH:
+        n = accounts.MIN_PASSWORD_LENGTH
+        return t.ngettext("The password is too short: use at least %(count)d character.", "The password is too short: use at least %(count)d characters.", n) % {"count": n}
+    if len(new) > accounts.MAX_PASSWORD_LENGTH:
+        n = accounts.MAX_PASSWORD_LENGTH
+        return t.ngettext("The password is too long: use at most %(count)d character.", "The password is too long: use at most %(count)d characters.", n) % {"count": n}
+    return str(exc)
+
+
 @get("/workspace/password", guards=[requires_user], include_in_schema=False)
 async def password_form(request: Request, done: FromQuery[bool] = False) -> Template:
-    return password_page(user_of(request), done=done)
+    return password_page(request, user_of(request), done=done)
 
 
 @post("/workspace/password", guards=[requires_user], include_in_schema=False, status_code=303)
 async def change_password(request: Request) -> Template | Redirect:
     current_user = user_of(request)
+    t = translator(request)
+    _ = t.gettext
     form = await request.form()
     current = str(form.get("current_password") or "")
     new = str(form.get("new_password") or "")
     if new != str(form.get("repeat_password") or ""):
-        return password_page(current_user, error="The two new passwords differ.", status_code=400)
+        return password_page(request, current_user, error=_("The two new passwords differ."), status_code=400)
     client = request.client.host if request.client else ""
     key = accounts.login_key(current_user.email, client)
     async with request.app.state.sessions() as session, session.begin():
         # The same limit as at sign-in: a borrowed session must not become a way to guess.
         if await accounts.too_many_failures(session, key):
-            return password_page(current_user, error=TOO_MANY_ATTEMPTS, status_code=429)
+            return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
         user = await session.get(User, current_user.id)
         try:
             await accounts.change_password(session, user, current, new)
         except accounts.WrongPassword as exc:
             await accounts.record_failure(session, key)
-            return password_page(current_user, error=str(exc), status_code=400)
+            return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
         except AccountError as exc:
-            return password_page(current_user, error=str(exc), status_code=400)
+            return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
         # Every session ended with the old password; this browser carries on in a new one.
         token = await accounts.start_session(session, user)
     return Redirect("/workspace/password?done=true", status_code=303, cookies=[session_cookie(request, token)])
 
 
-ROUTES = [login_form, login, logout, password_form, change_password]
+@post("/workspace/language", include_in_schema=False, status_code=303)
+async def choose_language(request: Request) -> Redirect:
+    """The workspace's language chooser: the choice is kept in a cookie for a year, signed in
+    or not, and the person goes back to the page they were on."""
+    form = await request.form()
+    lang = str(form.get("lang") or "")
+    back = safe_next(str(form.get("next") or ""))
+    if lang not in LANGUAGES:
+        return Redirect(back, status_code=303)
+    cookie = Cookie(
+        key=LANGUAGE_COOKIE,
+        value=lang,
+        path=HOME,
+        max_age=int(COOKIE_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookies_secure(request),
+    )
+    return Redirect(back, status_code=303, cookies=[cookie])
+
+
+ROUTES = [login_form, login, logout, password_form, change_password, choose_language]
 EXCEPTION_HANDLERS = {NotAuthorizedException: unauthorised}

@@ -4,12 +4,15 @@ Each chart is an ``<svg role="img">`` whose ``<title>`` and ``<desc>`` say what 
 words a screen reader reads out; the pages put a table of the same figures beside it. Colours
 come from classes (static/analysis.css) and presentation attributes, never from inline
 ``style``, which the Content-Security-Policy forbids. Every text is escaped here.
+
+The words and numbers are the caller's, in the page's language: titles, labels, ``number``
+(how a count is written) and, where a chart needs them, ``share`` and ``empty``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -29,7 +32,15 @@ def _frame(id_prefix: str, width: float, height: float, title: str, description:
     )
 
 
-def histogram(counts: Sequence[int], labels: Sequence[str], *, title: str, id_prefix: str, highlight: Sequence[bool] | None = None) -> Markup:
+def histogram(
+    counts: Sequence[int],
+    labels: Sequence[str],
+    *,
+    title: str,
+    id_prefix: str,
+    highlight: Sequence[bool] | None = None,
+    number: Callable[[int], str] = str,
+) -> Markup:
     """Vertical bars, one per count, labelled below; the description lists every bar."""
     width, height, top, bottom, left = 320.0, 150.0, 16.0, 22.0, 4.0
     plot_h = height - top - bottom
@@ -42,11 +53,11 @@ def histogram(counts: Sequence[int], labels: Sequence[str], *, title: str, id_pr
         y = height - bottom - h
         css = "bar bar-highlight" if highlight and highlight[i] else "bar"
         body.append(f'<rect class="{css}" x="{_number(x)}" y="{_number(y)}" width="{_number(slot - 4)}" height="{_number(h)}"/>')
-        body.append(f'<text class="bar-value" x="{_number(x + (slot - 4) / 2)}" y="{_number(y - 3)}" text-anchor="middle">{n}</text>')
+        body.append(f'<text class="bar-value" x="{_number(x + (slot - 4) / 2)}" y="{_number(y - 3)}" text-anchor="middle">{escape(number(n))}</text>')
         body.append(
             f'<text class="bar-label" x="{_number(x + (slot - 4) / 2)}" y="{_number(height - 7)}" text-anchor="middle">{escape(label)}</text>'
         )
-    description = "; ".join(f"{label}: {n}" for n, label in zip(counts, labels))
+    description = "; ".join(f"{label}: {number(n)}" for n, label in zip(counts, labels))
     return _frame(id_prefix, width, height, title, description, body, "chart histogram")
 
 
@@ -58,8 +69,9 @@ class Bar:
     """The value as the chart writes it, such as ``1,204 (38 %)``."""
 
 
-def horizontal_bars(bars: Sequence[Bar], *, title: str, id_prefix: str, maximum: float | None = None) -> Markup:
-    """One labelled bar per row, longest for the largest value (or ``maximum``)."""
+def horizontal_bars(bars: Sequence[Bar], *, title: str, id_prefix: str, maximum: float | None = None, empty: str = "no data") -> Markup:
+    """One labelled bar per row, longest for the largest value (or ``maximum``); ``empty``
+    describes a chart without bars."""
     row, label_w, value_w, width = 22.0, 240.0, 110.0, 600.0
     height = max(1, len(bars)) * row + 4
     plot_w = width - label_w - value_w
@@ -73,11 +85,22 @@ def horizontal_bars(bars: Sequence[Bar], *, title: str, id_prefix: str, maximum:
         body.append(f'<text class="bar-label" x="{_number(label_w - 6)}" y="{_number(y + 15)}" text-anchor="end">{escape(label)}</text>')
         body.append(f'<rect class="bar" x="{_number(label_w)}" y="{_number(y + 3)}" width="{_number(w)}" height="{_number(row - 6)}"/>')
         body.append(f'<text class="bar-value" x="{_number(label_w + w + 5)}" y="{_number(y + 15)}">{escape(bar.shown)}</text>')
-    description = "; ".join(f"{b.label}: {b.shown}" for b in bars) or "no data"
+    description = "; ".join(f"{b.label}: {b.shown}" for b in bars) or empty
     return _frame(id_prefix, width, height, title, description, body, "chart bars")
 
 
-def stacked_share(parts: Sequence[tuple[str, int]], *, title: str, id_prefix: str) -> Markup:
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
+def stacked_share(
+    parts: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    id_prefix: str,
+    number: Callable[[int], str] = str,
+    share: Callable[[float], str] = _percent,
+) -> Markup:
     """One bar split into parts (such as the SMEs at each level), each as wide as its share;
     parts are told apart by their class ``part-0``, ``part-1``, ... (lowest first)."""
     width, height = 240.0, 18.0
@@ -85,7 +108,7 @@ def stacked_share(parts: Sequence[tuple[str, int]], *, title: str, id_prefix: st
     body, x = [], 0.0
     for i, (label, n) in enumerate(parts):
         w = width * n / total
-        body.append(f'<rect class="part part-{i}" x="{_number(x)}" y="0" width="{_number(w)}" height="{_number(height)}"><title>{escape(label)}: {n}</title></rect>')
+        body.append(f'<rect class="part part-{i}" x="{_number(x)}" y="0" width="{_number(w)}" height="{_number(height)}"><title>{escape(label)}: {escape(number(n))}</title></rect>')
         x += w
-    description = "; ".join(f"{label}: {n} ({100 * n / total:.0f} %)" for label, n in parts)
+    description = "; ".join(f"{label}: {number(n)} ({share(n / total)})" for label, n in parts)
     return _frame(id_prefix, width, height, title, description, body, "chart stacked")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from gettext import NullTranslations
+from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
 from litestar import Request, get
@@ -19,13 +20,15 @@ from assessment.models import Assessment, Result
 from assessment.responses import SIZES
 
 from .auth import requires_user, user_of, visible_assessments
+from .flow import size_names
+from .languages import N_, translator, workspace_language, workspace_page
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
 """Further than any real list goes; a larger page number is a mistake or a probe: 400."""
 MAX_SEARCH = 100
-STATUSES = ("draft", "submitted")
-SORTS = {"date": "Date started", "company": "Company", "score": "Overall score"}
+STATUSES = {"draft": N_("Draft"), "submitted": N_("Submitted")}
+SORTS = {"date": N_("Date started"), "company": N_("Company"), "score": N_("Overall score")}
 ORDERS = ("asc", "desc")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -76,60 +79,89 @@ class Filters:
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1") and not (k == "sort" and v == "date")}
 
 
-def _choice(value: str, allowed, name: str, errors: dict[str, str]) -> str:
+class Messages:
+    """The filters' refusals in one language; each names the query parameter, as written."""
+
+    def __init__(self, t: NullTranslations):
+        self.t = t
+
+    def unknown(self, name: str, allowed) -> str:
+        return self.t.gettext("%(name)s: unknown value; use one of %(values)s") % {"name": name, "values": ", ".join(allowed)}
+
+    def not_identifier(self, name: str) -> str:
+        return self.t.gettext("%(name)s: not an identifier (lower-case letters, digits and _)") % {"name": name}
+
+    def not_date(self, name: str) -> str:
+        return self.t.gettext("%(name)s: not a date; write it as YYYY-MM-DD") % {"name": name}
+
+    def too_long(self, name: str, limit: int) -> str:
+        return self.t.ngettext("%(name)s: at most %(count)d character", "%(name)s: at most %(count)d characters", limit) % {"name": name, "count": limit}
+
+    def not_country(self, name: str) -> str:
+        return self.t.gettext("%(name)s: a two-letter code such as IT") % {"name": name}
+
+    def not_page(self, name: str, last: int) -> str:
+        return self.t.gettext("%(name)s: a number from 1 to %(last)d") % {"name": name, "last": last}
+
+
+ENGLISH = Messages(NullTranslations())
+
+
+def _choice(value: str, allowed, name: str, errors: dict[str, str], say: Messages) -> str:
     if value and value not in allowed:
-        errors[name] = f"{name}: unknown value; use one of {', '.join(allowed)}"
+        errors[name] = say.unknown(name, allowed)
         return ""
     return value
 
 
-def _identifier(value: str, name: str, errors: dict[str, str]) -> str:
+def _identifier(value: str, name: str, errors: dict[str, str], say: Messages) -> str:
     if value and not _ID.match(value):
-        errors[name] = f"{name}: not an identifier (lower-case letters, digits and _)"
+        errors[name] = say.not_identifier(name)
         return ""
     return value
 
 
-def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
+def _date(value: str, name: str, errors: dict[str, str], say: Messages) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[name] = f"{name}: not a date; write it as YYYY-MM-DD"
+        errors[name] = say.not_date(name)
         return None
 
 
-def parse_filters(params: Mapping[str, str]) -> Filters:
-    """Filters from a query string. Each bad value is left out and named in ``errors``."""
+def parse_filters(params: Mapping[str, str], say: Messages = ENGLISH) -> Filters:
+    """Filters from a query string. Each bad value is left out and named in ``errors``, in
+    the language of ``say``."""
     errors: dict[str, str] = {}
     get_ = lambda name: str(params.get(name) or "").strip()  # noqa: E731
     q = get_("q")
     if len(q) > MAX_SEARCH:
-        errors["q"] = f"q: at most {MAX_SEARCH} characters"
+        errors["q"] = say.too_long("q", MAX_SEARCH)
         q = ""
     country = get_("country")
     if country and not _COUNTRY.match(country):
-        errors["country"] = "country: a two-letter code such as IT"
+        errors["country"] = say.not_country("country")
         country = ""
     page_text = get_("page") or "1"
     page = int(page_text) if page_text.isdigit() and len(page_text) <= 7 else 0
     if not 1 <= page <= MAX_PAGE:
-        errors["page"] = f"page: a number from 1 to {MAX_PAGE}"
+        errors["page"] = say.not_page("page", MAX_PAGE)
         page = 1
     filters = Filters(
         q=q,
-        cluster=_choice(get_("cluster"), CLUSTERS, "cluster", errors),
-        sector=_identifier(get_("sector"), "sector", errors),
+        cluster=_choice(get_("cluster"), CLUSTERS, "cluster", errors, say),
+        sector=_identifier(get_("sector"), "sector", errors, say),
         country=country.upper(),
-        size=_choice(get_("size"), SIZES, "size", errors),
-        status=_choice(get_("status"), STATUSES, "status", errors),
-        level=_identifier(get_("level"), "level", errors),
-        archetype=_identifier(get_("archetype"), "archetype", errors),
-        date_from=_date(get_("from"), "from", errors),
-        date_to=_date(get_("to"), "to", errors),
-        sort=_choice(get_("sort"), tuple(SORTS), "sort", errors) or "date",
-        order=_choice(get_("order"), ORDERS, "order", errors),
+        size=_choice(get_("size"), SIZES, "size", errors, say),
+        status=_choice(get_("status"), STATUSES, "status", errors, say),
+        level=_identifier(get_("level"), "level", errors, say),
+        archetype=_identifier(get_("archetype"), "archetype", errors, say),
+        date_from=_date(get_("from"), "from", errors, say),
+        date_to=_date(get_("to"), "to", errors, say),
+        sort=_choice(get_("sort"), tuple(SORTS), "sort", errors, say) or "date",
+        order=_choice(get_("order"), ORDERS, "order", errors, say),
         page=page,
         errors=errors,
     )
@@ -276,8 +308,8 @@ async def _by_score(session: AsyncSession, f: Filters, where: list, inner: bool,
 # --- The page ----------------------------------------------------------------------------
 
 
-def filter_choices(questionnaires: Mapping) -> dict[str, list[tuple[str, str]]]:
-    """Values offered in the filter form, from the offered questionnaires."""
+def filter_choices(questionnaires: Mapping, lang: str, _: Callable[[str], str]) -> dict[str, list[tuple[str, str]]]:
+    """Values offered in the filter form, from the offered questionnaires, in ``lang``."""
     sectors: dict[str, str] = {}
     levels: dict[str, str] = {}
     archetypes: dict[str, str] = {}
@@ -285,18 +317,19 @@ def filter_choices(questionnaires: Mapping) -> dict[str, list[tuple[str, str]]]:
         for sector in q.meta.sectors:
             sectors.setdefault(sector, sector.replace("_", " "))
         for level in q.levels:
-            levels.setdefault(level.id, level.title.get("en"))
+            levels.setdefault(level.id, level.title.get(lang))
         if q.archetypes:
             for archetype in q.archetypes.archetypes:
-                archetypes.setdefault(archetype.id, archetype.title.get("en"))
+                archetypes.setdefault(archetype.id, archetype.title.get(lang))
+    sizes = size_names(_)
     return {
         "cluster": [(c, c.replace("_", " ")) for c in CLUSTERS],
         "sector": sorted(sectors.items()),
-        "size": [(s, s) for s in SIZES],
-        "status": [(s, s) for s in STATUSES],
+        "size": [(s, sizes.get(s, s)) for s in SIZES],
+        "status": [(s, _(name)) for s, name in STATUSES.items()],
         "level": list(levels.items()),
         "archetype": list(archetypes.items()),
-        "sort": list(SORTS.items()),
+        "sort": [(s, _(name)) for s, name in SORTS.items()],
     }
 
 
@@ -307,7 +340,9 @@ def wants_fragment(request: Request) -> bool:
 @get("/workspace", guards=[requires_user], include_in_schema=False)
 async def dashboard(request: Request) -> Template:
     user = user_of(request)
-    filters = parse_filters(request.query_params)
+    lang = workspace_language(request)
+    t = translator(request)
+    filters = parse_filters(request.query_params, Messages(t))
     rows: list[Row] = []
     total = 0
     if not filters.errors:
@@ -316,33 +351,37 @@ async def dashboard(request: Request) -> Template:
             if (filters.page - 1) * PAGE_SIZE < total:
                 rows = await list_assessments(session, user, filters, total)
     pages = max(1, -(-total // PAGE_SIZE))
+    choices = filter_choices(request.app.state.questionnaires, lang, t.gettext)
     context = {
         "user": user,
         "filters": filters,
         "rows": rows,
         "total": total,
         "pages": pages,
-        "choices": filter_choices(request.app.state.questionnaires),
-        "labels": labels(request.app.state.questionnaires),
+        "choices": choices,
+        "labels": labels(request.app.state.questionnaires, lang),
+        # What the table writes for a row's size and status.
+        "sizes": dict(choices["size"]),
+        "statuses": dict(choices["status"]),
     }
     if wants_fragment(request):
         # htmx swaps nothing on a 4xx, and the person would not see why the list did not
         # change: the fragment says it with a 200. Without htmx the page is a 400.
         # The address bar shows the filters in use, not every empty field of the form.
         clean = "/workspace" + (f"?{urlencode(filters.query())}" if filters.query() else "")
-        return Template(template_name="workspace/_results.html", context=context, headers={"HX-Push-Url": clean})
-    return Template(template_name="workspace/dashboard.html", context=context, status_code=400 if filters.errors else 200)
+        return workspace_page(request, "workspace/_results.html", context, headers={"HX-Push-Url": clean})
+    return workspace_page(request, "workspace/dashboard.html", context, status_code=400 if filters.errors else 200)
 
 
-def labels(questionnaires: Mapping) -> dict[str, str]:
-    """Titles for the level and archetype ids stored in results."""
+def labels(questionnaires: Mapping, lang: str = "en") -> dict[str, str]:
+    """Titles in ``lang`` for the level and archetype ids stored in results."""
     out: dict[str, str] = {}
     for q in questionnaires.values():
         for level in q.levels:
-            out.setdefault(f"level:{level.id}", level.title.get("en"))
+            out.setdefault(f"level:{level.id}", level.title.get(lang))
         if q.archetypes:
             for archetype in q.archetypes.archetypes:
-                out.setdefault(f"archetype:{archetype.id}", archetype.title.get("en"))
+                out.setdefault(f"archetype:{archetype.id}", archetype.title.get(lang))
     return out
 
 

@@ -27,6 +27,7 @@ from scoring.sector_report import SectorReportDetails, render_sector_report
 from . import dashboard
 from .analysis import analysis_for, labels_of, parse_analysis_filters, scope_for
 from .auth import contact_columns, requires_user, user_of
+from .languages import translator
 
 CHUNK = 2000
 
@@ -39,6 +40,12 @@ def attachment(name: str) -> dict[str, str]:
 def file_name(stem: str, parts: Sequence[str], extension: str) -> str:
     day = datetime.now(timezone.utc).date().isoformat()
     return "-".join(["recentre", stem, *[p for p in parts if p], day]) + f".{extension}"
+
+
+def messages(request: Request) -> dashboard.Messages:
+    """Refusals in the reader's language; the files themselves (column headings, the sector
+    report) are in English, for the tools and people they are passed on to."""
+    return dashboard.Messages(translator(request))
 
 
 def refused(message: str) -> Response:
@@ -75,12 +82,13 @@ async def add_chunks(book: XlsxBook, chunks: AsyncIterator[list[Sequence[Any]]],
 @get("/workspace/analysis.csv", guards=[requires_user], include_in_schema=False)
 async def analysis_csv(request: Request) -> Response | Stream:
     user = user_of(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    say = messages(request)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, say)
     part = str(request.query_params.get("part") or "dimensions")
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
     if part not in (*ANALYSIS_PARTS, "dma"):
-        return refused(f"part: unknown value; use one of {', '.join([*ANALYSIS_PARTS, 'dma'])}")
+        return refused(say.unknown("part", [*ANALYSIS_PARTS, "dma"]))
     name = file_name(f"analysis-{part}", [filters.sector, filters.cluster], "csv")
     if part == "dma":
         chunks = in_chunks(request, dma_statement(scope_for(user, filters)))
@@ -94,7 +102,7 @@ async def analysis_csv(request: Request) -> Response | Stream:
 @get("/workspace/analysis.xlsx", guards=[requires_user], include_in_schema=False)
 async def analysis_xlsx(request: Request) -> Response:
     user = user_of(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, messages(request))
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
     async with request.app.state.sessions() as session:
@@ -116,7 +124,7 @@ def sector_name(sector: str) -> str:
 @get("/workspace/analysis.pdf", guards=[requires_user], include_in_schema=False)
 async def analysis_pdf(request: Request) -> Response:
     user = user_of(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors)
+    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, messages(request))
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
     async with request.app.state.sessions() as session:
@@ -175,7 +183,7 @@ def list_row(row: Any) -> list[Any]:
 
 
 def list_filters(request: Request) -> dashboard.Filters:
-    return dashboard.parse_filters(request.query_params)
+    return dashboard.parse_filters(request.query_params, messages(request))
 
 
 @get("/workspace/assessments.csv", guards=[requires_user], include_in_schema=False)

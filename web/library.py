@@ -16,11 +16,13 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.compile import CompiledQuestionnaire
+from assessment.i18n import translations
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 from scoring.check import run_tests
 
 from .auth import requires_organiser, user_of
+from .languages import gettext_of, workspace_language, workspace_page
 
 # --- Test status -------------------------------------------------------------------------
 
@@ -97,7 +99,7 @@ async def library_page(request: Request) -> Template:
     async with request.app.state.sessions() as session:
         versions = await stored_versions(session, offered)
     entries = [{"q": q, "tests": test_status(q), "versions": versions.get(q.id, [])} for q in offered.values()]
-    return Template(template_name="workspace/library.html", context={"user": user_of(request), "entries": entries})
+    return workspace_page(request, "workspace/library.html", {"user": user_of(request), "entries": entries})
 
 
 # --- Answer statistics -------------------------------------------------------------------
@@ -204,18 +206,24 @@ def question_kind(question) -> str:
 
 
 @get("/workspace/library/{questionnaire_id:str}", guards=[requires_organiser], include_in_schema=False)
-async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], lang: FromQuery[str] = "en") -> Template:
+async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], lang: FromQuery[str | None] = None) -> Template:
+    """``?lang=`` is the language of the preview, the workspace's own by default."""
     compiled = request.app.state.questionnaires.get(questionnaire_id)
     if compiled is None:
-        raise NotFoundException(detail="No such questionnaire.")
+        raise NotFoundException(detail=gettext_of(request)("No such questionnaire."))
+    lang = lang or workspace_language(request)
     if lang not in compiled.meta.languages:
         lang = compiled.meta.languages[0] if compiled.meta.languages else "en"
+    # The words of the respondent's own page, in the preview's language.
+    _ = translations(lang).gettext
+    respondent = {"yes": _("Yes"), "no": _("No"), "na": _("Don't know / not applicable")}
     async with request.app.state.sessions() as session:
         stats = await answer_statistics(session, compiled)
     context = {
         "user": user_of(request),
         "q": compiled,
         "preview_lang": lang,
+        "respondent": respondent,
         "stats": stats,
         "tests": test_status(compiled),
         "kind": question_kind,
@@ -223,7 +231,7 @@ async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], 
             s.id: [questions for qid, questions in compiled.questions.items() if compiled.section_of[qid] == s.id] for s in compiled.sections
         },
     }
-    return Template(template_name="workspace/questionnaire.html", context=context)
+    return workspace_page(request, "workspace/questionnaire.html", context)
 
 
 ROUTES = [library_page, questionnaire_page]

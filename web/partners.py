@@ -9,21 +9,36 @@ cluster, an organiser partners of every cluster.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from assessment.matchmaking import GAP, STRENGTH, suggest_partners
+from assessment.matchmaking import GAP, STRENGTH, Partner, suggest_partners
 from assessment.responses import current_result, decode_profile
 
 from .analysis import labels_of
 from .auth import requires_user, user_of, visible_assessment, visible_assessments
+from .flow import size_names
+from .languages import format_score, translator, workspace_language, workspace_page
+
+
+def reason(partner: Partner, _: Callable[[str], str], lang: str) -> str:
+    """Why ``partner`` is suggested, in one sentence of ``lang`` (``Partner.reason`` in English)."""
+    parts = [
+        _("%(dimension)s %(theirs)s (yours %(ours)s)") % {"dimension": m.title, "theirs": format_score(m.theirs, lang, 0), "ours": format_score(m.ours, lang, 0)}
+        for m in partner.matches
+    ]
+    return _("Strong where you have gaps: %(gaps)s.") % {"gaps": "; ".join(parts)}
 
 
 @get("/workspace/assessments/{assessment_id:int}/partners", guards=[requires_user], include_in_schema=False)
 async def partners_page(request: Request, assessment_id: FromPath[int]) -> Template:
     user = user_of(request)
-    titles = {d: title for d, (title, _) in labels_of(request).dimensions.items()}
+    lang = workspace_language(request)
+    _ = translator(request).gettext
+    titles = {d: title for d, (title, _pillar) in labels_of(request, lang).dimensions.items()}
     async with request.app.state.sessions() as session:
         assessment = await visible_assessment(session, user, assessment_id)
         result = await current_result(session, assessment)
@@ -34,9 +49,10 @@ async def partners_page(request: Request, assessment_id: FromPath[int]) -> Templ
         key=lambda pair: pair[1],
     )
     hints = [r.cross_sector for r in profile.recommendations if r.cross_sector] if profile else []
-    return Template(
-        template_name="workspace/partners.html",
-        context={
+    return workspace_page(
+        request,
+        "workspace/partners.html",
+        {
             "user": user,
             "assessment": assessment,
             "profile": profile,
@@ -45,6 +61,8 @@ async def partners_page(request: Request, assessment_id: FromPath[int]) -> Templ
             "hints": list(dict.fromkeys(hints)),
             "strength": STRENGTH,
             "gap": GAP,
+            "reason": lambda partner: reason(partner, _, lang),
+            "sizes": size_names(_),
         },
     )
 

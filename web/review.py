@@ -22,13 +22,15 @@ from assessment.compile import CompiledQuestionnaire
 from assessment.models import Assessment, DimensionScore, Note, Result, User, utcnow
 from assessment.responses import ResponseError, current_result, decode_profile
 from scoring.profile import Profile
-from scoring.report import render_report_async
-from scoring.text import describe_answer
+from scoring.report import Labels, render_report_async
 
 from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
+from .dashboard import STATUSES
+from .flow import size_names
+from .languages import N_, format_count, translator, workspace_language, workspace_page
 
-NOTE_KINDS = {"note": "Note", "plan": "Action plan step"}
+NOTE_KINDS = {"note": N_("Note"), "plan": N_("Action plan step")}
 MAX_NOTE_LENGTH = 5000
 
 
@@ -82,8 +84,10 @@ async def compiled_for(request: Request, session: AsyncSession, version_id: int)
 # --- The assessment page -----------------------------------------------------------------
 
 
-def explanation(compiled: CompiledQuestionnaire | None, profile: Profile) -> dict[str, list[dict]]:
-    """For each dimension, the answers that made its score, largest contribution first."""
+def explanation(compiled: CompiledQuestionnaire | None, profile: Profile, lang: str = "en") -> dict[str, list[dict]]:
+    """For each dimension, the answers that made its score, largest contribution first, in
+    ``lang``."""
+    labels = Labels(lang)
     out: dict[str, list[dict]] = {}
     for dimension_id, dimension in profile.dimensions.items():
         rows = []
@@ -91,8 +95,8 @@ def explanation(compiled: CompiledQuestionnaire | None, profile: Profile) -> dic
             question = compiled.questions.get(c.question) if compiled else None
             rows.append(
                 {
-                    "question": question.text.get("en") if question is not None else c.question,
-                    "answer": describe_answer(compiled, c.question, c.answer) if compiled and question is not None else str(c.answer),
+                    "question": question.text.get(lang) if question is not None else c.question,
+                    "answer": labels.answer(compiled, c.question, c.answer) if compiled and question is not None else str(c.answer),
                     "score": c.score,
                     "contribution": c.contribution,
                 }
@@ -101,21 +105,23 @@ def explanation(compiled: CompiledQuestionnaire | None, profile: Profile) -> dic
     return out
 
 
-def titles(compiled: CompiledQuestionnaire | None) -> dict[str, str]:
-    """Titles by ``kind:id`` (dimension, pillar, level, archetype, instrument, training)."""
+def titles(compiled: CompiledQuestionnaire | None, lang: str = "en") -> dict[str, str]:
+    """Titles in ``lang`` by ``kind:id`` (dimension, pillar, level, archetype, instrument, training)."""
     if compiled is None:
         return {}
-    out = {f"dimension:{d.id}": d.title.get("en") for d in compiled.dimensions.values()}
-    out.update({f"pillar:{p}": pillar.title.get("en") for p, pillar in compiled.pillars.items()})
-    out.update({f"level:{lv.id}": lv.title.get("en") for lv in compiled.levels})
+    out = {f"dimension:{d.id}": d.title.get(lang) for d in compiled.dimensions.values()}
+    out.update({f"pillar:{p}": pillar.title.get(lang) for p, pillar in compiled.pillars.items()})
+    out.update({f"level:{lv.id}": lv.title.get(lang) for lv in compiled.levels})
     if compiled.archetypes:
-        out.update({f"archetype:{a.id}": a.title.get("en") for a in compiled.archetypes.archetypes})
-    out.update({f"instrument:{i}": v.title.get("en") for i, v in compiled.instruments.items()})
-    out.update({f"training:{t}": v.title.get("en") for t, v in compiled.training_topics.items()})
+        out.update({f"archetype:{a.id}": a.title.get(lang) for a in compiled.archetypes.archetypes})
+    out.update({f"instrument:{i}": v.title.get(lang) for i, v in compiled.instruments.items()})
+    out.update({f"training:{t}": v.title.get(lang) for t, v in compiled.training_topics.items()})
     return out
 
 
 async def assessment_context(request: Request, session: AsyncSession, user: CurrentUser, assessment: Assessment) -> dict:
+    lang = workspace_language(request)
+    _ = translator(request).gettext
     result = await current_result(session, assessment)
     profile = decode_profile(result) if result else None
     compiled = await compiled_for(request, session, result.questionnaire_version_id if result else assessment.questionnaire_version_id)
@@ -129,10 +135,13 @@ async def assessment_context(request: Request, session: AsyncSession, user: Curr
         "result": result,
         "profile": profile,
         "compiled": compiled,
-        "titles": titles(compiled),
-        "explanation": explanation(compiled, profile) if profile else {},
+        "titles": titles(compiled, lang),
+        "explanation": explanation(compiled, profile, lang) if profile else {},
         "notes": await notes_of(session, assessment.id),
-        "note_kinds": NOTE_KINDS,
+        "note_kinds": {kind: _(name) for kind, name in NOTE_KINDS.items()},
+        "sizes": size_names(_),
+        "statuses": {status: _(name) for status, name in STATUSES.items()},
+        "labels": Labels(lang),
         "series_length": len(series),
         "position": next((i for i, a in enumerate(series) if a.id == assessment.id), 0),
     }
@@ -144,22 +153,24 @@ async def assessment_page(request: Request, assessment_id: FromPath[int]) -> Tem
     async with request.app.state.sessions() as session:
         assessment = await visible_assessment(session, user, assessment_id)
         context = await assessment_context(request, session, user, assessment)
-    return Template(template_name="workspace/assessment.html", context=context)
+    return workspace_page(request, "workspace/assessment.html", context)
 
 
 @post("/workspace/assessments/{assessment_id:int}/notes", guards=[requires_user], include_in_schema=False, status_code=303)
 async def post_note(request: Request, assessment_id: FromPath[int]) -> Template | Redirect:
     user = user_of(request)
+    t = translator(request)
     form = await request.form()
     kind = str(form.get("kind") or "")
     text = str(form.get("text") or "").strip()
     error = None
     if kind not in NOTE_KINDS:
-        error = "kind: choose a note or an action plan step."
+        error = t.gettext("kind: choose a note or an action plan step.")
     elif not text:
-        error = "text: write something first."
+        error = t.gettext("text: write something first.")
     elif len(text) > MAX_NOTE_LENGTH:
-        error = f"text: at most {MAX_NOTE_LENGTH:,} characters."
+        count = format_count(MAX_NOTE_LENGTH, workspace_language(request))
+        error = t.ngettext("text: at most %(count)s character.", "text: at most %(count)s characters.", MAX_NOTE_LENGTH) % {"count": count}
     async with request.app.state.sessions() as session, session.begin():
         assessment = await visible_assessment(session, user, assessment_id)
         if error is None:
@@ -168,7 +179,7 @@ async def post_note(request: Request, assessment_id: FromPath[int]) -> Template 
             context = await assessment_context(request, session, user, assessment)
     if error is not None:
         context.update({"note_error": error, "note_text": text, "note_kind": kind})
-        return Template(template_name="workspace/assessment.html", context=context, status_code=400)
+        return workspace_page(request, "workspace/assessment.html", context, status_code=400)
     anchor = "plan" if kind == "plan" else "notes"
     return Redirect(f"/workspace/assessments/{assessment_id}#{anchor}", status_code=303)
 
@@ -291,9 +302,9 @@ async def history_page(request: Request, assessment_id: FromPath[int]) -> Templa
             "steps": [None] + [change(overall_values[i], overall_values[i - 1]) for i in range(1, len(steps))],
             "total": change(scored[-1], scored[0]) if len(scored) > 1 else None,
         },
-        "titles": titles(compiled),
+        "titles": titles(compiled, workspace_language(request)),
     }
-    return Template(template_name="workspace/history.html", context=context)
+    return workspace_page(request, "workspace/history.html", context)
 
 
 ROUTES = [assessment_page, post_note, assessment_report, history_page]
