@@ -319,10 +319,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .db import upgrade
+    from .db import is_sqlite, upgrade
     from .settings import Settings
 
     settings = Settings.from_env()
+    if args.workers > 1 and is_sqlite(settings.database_url):
+        # SQLite has one writer at a time, and each process would wait for the others' locks.
+        print("error: several workers need PostgreSQL: set RECENTRE_DATABASE_URL, or serve with one worker", file=sys.stderr)
+        return 2
     # Before the server starts, so that several workers never race to migrate.
     upgrade(settings.database_url)
     uvicorn.run(
@@ -330,6 +334,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        workers=args.workers,
         # uvicorn's access log writes each request's path, and the paths of assessments
         # carry their private tokens; the app logs refused requests by route template.
         access_log=False,
@@ -382,6 +387,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     where = f" of cluster {args.cluster}" if args.cluster else ""
     print(f"added {args.role}{where}: {args.email.strip().lower()}", file=sys.stderr)
     return 0
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 up, not {text!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -530,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", help="address to listen on (default: RECENTRE_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: RECENTRE_PORT or 8000)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="server processes (default: 1); more than one needs PostgreSQL, with "
+        "RECENTRE_DATABASE_POOL_SIZE set so that workers x 2 x pool size stays under its max_connections",
+    )
     p.set_defaults(func=cmd_serve)
 
     return parser
@@ -538,8 +556,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .settings import SettingsError
+
     try:
         return args.func(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -34,11 +34,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEngine:
+    """An engine for ``url``; on PostgreSQL, with ``pool_size`` connections kept open and as
+    many again opened for bursts. A request that finds them all busy waits for one, so a
+    server should keep about as many as it serves requests at once (Settings)."""
     url = async_url(url)
     if is_sqlite(url):
         return _sqlite_engine(url, echo)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:

@@ -37,6 +37,12 @@ class Settings:
     port: int = 8000
     """``RECENTRE_PORT``: the port ``recentre serve`` listens on."""
 
+    database_pool_size: int = 20
+    """``RECENTRE_DATABASE_POOL_SIZE``: PostgreSQL connections each server process keeps
+    open; as many again are opened for bursts and closed after. Each process can thus hold
+    twice this many: keep processes × 2 × this under the server's ``max_connections``
+    (100 by default). SQLite always uses one connection (one writer at a time)."""
+
     secure_cookies: bool = False
     """``RECENTRE_SECURE_COOKIES``: ``true`` marks cookies Secure (sent over https only).
     Set it when a proxy serves the app over https; requests that arrive over https get
@@ -52,9 +58,23 @@ class Settings:
             secret_key=env.get("RECENTRE_SECRET_KEY") or kept_secret_key(data_dir),
             data_dir=data_dir,
             host=env.get("RECENTRE_HOST") or "127.0.0.1",
-            port=int(env.get("RECENTRE_PORT") or 8000),
+            port=whole_number(env, "RECENTRE_PORT", 8000, 1, 65535),
+            database_pool_size=whole_number(env, "RECENTRE_DATABASE_POOL_SIZE", 20, 1, 500),
             secure_cookies=(env.get("RECENTRE_SECURE_COOKIES") or "").strip().lower() in ("1", "true", "yes"),
         )
+
+
+class SettingsError(ValueError):
+    """A setting with a value it cannot have; the message names the variable."""
+
+
+def whole_number(env: Mapping[str, str], name: str, default: int, lowest: int, highest: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        raise SettingsError(f"{name}: a whole number from {lowest} to {highest}, not {text!r}")
+    return int(text)
 
 
 def data_dir_from_env(env: Mapping[str, str]) -> Path:

@@ -42,12 +42,14 @@ def test_the_environment_overrides_every_default(tmp_path: Path):
             "RECENTRE_SECRET_KEY": "given-key",
             "RECENTRE_HOST": "0.0.0.0",
             "RECENTRE_PORT": "9000",
+            "RECENTRE_DATABASE_POOL_SIZE": "8",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://app@db.example/recentre"
     assert settings.questionnaires == Path("/srv/questionnaires")
     assert settings.secret_key == "given-key"
     assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert settings.database_pool_size == 8
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -84,3 +86,32 @@ async def test_sqlite_connections_use_wal_and_wait_for_locks(tmp_path: Path):
     finally:
         await engine.dispose()
     assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}
+
+
+@pytest.mark.parametrize("given", ["0", "-3", "many", "1e3", "501"])
+def test_a_bad_pool_size_is_named_with_what_it_must_be(tmp_path: Path, given: str):
+    with pytest.raises(ValueError) as caught:
+        Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_DATABASE_POOL_SIZE": given})
+    assert str(caught.value) == f"RECENTRE_DATABASE_POOL_SIZE: a whole number from 1 to 500, not {given!r}"
+
+
+def test_several_workers_are_refused_on_sqlite(tmp_path: Path, monkeypatch, capsys):
+    from assessment.cli import main
+
+    monkeypatch.setenv("RECENTRE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RECENTRE_DATABASE_URL", raising=False)
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "several workers need PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "recentre.db").exists() or (tmp_path / "recentre.db").stat().st_size == 0
+    with pytest.raises(SystemExit):
+        main(["serve", "--workers", "0"])
+    assert "a whole number from 1 up, not '0'" in capsys.readouterr().err
+
+
+def test_serve_names_a_bad_setting_without_a_traceback(tmp_path: Path, monkeypatch, capsys):
+    from assessment.cli import main
+
+    monkeypatch.setenv("RECENTRE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RECENTRE_PORT", "80000")
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err == "error: RECENTRE_PORT: a whole number from 1 to 65535, not '80000'\n"

@@ -97,7 +97,7 @@ def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     try:
         await ensure_migrated(engine)
         offered = compile_offered(settings.questionnaires)
