@@ -640,6 +640,26 @@ def test_a_reassessment_starts_with_the_previous_answers(client, database_url):
     assert post(client, f"/a/{new}/reassess").status_code == 409
 
 
+def test_the_kept_results_page_carries_each_visitors_own_csrf_token(client, settings):
+    token = start(client, {"name": "Mobili <Rossi>"})
+    answer_all(client, token)
+    post(client, f"/a/{token}/submit")
+    first = client.get(f"/a/{token}/results").text
+    mine = csrf(client)
+    with TestClient(app=client.app) as other:
+        # Same app, so the same kept page; another visitor, so another CSRF cookie.
+        page = other.get(f"/a/{token}/results").text
+        theirs = other.cookies["recentre_csrf"]
+        assert theirs != mine and mine not in page and mine in first
+        assert page.count(theirs) == first.count(mine) == 2  # the htmx header and the re-assessment form
+        assert page.replace(theirs, mine) == first
+        assert "Your results: Mobili &lt;Rossi&gt;" in page
+        reassessed = other.post(f"/a/{token}/reassess", data={"_csrf_token": theirs}, follow_redirects=False)
+        assert reassessed.status_code == 303
+    assert post(client, f"/a/{token}/reassess").status_code == 303
+    assert client.get(f"/a/{token}/results").headers["cache-control"] == "no-store"
+
+
 def test_results_of_a_draft_send_to_the_review(client):
     token = start(client)
     assert client.get(f"/a/{token}/results", follow_redirects=False).headers["location"] == f"/a/{token}/review"
@@ -839,6 +859,9 @@ def test_assessment_pages_are_never_cached(client):
     token = start(client)
     for path in (f"/a/{token}/s/first", f"/a/{token}/later", f"/a/{token}/review"):
         assert client.get(path).headers["cache-control"] == "no-store", path
+    answer_all(client, token)
+    post(client, f"/a/{token}/submit")
+    assert client.get(f"/a/{token}/results").headers["cache-control"] == "no-store"
 
 
 def test_no_token_and_no_answer_reaches_the_log(client, caplog):

@@ -44,7 +44,7 @@ from assessment.responses import CompanyProfile, ResponseError
 from assessment.schema import LANGUAGES
 from scoring.report import Labels
 
-from . import flow, reports
+from . import flow, page_cache, reports
 from .flow import LANGUAGE_NAMES, Shown, shown
 from .languages import N_, page_language
 
@@ -684,32 +684,46 @@ async def submit(request: Request, token: FromPath[str]) -> Template | Redirect:
 
 
 @get("/a/{token:str}/results", include_in_schema=False)
-async def results(request: Request, token: FromPath[str]) -> Template | Redirect:
+async def results(request: Request, token: FromPath[str]) -> Response[bytes] | Redirect:
+    """The results page, drawn once per result and kept (web/page_cache.py): a result never
+    changes, and a re-scoring makes a new one."""
+    state = request.app.state
+    async with state.engine.connect() as connection:
+        found = await responses.result_of_token(connection, token)
+    request.state.lang = found.language
+    request.state.token = token
+    if found.status != "submitted":
+        return Redirect(review_url(token), status_code=303)
+    link = resume_link(request, token)
+    offered = found.questionnaire_id in state.offered_versions
+    key = ("results", found.result_id, link, offered)
+    kept = page_cache.cache_of(request)
+    body = kept.get(key, request)
+    if body is None:
+        body = kept.keep(key, request, page_cache.render(request, "results.html", await results_context(request, token, link, offered)))
+    return Response(body, media_type=MediaType.HTML)
+
+
+async def results_context(request: Request, token: str, link: str, offered: bool) -> dict:
     state = request.app.state
     async with state.sessions() as session:
         assessment, _compiled = await open_draft_or_submitted(request, session, token)
-        if assessment.status != "submitted":
-            return Redirect(review_url(token), status_code=303)
         result = await responses.current_result(session, assessment)
         # After a re-scoring, the current result belongs to the version it was scored with.
         compiled = await reports.compiled_for(state, session, assessment, result.questionnaire_version_id)
     profile = responses.decode_profile(result)
-    view = flow.results_view(compiled, profile, profile.language)
-    return page(
-        "results.html",
-        profile.language,
-        {
-            "token": token,
-            "assessment": assessment,
-            "compiled": compiled,
-            "profile": profile,
-            "view": view,
-            "submitted_on": Labels(profile.language).date(assessment.submitted_at.date()),
-            "report_url": f"/a/{token}/report.pdf",
-            "resume_link": resume_link(request, token),
-            "offered": assessment.questionnaire_id in state.offered_versions,
-        },
-    )
+    return {
+        "lang": profile.language,
+        "token": token,
+        "assessment": assessment,
+        "compiled": compiled,
+        "profile": profile,
+        "view": flow.results_view(compiled, profile, profile.language),
+        "submitted_on": Labels(profile.language).date(assessment.submitted_at.date()),
+        "report_url": f"/a/{token}/report.pdf",
+        "resume_link": link,
+        "offered": offered,
+    }
 
 
 @post("/a/{token:str}/reassess", include_in_schema=False, status_code=303)
