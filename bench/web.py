@@ -17,7 +17,8 @@ Figures, per database:
 - ``web_autosave_rps_*``: PATCH /api/v1/assessments/{token}/answers, one answer changed per
   request, each connection on its own assessment pre-filled with a full answer set;
 - ``web_results_rps_*``: the results page of submitted assessments: /a/{token}/results where
-  the HTML flow serves it (``web_results_route_*`` says which), else the API's
+  the HTML flow serves it (``web_results_route_*`` says which), each connection sending back
+  the CSRF cookie of its first visit as a browser does, else the API's
   GET /api/v1/assessments/{token} (answers, progress and the result profile), which
   ``web_results_api_*`` measures in any case;
 - ``*_ratio_vs_hello_*``: those divided by ``web_hello_rps``;
@@ -210,9 +211,11 @@ class Connection(asyncio.Protocol):
             self.done.set_exception(exc or ConnectionError("the server closed the connection"))
 
 
-def request(method: str, path: str, body: object = None) -> bytes:
+def request(method: str, path: str, body: object = None, *, cookie: str | None = None) -> bytes:
     payload = b"" if body is None else json.dumps(body).encode()
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+    if cookie:
+        head += f"Cookie: {cookie}\r\n"
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
     return head.encode() + b"\r\n" + payload
@@ -329,12 +332,14 @@ def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
     return tokens
 
 
-def results_page(server: Server, token: str) -> str | None:
-    """The HTML results page's path template, if the server has one."""
+def results_page(server: Server, token: str) -> tuple[str, str | None] | None:
+    """The HTML results page's path template, if the server has one, and the cookies its
+    first visit set (the CSRF cookie), which a browser sends back on later visits."""
     try:
         with urllib.request.urlopen(f"{server.url}/a/{token}/results", timeout=30) as response:
             if response.status == 200 and response.headers.get_content_type() == "text/html":
-                return "/a/{token}/results"
+                cookies = [c.split(";", 1)[0] for c in response.headers.get_all("set-cookie") or []]
+                return "/a/{token}/results", "; ".join(cookies) or None
     except urllib.error.HTTPError:
         pass
     return None
@@ -376,8 +381,9 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
             call(server, "POST", f"/api/v1/assessments/{t}/submit")
         api_results = measure(server, [[request("GET", f"/api/v1/assessments/{t}")] for t in tokens], 200)
         # The results page that SMEs see, where the HTML flow serves one; else the API's view.
-        page = results_page(server, tokens[0])
-        results = measure(server, [[request("GET", page.format(token=t))] for t in tokens], 200) if page else api_results
+        found = results_page(server, tokens[0])
+        page, cookie = found if found else (None, None)
+        results = measure(server, [[request("GET", page.format(token=t), cookie=cookie)] for t in tokens], 200) if page else api_results
         rss = server.rss_mb()
     return {
         f"web_autosave_rps_{kind}": autosave.rps,
