@@ -164,7 +164,7 @@ class _InlineConnection:
     @property
     def sqlite3(self) -> sqlite3.Connection:
         """The sqlite3 connection itself, for the few statements sent without SQLAlchemy
-        (assessment/drafts.py)."""
+        (assessment/by_token.py)."""
         return self._conn
 
     @property

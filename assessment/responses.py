@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import msgspec
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
 from scoring.engine import scorer_for
@@ -40,7 +40,7 @@ from .models import (
 from .schema import FreeText
 
 if TYPE_CHECKING:
-    from .drafts import Draft
+    from .by_token import Draft
 
 TOKEN_BYTES = 24  # 192 bits, above the 128 the link must carry
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -375,34 +375,6 @@ async def submit(session: AsyncSession, assessment: Assessment, compiled: Compil
     except ScoringError as exc:
         raise InvalidAnswers(f"The answers could not be scored: {exc}") from None
     return await store_result(session, assessment, assessment.questionnaire_version_id, profile)
-
-
-_RESULT_OF_TOKEN = (
-    select(
-        Assessment.id,
-        Assessment.status,
-        Assessment.expires_at,
-        Assessment.language,
-        Assessment.questionnaire_id,
-        Result.id.label("result_id"),
-    )
-    .outerjoin(Result, (Result.assessment_id == Assessment.id) & Result.current.is_(True))
-    .where(Assessment.token_hash == bindparam("token_hash"))
-)
-
-
-async def result_of_token(connection: AsyncConnection, token: str, *, now: datetime | None = None) -> Row:
-    """The assessment this token opens (id, status, language, questionnaire_id) with the id of
-    its current result (``result_id``, None before submission), without loading either; the
-    errors of ``open_assessment``."""
-    if not looks_like_token(token):
-        raise NotFound(NOT_VALID)
-    row = (await connection.execute(_RESULT_OF_TOKEN, {"token_hash": hash_token(token)})).first()
-    if row is None:
-        raise NotFound(NOT_VALID)
-    if row.expires_at < (now or utcnow()):
-        raise Expired(EXPIRED)
-    return row
 
 
 async def current_result(session: AsyncSession, assessment: Assessment) -> Result | None:

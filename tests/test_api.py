@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 
 from assessment.cli import main
 from assessment.compile import compile_questionnaire
+from assessment.by_token import ByToken
 from assessment.db import create_engine, session_factory, upgrade
 from assessment.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
 from assessment.responses import hash_token
@@ -304,7 +305,6 @@ def test_autosave_reads_a_version_whose_file_is_gone_from_the_database(settings,
 def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings):
     """The draft is read, then submitted by another request, then the save writes: the save
     must fail whole (409), not store an answer after the submission."""
-    from assessment.drafts import Drafts
     from assessment.responses import AlreadySubmitted, Saved
 
     token = new_assessment(client)
@@ -314,13 +314,13 @@ def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings)
     async def race():
         engine = create_engine(settings.database_url)
         try:
-            async with Drafts(engine) as stored:
-                draft = await stored.open(token)
+            async with ByToken(engine) as stored:
+                draft = await stored.open_draft(token)
             assert draft.status == "draft" and draft.answers["d"] == 0
             assert client.post(f"{base}/submit").status_code == 200
-            async with Drafts(engine) as stored:
+            async with ByToken(engine) as stored:
                 with pytest.raises(AlreadySubmitted):
-                    await stored.store(draft, Saved({**draft.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
+                    await stored.store_answers(draft, Saved({**draft.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
         finally:
             await engine.dispose()
 

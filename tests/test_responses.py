@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessment import responses as r
+from assessment.by_token import ByToken
 from assessment.db import create_engine, session_factory, upgrade_async
 from assessment.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
 
@@ -110,26 +111,30 @@ async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, 
 
 
 async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sessions, compiled):
-    from assessment.drafts import Drafts
-
     _, token, _ = await new_assessment(sessions, compiled)
     engine = sessions.kw["bind"]
     async with sessions() as session:
         before = await r.open_assessment(session, token)
-    async with Drafts(engine) as stored:
+    async with ByToken(engine) as stored:
         for bad in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 32 + "'; drop table answer;--"):
             with pytest.raises(r.NotFound):
-                await stored.open(bad)
+                await stored.open_draft(bad)
         with pytest.raises(r.Expired):
-            await stored.open(token, now=before.expires_at + timedelta(seconds=1))
-        draft = await stored.open(token, now=before.expires_at - timedelta(seconds=1))
+            await stored.open_draft(token, now=before.expires_at + timedelta(seconds=1))
+        draft = await stored.open_draft(token, now=before.expires_at - timedelta(seconds=1))
         assert (draft.id, draft.status, draft.answers) == (before.id, "draft", {})
         assert draft.company == r.company_of(before)
-        await stored.store(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
-        draft = await stored.open(token)
+        await stored.store_answers(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
+        draft = await stored.open_draft(token)
         assert draft.answers == {"has_meter": True, "meter_use": 2, "tools": ["erp"]}
         saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili <b>"})
-        await stored.store(draft, saved, "s2")
+        await stored.store_answers(draft, saved, "s2")
+        with pytest.raises(r.NotFound):
+            await stored.current_result("x" * 32)
+        with pytest.raises(r.Expired):
+            await stored.current_result(token, now=before.expires_at + timedelta(days=400))
+        ref = await stored.current_result(token)
+        assert (ref.assessment_id, ref.status, ref.language, ref.result_id) == (before.id, "draft", "en", None)
     async with sessions() as session:
         after = await r.open_assessment(session, token)
         assert await r.load_answers(session, after) == {"has_meter": True, "tools": ["erp"], "note": "Mobili <b>"}
@@ -167,6 +172,9 @@ async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, com
             await r.submit(session, assessment, compiled)
         with pytest.raises(r.AlreadySubmitted):
             await r.save_answers(session, assessment, compiled, {"d": 4})
+    async with ByToken(sessions.kw["bind"]) as by_token:
+        ref = await by_token.current_result(token)
+        assert (ref.status, ref.result_id) == ("submitted", result.id)
 
 
 async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, compiled, tmp_path):

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assessment import responses
 from assessment.clusters import CLUSTERS
 from assessment.compile import CompiledQuestionnaire
-from assessment.drafts import SUBMITTED, Drafts
+from assessment.by_token import SUBMITTED, ByToken
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
 from assessment.schema import (
@@ -642,8 +642,8 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     """Save answers, as a JSON merge patch of question id → answer: ``null`` clears an
     answer, questions not named keep theirs. Nothing is saved unless every answer fits;
     a 422 lists each problem with its question id."""
-    async with Drafts(state.engine) as stored:
-        draft = await stored.open(token)
+    async with ByToken(state.engine) as stored:
+        draft = await stored.open_draft(token)
         compiled = state.versions.compiled.get(draft.version_id)
         if compiled is None:
             # On this very connection: with SQLite's pool of one, asking for another would wait forever.
@@ -655,7 +655,7 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
         # Where the SME left off: the page of the last question it touched (all the names
         # are known questions, or checked_updates would have refused them).
         section = compiled.section_of[max(data, key=page_order(compiled).__getitem__)] if data else draft.section
-        await stored.store(draft, saved, section)
+        await stored.store_answers(draft, saved, section)
     return AnswersSaved(
         hidden=[q for q in compiled.questions if q in saved.hidden],
         progress=progress(compiled, saved.answers, saved.hidden),

@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
+from assessment.by_token import ByToken
 from assessment.clusters import CLUSTERS, SIZES
 from assessment.compile import CompiledQuestionnaire
 from assessment.i18n import translations
@@ -688,8 +689,8 @@ async def results(request: Request, token: FromPath[str]) -> Response[bytes] | R
     """The results page, drawn once per result and kept (web/page_cache.py): a result never
     changes, and a re-scoring makes a new one."""
     state = request.app.state
-    async with state.engine.connect() as connection:
-        found = await responses.result_of_token(connection, token)
+    async with ByToken(state.engine) as stored:
+        found = await stored.current_result(token)
     request.state.lang = found.language
     request.state.token = token
     if found.status != "submitted":

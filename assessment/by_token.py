@@ -1,14 +1,16 @@
-"""Autosave's own reads and writes: a draft assessment with its answers, and the answers
-``responses.checked_updates`` accepted, in SQL handed straight to the driver.
+"""The requests SMEs send most, by their private token: autosave's read of a draft with its
+answers and its write of the answers ``responses.checked_updates`` accepted, and the results
+page's look-up of the current result. Their SQL is handed straight to the driver.
 
-Autosave is the request an SME sends most, one per answer, and it was the slowest for what it
-does: SQLAlchemy's async layer costs some 30 µs a statement here, and the ORM's load and flush
-of the assessment more than everything else the request did. So this module reads one row
-(the assessment, its answers aggregated into one JSON object by the database) and writes with
-one statement on PostgreSQL (a round trip each) or three on SQLite (in this thread, a few µs
-each). The connection still comes from the engine's pool, and datetimes still go through the
-column type's own conversion, so what is stored is what the ORM would have stored. The rest of
-the application reads and writes through the models (assessment/models.py); tests hold the two
+Autosave is sent once per answer, and it was the slowest request for what it does: SQLAlchemy's
+async layer costs some 30 µs a statement here, and the ORM's load and flush of the assessment
+more than everything else the request did. So autosave reads one row (the assessment, its
+answers aggregated into one JSON object by the database) and writes with one statement on
+PostgreSQL (a round trip) or three on SQLite (in this thread, a few µs each); the results page,
+whose drawing is kept (web/page_cache.py), needs one row. The connection still comes from the
+engine's pool (which pings PostgreSQL connections before handing them out), and datetimes go
+through the column type's own conversion, so what is stored is what the ORM would have stored.
+Everything else reads and writes through the models (assessment/models.py); tests hold the two
 to agree.
 """
 
@@ -55,6 +57,17 @@ class Draft:
         return company_of(self)
 
 
+@dataclass
+class ResultRef:
+    """What the results page needs to find its kept drawing."""
+
+    assessment_id: int
+    status: str
+    language: str
+    questionnaire_id: str
+    result_id: int | None
+
+
 SUBMITTED = "This assessment has been submitted; its answers can no longer change."
 
 _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster"
@@ -85,12 +98,23 @@ WITH touched AS (
 SELECT count(*) FROM touched
 """
 
+_PG_RESULT = """
+SELECT assessment.id, status, language, questionnaire_id, result.id, expires_at < $2
+FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND result.current
+WHERE token_hash = $1
+"""
+
 # --- SQLite (sqlite3, in this thread: assessment/db.py) ---------------------------------------
 
 _SQLITE_READ = f"""
 SELECT {_COLUMNS}, expires_at < ?,
        (SELECT json_group_object(question_id, json(value)) FROM answer WHERE assessment_id = assessment.id)
 FROM assessment WHERE token_hash = ?
+"""
+_SQLITE_RESULT = """
+SELECT assessment.id, status, language, questionnaire_id, result.id, expires_at < ?
+FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND result.current
+WHERE token_hash = ?
 """
 _SQLITE_TOUCH = "UPDATE assessment SET updated_at = ?, expires_at = ?, current_section = ? WHERE id = ? AND status = 'draft'"
 _SQLITE_CLEAR = "DELETE FROM answer WHERE assessment_id = ? AND question_id = ?"
@@ -107,16 +131,16 @@ def _draft(row) -> Draft:
     return Draft(*columns, answers=msgspec.json.decode(answers) if answers else {})
 
 
-class Drafts:
-    """Autosave's connection: ``async with Drafts(engine) as drafts``, then ``open`` and
-    ``store``. One connection from the pool serves both, since taking one and giving it back
-    costs as much as a statement."""
+class ByToken:
+    """A connection for these requests: ``async with ByToken(engine) as stored``, then its
+    methods. One connection from the pool serves a whole request, since taking one and giving
+    it back costs as much as a statement."""
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
 
-    async def __aenter__(self) -> Drafts:
+    async def __aenter__(self) -> ByToken:
         self.connection = await self.engine.connect()
         self.driver = (await self.connection.get_raw_connection()).driver_connection
         return self
@@ -124,7 +148,7 @@ class Drafts:
     async def __aexit__(self, *exc) -> None:
         await self.connection.close()
 
-    async def open(self, token: str, *, now: datetime | None = None) -> Draft:
+    async def open_draft(self, token: str, *, now: datetime | None = None) -> Draft:
         """The assessment this token opens, with its answers; the errors of ``open_assessment``."""
         if not looks_like_token(token):
             raise NotFound(NOT_VALID)
@@ -137,7 +161,7 @@ class Drafts:
             raise NotFound(NOT_VALID)
         return _draft(row)
 
-    async def store(self, draft: Draft, saved: Saved, section: str | None) -> None:
+    async def store_answers(self, draft: Draft, saved: Saved, section: str | None) -> None:
         """Write what ``checked_updates`` accepted, and where the SME left off, in one
         transaction; AlreadySubmitted, and nothing written, if it is no longer a draft."""
         now = utcnow()
@@ -152,6 +176,23 @@ class Drafts:
             touched = _sqlite_write(self.driver.sqlite3, draft.id, *times, section, saved.cleared, given)
         if touched != 1:
             raise AlreadySubmitted(SUBMITTED)
+
+    async def current_result(self, token: str, *, now: datetime | None = None) -> ResultRef:
+        """The assessment this token opens, and the id of its current result (None before it
+        is submitted), without loading either; the errors of ``open_assessment``."""
+        if not looks_like_token(token):
+            raise NotFound(NOT_VALID)
+        now = now or utcnow()
+        if self.postgresql:
+            row = await self.driver.fetchrow(_PG_RESULT, hash_token(token), now)
+        else:
+            row = self.driver.sqlite3.execute(_SQLITE_RESULT, (self._sqlite_time(now), hash_token(token))).fetchone()
+        if row is None:
+            raise NotFound(NOT_VALID)
+        *columns, expired = row
+        if expired:
+            raise Expired(EXPIRED)
+        return ResultRef(*columns)
 
     def _sqlite_time(self, moment: datetime) -> str:
         """``moment`` as the column type stores it in SQLite (UTC, in text), so that comparisons
