@@ -546,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=1,
         help="server processes (default: 1); more than one needs PostgreSQL, with "
-        "RECENTRE_DATABASE_POOL_SIZE set so that workers x 2 x pool size stays under its max_connections",
+        "RECENTRE_DATABASE_POOL_SIZE set so that workers x pool size stays under its max_connections",
     )
     p.set_defaults(func=cmd_serve)
 

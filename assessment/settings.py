@@ -39,9 +39,9 @@ class Settings:
 
     database_pool_size: int = 20
     """``RECENTRE_DATABASE_POOL_SIZE``: PostgreSQL connections each server process keeps
-    open; as many again are opened for bursts and closed after. Each process can thus hold
-    twice this many: keep processes × 2 × this under the server's ``max_connections``
-    (100 by default). SQLite always uses one connection (one writer at a time)."""
+    open; a request that finds them all busy waits for one. Keep processes × this under the
+    server's ``max_connections`` (100 by default). SQLite always uses one connection (one
+    writer at a time)."""
 
     secure_cookies: bool = False
     """``RECENTRE_SECURE_COOKIES``: ``true`` marks cookies Secure (sent over https only).
