@@ -215,4 +215,4 @@ def _sqlite_write(db, assessment_id: int, now: str, expires: str, section: str |
 
 @functools.cache
 def _sqlite_time_converter(dialect):
-    return UTCDateTime().bind_processor(dialect)
+    return UTCDateTime().dialect_impl(dialect).bind_processor(dialect)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import msgspec
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from assessment import responses as r
 from assessment.by_token import ByToken
@@ -141,6 +141,10 @@ async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sess
         assert after.current_section == "s2"
         assert before.updated_at < after.updated_at and before.expires_at < after.expires_at
         assert after.expires_at - after.updated_at == r.TOKEN_LIFETIME
+        # Stored as the models store it: on SQLite, the same text format as created_at.
+        stored_text = (await session.execute(text("SELECT created_at, updated_at, expires_at FROM assessment WHERE id = :id"), {"id": after.id})).one()
+        if engine.dialect.name == "sqlite":
+            assert [len(t) for t in stored_text] == [len(stored_text[0])] * 3 and "+" not in stored_text[1]
 
 
 async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled):
