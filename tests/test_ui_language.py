@@ -4,12 +4,12 @@ with its labels from the catalogs and its numbers written the locale's way."""
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from markupsafe import escape
 from litestar.testing import TestClient
 
 from assessment import i18n
@@ -58,7 +58,7 @@ def test_the_browser_language_is_the_first_guess_on_the_home_and_start_pages(cli
     bg = i18n.translations("bg").gettext
     landing = client.get("/", headers={"Accept-Language": "bg-BG,bg;q=0.9,en;q=0.8"}).text
     assert '<html lang="bg">' in landing
-    assert html.escape(bg("Start the self-assessment")) in landing
+    assert escape(bg("Start the self-assessment")) in landing
     assert 'href="/start?lang=bg"' in landing
     start = client.get("/start", headers={"Accept-Language": "bg-BG,bg;q=0.9"}).text
     assert '<html lang="bg">' in start and checked_language(start) == "bg"
@@ -146,15 +146,36 @@ def test_every_workspace_page_in_every_language(client, members, monkeypatch):  
             page = response.text
             assert f'<html lang="{lang}">' in page, (lang, path)
             for label in ("Sector analysis", "Sign out", "Assessments"):
-                assert html.escape(_(label)) in page, (lang, path, label)
+                assert escape(_(label)) in page, (lang, path, label)
         assessment = client.get(f"/workspace/assessments/{bianchi}").text
         assert f"<dd>{format_score(0.0, lang)} · " in assessment  # the overall score, 0.0 or 0,0
-        assert html.escape(_("How the scores came about")) in assessment
+        assert escape(_("How the scores came about")) in assessment
         analysis = client.get("/workspace/analysis").text
         assert f"<strong>{format_count(4, lang)}</strong>" in analysis
-        assert html.escape(_("Most common gaps")) in analysis
+        assert escape(_("Most common gaps")) in analysis
         signed_out = TestClient(app=client.app)  # the same app, already started
         signed_out.cookies.set(LANGUAGE_COOKIE, lang, path="/workspace")
-        assert html.escape(_("Sign in to the workspace")) in signed_out.get("/workspace/login").text
+        assert escape(_("Sign in to the workspace")) in signed_out.get("/workspace/login").text
     template = {m.id for m in read_po((ROOT / "messages.pot").open("rb")) if m.id}
     assert asked and asked - template == set(), "labels the pages ask for but messages.pot lacks (run pybabel extract)"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_workspace_errors_are_pages_in_the_readers_language(client, members, lang):  # noqa: F811
+    _ = i18n.translations(lang).gettext
+    sign_in(client, "advisor@did.example")
+    client.cookies.set(LANGUAGE_COOKIE, lang)
+    cases = [
+        ("/workspace/assessments/999999", 404, _("No such assessment.")),
+        ("/workspace/assessments/%d" % members["muebles"].id, 404, _("No such assessment.")),  # another cluster's
+        ("/workspace/library", 403, _("Only organisers can see this page.")),
+        ("/workspace/no-such-page", 404, _("This page does not exist.")),
+    ]
+    for path, status, message in cases:
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert f'<html lang="{lang}">' in response.text and f'<p class="lead">{escape(message)}</p>' in response.text, path
+        assert '<a href="/workspace">' in response.text
+    # The API keeps its JSON errors.
+    assert client.get("/api/v1/no-such-route").json()["error"]["status"] == 404

@@ -316,7 +316,7 @@ def test_progress_from_t0_to_t1_shows_the_change_in_each_dimension(client, setti
     page = client.get(f"/workspace/assessments/{t1.id}/history")
     assert page.status_code == 200
     text = re.sub(r"\s+", " ", page.text)
-    assert "Change T0→T1" in text and "Change T1→T2" in text and "Change T0→T2" in text
+    assert "Change T0–T1" in text and "Change T1–T2" in text and "Change T0–T2" in text
     # Energy: 0 → 50 → 100; data: 0 → 0 → 100.
     assert re.search(r'<th scope="row">Energy</th> <td class="number">0.0</td> <td class="number">50.0</td> <td class="number"><span class="up">\+50.0</span></td> <td class="number">100.0</td> <td class="number"><span class="up">\+50.0</span></td> <td class="number"><span class="up">\+100.0</span></td>', text)
     assert re.search(r'<th scope="row">Data</th> <td class="number">0.0</td> <td class="number">0.0</td> <td class="number">±0.0</td> <td class="number">100.0</td>', text)

@@ -17,7 +17,6 @@ import msgspec
 from litestar import Request, Response, Router, get, patch, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.exceptions.responses import create_exception_response
 from litestar.openapi.spec import Example, Schema
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
@@ -175,13 +174,9 @@ def _http_message(exc: HTTPException) -> str:
     return str(exc.detail)
 
 
-def json_errors_under_api(request: Request, exc: Exception) -> Response:
-    """For the app: requests under /api that match no route (404, 405) get the API's JSON
-    error; all others keep Litestar's default response."""
+def is_api(request: Request) -> bool:
     path = request.scope.get("path", "")
-    if path == "/api" or path.startswith("/api/"):
-        return api_error(request, exc)
-    return create_exception_response(request, exc)
+    return path == "/api" or path.startswith("/api/")
 
 
 MAX_BODY_BYTES = 256 * 1024

@@ -40,8 +40,8 @@ from assessment.accounts import AccountError, CurrentUser, current_user_of
 from assessment.i18n import LANGUAGES
 from assessment.models import Assessment, User
 
-from .api import json_errors_under_api
-from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, N_, gettext_of, translator, workspace_page
+from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, N_, Refusal, gettext_of, translator, workspace_page
+from .pages import error_for_reader
 
 SESSION_COOKIE = "recentre_session"
 HOME = "/workspace"
@@ -87,7 +87,7 @@ async def requires_organiser(connection: ASGIConnection, _handler: BaseRouteHand
     if user is None:
         raise NotAuthorizedException(detail="Sign in to see this page.")
     if not user.is_organiser:
-        raise PermissionDeniedException(detail="Only organisers can see this page.")
+        raise Refusal(status_code=403, detail=N_("Only organisers can see this page."))
 
 
 def user_of(request: Request) -> CurrentUser:
@@ -119,10 +119,10 @@ async def visible_assessment(session: AsyncSession, user: CurrentUser, assessmen
     """The assessment if ``user`` may see it; 404 otherwise, as for one that does not exist."""
     if not 1 <= assessment_id <= MAX_ID:
         # Beyond what the id column holds: the database would refuse the number with a 500.
-        raise NotFoundException(detail="No such assessment.")
+        raise Refusal(status_code=404, detail=N_("No such assessment."))
     assessment = await session.scalar(select(Assessment).where(Assessment.id == assessment_id, visible_assessments(user)))
     if assessment is None:
-        raise NotFoundException(detail="No such assessment.")
+        raise Refusal(status_code=404, detail=N_("No such assessment."))
     return assessment
 
 
@@ -192,7 +192,7 @@ def unauthorised(request: Request, exc: NotAuthorizedException) -> Response:
     """Inside the workspace, the sign-in page, which brings the person back where they
     were; elsewhere the app's usual error response."""
     if not request.url.path.startswith(HOME + "/") and request.url.path != HOME:
-        return json_errors_under_api(request, exc)
+        return error_for_reader(request, exc)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     next_url = safe_next(here) if request.method == "GET" else HOME
     response = login_page(request, next_url=next_url, status_code=401)

@@ -23,6 +23,7 @@ from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 from jinja2 import pass_context
 from litestar import Request
+from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from assessment.i18n import DEFAULT, LANGUAGES, negotiate, translations
@@ -50,6 +51,24 @@ def workspace_language(request: Request) -> str:
     """The language the person chose for the workspace, else the browser's."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LANGUAGES else accepted_language(request)
+
+
+def reader_language(request: Request) -> str:
+    """The language of whoever reads this response: the workspace's for its pages, else the
+    page's (``?lang=``, else the browser's)."""
+    if is_workspace(request):
+        return workspace_language(request)
+    return page_language(request, request.query_params.get("lang"))
+
+
+def is_workspace(request: Request) -> bool:
+    path = request.scope.get("path", "")
+    return path == "/workspace" or path.startswith("/workspace/")
+
+
+class Refusal(HTTPException):
+    """An HTTP error whose detail is a sentence for the reader, written in English and marked
+    with ``N_``, and shown translated on the error page (web/pages.py)."""
 
 
 def translator(request: Request) -> NullTranslations:

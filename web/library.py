@@ -22,7 +22,7 @@ from assessment.schema import FreeText, Matrix, MultipleChoice, Number, Scale, S
 from scoring.check import run_tests
 
 from .auth import requires_organiser, user_of
-from .languages import gettext_of, workspace_language, workspace_page
+from .languages import N_, Refusal, gettext_of, workspace_language, workspace_page
 
 # --- Test status -------------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], 
     """``?lang=`` is the language of the preview, the workspace's own by default."""
     compiled = request.app.state.questionnaires.get(questionnaire_id)
     if compiled is None:
-        raise NotFoundException(detail=gettext_of(request)("No such questionnaire."))
+        raise Refusal(status_code=404, detail=N_("No such questionnaire."))
     lang = lang or workspace_language(request)
     if lang not in compiled.meta.languages:
         lang = compiled.meta.languages[0] if compiled.meta.languages else "en"

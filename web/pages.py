@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, pass_context
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.datastructures import CacheControlHeader, State
-from litestar.exceptions import HTTPException, PermissionDeniedException, ServiceUnavailableException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import text
@@ -45,9 +45,9 @@ from assessment.responses import CompanyProfile, ResponseError
 from assessment.schema import LANGUAGES
 from scoring.report import Labels
 
-from . import flow, page_cache, reports
+from . import api, flow, page_cache, reports
 from .flow import LANGUAGE_NAMES, Shown, shown
-from .languages import N_, page_language
+from .languages import N_, Refusal, is_workspace, page_language, reader_language
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +131,18 @@ async def landing(request: Request, state: State, lang: FromQuery[str | None] = 
 
 
 @get("/healthz", media_type=MediaType.JSON, tags=["operations"])
-async def healthz(state: State) -> dict[str, str]:
-    """``{"status": "ok"}`` once the database has answered a query."""
+async def healthz(state: State) -> Response[dict[str, str | int]]:
+    """``{"status": "ok"}`` once the database has answered a query; a 503 with
+    ``{"status_code": 503, "detail": "database unavailable"}`` otherwise (for monitors, JSON
+    whatever happens)."""
     try:
         async with state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         # The reason goes to the log only: it can name hosts and users.
         log.warning("health check: database unavailable: %s", exc)
-        raise ServiceUnavailableException(detail="database unavailable") from None
-    return {"status": "ok"}
+        return Response({"status_code": 503, "detail": "database unavailable"}, status_code=503)
+    return Response({"status": "ok"})
 
 
 # --- Starting: cluster, questionnaire, language ------------------------------------------
@@ -754,8 +756,8 @@ async def reassess(request: Request, token: FromPath[str]) -> Redirect:
 # --- Errors ------------------------------------------------------------------------------
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
-    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
+def error_response(request: Request, status: int, message: str, heading: str | None = None) -> Response:
+    lang = request.state.get("lang") or reader_language(request)
     token = request.state.get("token")
     headers = {"Cache-Control": "no-store"}
     if is_htmx(request):
@@ -776,25 +778,31 @@ def error_response(request: Request, status: int, message: str) -> Response:
     }
     context = {
         "status": status,
-        "heading": headings.get(status, _("The request was refused")),
+        "heading": heading or headings.get(status, _("The request was refused")),
         "message": message,
         "results_url": results_url(token) if token and status == 409 else None,
         "resume_url": base_url(token) if token else None,
+        "workspace": is_workspace(request),
     }
     return page("error.html", lang, context, status_code=status, headers=headers)
 
 
 def response_error_page(request: Request, exc: ResponseError) -> Response:
     log.info("%s %s refused: %d", request.method, route_of(request), exc.status_code)
-    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
+    lang = request.state.get("lang") or reader_language(request)
     # Messages of this module are translated already; the service layer's are looked up.
     return error_response(request, exc.status_code, gettext_for(lang)(exc.message))
 
 
 def http_error_page(request: Request, exc: HTTPException) -> Response:
-    lang = request.state.get("lang") or page_language(request, request.query_params.get("lang"))
+    lang = request.state.get("lang") or reader_language(request)
     _ = gettext_for(lang)
     status = exc.status_code
+    if isinstance(exc, Refusal):
+        log.info("%s %s refused: %d", request.method, route_of(request), status)
+        # Not a form's problem, as other 403s are (CSRF): a page this account may not see.
+        heading = _("The request was refused") if status == 403 else None
+        return error_response(request, status, _(exc.detail), heading)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         message = _("This form has expired or did not come from this site. Go back, reload the page and send it again.")
     else:
@@ -814,8 +822,19 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 def server_error_page(request: Request, exc: Exception) -> Response:
     """A bug: the traceback goes to the log (by route, without the path), a page to the SME."""
     log.error("%s %s failed", request.method, route_of(request), exc_info=exc)
-    _ = gettext_for(request.state.get("lang") or page_language(request, request.query_params.get("lang")))
+    _ = gettext_for(request.state.get("lang") or reader_language(request))
     return error_response(request, 500, _("Something went wrong on our side, and nothing was changed. Try again in a moment."))
+
+
+def error_for_reader(request: Request, exc: Exception) -> Response:
+    """The app's own handler, for errors outside the routers that handle theirs (paths that
+    match no route, the workspace's pages): the API's JSON error under /api, else an error
+    page in the reader's language; never a traceback."""
+    if api.is_api(request):
+        return api.api_error(request, exc)
+    if isinstance(exc, HTTPException):
+        return http_error_page(request, exc)
+    return server_error_page(request, exc)
 
 
 router = Router(
