@@ -463,7 +463,7 @@ def test_catalogs_load_from_the_po_when_the_mo_is_missing_and_fall_back_to_engli
     try:
         assert i18n.translations("bg").gettext("Summary") == "Обобщение"
         assert i18n.translations("ro").ngettext("Sector average of %(count)d other company", "Sector average of %(count)d other companies", 20) \
-            == "Media sectorului pentru alte %(count)d de companii"
+            == "Media sectorului pentru alte %(count)d de întreprinderi"
         assert i18n.translations("en").gettext("Summary") == "Summary"
         assert i18n.translations("de").gettext("Summary") == "Summary"
         shutil.rmtree(tmp_path / "locale" / "it")
