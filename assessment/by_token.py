@@ -75,8 +75,9 @@ _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector,
 # --- PostgreSQL (asyncpg) -------------------------------------------------------------------
 
 _PG_READ = f"""
-SELECT {_COLUMNS}, expires_at < $2 AS expired,
-       (SELECT json_object_agg(question_id, value::json)::text FROM answer WHERE assessment_id = assessment.id)
+SELECT {_COLUMNS},
+       (SELECT json_object_agg(question_id, value::json)::text FROM answer WHERE assessment_id = assessment.id),
+       expires_at < $2
 FROM assessment WHERE token_hash = $1
 """
 
@@ -107,8 +108,9 @@ WHERE token_hash = $1
 # --- SQLite (sqlite3, in this thread: assessment/db.py) ---------------------------------------
 
 _SQLITE_READ = f"""
-SELECT {_COLUMNS}, expires_at < ?,
-       (SELECT json_group_object(question_id, json(value)) FROM answer WHERE assessment_id = assessment.id)
+SELECT {_COLUMNS},
+       (SELECT json_group_object(question_id, json(value)) FROM answer WHERE assessment_id = assessment.id),
+       expires_at < ?
 FROM assessment WHERE token_hash = ?
 """
 _SQLITE_RESULT = """
@@ -122,13 +124,6 @@ _SQLITE_SAVE = """
 INSERT INTO answer (assessment_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (assessment_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
 """
-
-
-def _draft(row) -> Draft:
-    *columns, expired, answers = row
-    if expired:
-        raise Expired(EXPIRED)
-    return Draft(*columns, answers=msgspec.json.decode(answers) if answers else {})
 
 
 class ByToken:
@@ -150,16 +145,8 @@ class ByToken:
 
     async def open_draft(self, token: str, *, now: datetime | None = None) -> Draft:
         """The assessment this token opens, with its answers; the errors of ``open_assessment``."""
-        if not looks_like_token(token):
-            raise NotFound(NOT_VALID)
-        now = now or utcnow()
-        if self.postgresql:
-            row = await self.driver.fetchrow(_PG_READ, hash_token(token), now)
-        else:
-            row = self.driver.sqlite3.execute(_SQLITE_READ, (self._sqlite_time(now), hash_token(token))).fetchone()
-        if row is None:
-            raise NotFound(NOT_VALID)
-        return _draft(row)
+        *columns, answers = await self._row(token, now, _PG_READ, _SQLITE_READ)
+        return Draft(*columns, answers=msgspec.json.decode(answers) if answers else {})
 
     async def store_answers(self, draft: Draft, saved: Saved, section: str | None) -> None:
         """Write what ``checked_updates`` accepted, and where the SME left off, in one
@@ -180,19 +167,24 @@ class ByToken:
     async def current_result(self, token: str, *, now: datetime | None = None) -> ResultRef:
         """The assessment this token opens, and the id of its current result (None before it
         is submitted), without loading either; the errors of ``open_assessment``."""
+        return ResultRef(*await self._row(token, now, _PG_RESULT, _SQLITE_RESULT))
+
+    async def _row(self, token: str, now: datetime | None, postgresql: str, sqlite: str) -> list:
+        """The columns of the query for this token, whose last column says whether the token
+        has expired at ``now`` (and is left out); NotFound or Expired as ``open_assessment``."""
         if not looks_like_token(token):
             raise NotFound(NOT_VALID)
         now = now or utcnow()
         if self.postgresql:
-            row = await self.driver.fetchrow(_PG_RESULT, hash_token(token), now)
+            row = await self.driver.fetchrow(postgresql, hash_token(token), now)
         else:
-            row = self.driver.sqlite3.execute(_SQLITE_RESULT, (self._sqlite_time(now), hash_token(token))).fetchone()
+            row = self.driver.sqlite3.execute(sqlite, (self._sqlite_time(now), hash_token(token))).fetchone()
         if row is None:
             raise NotFound(NOT_VALID)
         *columns, expired = row
         if expired:
             raise Expired(EXPIRED)
-        return ResultRef(*columns)
+        return columns
 
     def _sqlite_time(self, moment: datetime) -> str:
         """``moment`` as the column type stores it in SQLite (UTC, in text), so that comparisons

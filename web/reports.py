@@ -13,7 +13,6 @@ from typing import Callable
 
 from litestar import Response, get
 from litestar.datastructures import CacheControlHeader, State
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,8 @@ from assessment.models import Assessment, DimensionScore, Note, Result, StoredVe
 from scoring.profile import Profile
 from scoring.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
 from scoring.report import Note as ReportNote
+
+from .languages import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -150,4 +151,4 @@ async def page_report(state: State, token: FromPath[str]) -> Response[bytes]:
     try:
         return pdf_response(await report_pdf(state, token))
     except responses.ResponseError as exc:
-        raise HTTPException(status_code=exc.status_code, detail=exc.message) from None
+        raise Refusal(status_code=exc.status_code, detail=exc.message) from None

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
 from .dashboard import STATUSES
 from .flow import size_names
-from .languages import N_, format_count, translator, workspace_language, workspace_page
+from .languages import N_, Refusal, format_count, translator, workspace_language, workspace_page
 
 NOTE_KINDS = {"note": N_("Note"), "plan": N_("Action plan step")}
 MAX_NOTE_LENGTH = 5000
@@ -200,7 +199,7 @@ async def assessment_report(request: Request, assessment_id: FromPath[int]) -> R
                 request.app.state, session, assessment, advisor_notes=True, previous_allowed=lambda a: may_see(user, a)
             )
         except ResponseError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.message) from None
+            raise Refusal(status_code=exc.status_code, detail=exc.message) from None
     return reports.pdf_response(await render_report_async(compiled, profile, details))
 
 
