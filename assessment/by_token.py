@@ -73,10 +73,13 @@ SUBMITTED = "This assessment has been submitted; its answers can no longer chang
 _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster"
 
 # --- PostgreSQL (asyncpg) -------------------------------------------------------------------
+#
+# The answers come back as one JSON object, put together as text: each stored value is JSON
+# already (msgspec wrote it), so the database need not parse them, only quote the ids.
 
 _PG_READ = f"""
 SELECT {_COLUMNS},
-       (SELECT json_object_agg(question_id, value::json)::text FROM answer WHERE assessment_id = assessment.id),
+       (SELECT '{{' || string_agg(to_json(question_id)::text || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
        expires_at < $2
 FROM assessment WHERE token_hash = $1
 """
@@ -109,7 +112,7 @@ WHERE token_hash = $1
 
 _SQLITE_READ = f"""
 SELECT {_COLUMNS},
-       (SELECT json_group_object(question_id, json(value)) FROM answer WHERE assessment_id = assessment.id),
+       (SELECT '{{' || group_concat(json_quote(question_id) || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
        expires_at < ?
 FROM assessment WHERE token_hash = ?
 """

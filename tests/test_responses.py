@@ -127,8 +127,9 @@ async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sess
         await stored.store_answers(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
         draft = await stored.open_draft(token)
         assert draft.answers == {"has_meter": True, "meter_use": 2, "tools": ["erp"]}
-        saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili <b>"})
+        saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili \"<b>\"\nЦ,:{}"})
         await stored.store_answers(draft, saved, "s2")
+        assert (await stored.open_draft(token)).answers == {"has_meter": True, "tools": ["erp"], "note": "Mobili \"<b>\"\nЦ,:{}"}
         with pytest.raises(r.NotFound):
             await stored.current_result("x" * 32)
         with pytest.raises(r.Expired):
@@ -137,7 +138,7 @@ async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sess
         assert (ref.assessment_id, ref.status, ref.language, ref.result_id) == (before.id, "draft", "en", None)
     async with sessions() as session:
         after = await r.open_assessment(session, token)
-        assert await r.load_answers(session, after) == {"has_meter": True, "tools": ["erp"], "note": "Mobili <b>"}
+        assert await r.load_answers(session, after) == {"has_meter": True, "tools": ["erp"], "note": "Mobili \"<b>\"\nЦ,:{}"}
         assert after.current_section == "s2"
         assert before.updated_at < after.updated_at and before.expires_at < after.expires_at
         assert after.expires_at - after.updated_at == r.TOKEN_LIFETIME
