@@ -50,6 +50,7 @@ class Draft:
     sector: str
     country: str | None
     cluster: str
+    language: str
     answers: dict
 
     @property
@@ -70,7 +71,7 @@ class ResultRef:
 
 SUBMITTED = "This assessment has been submitted; its answers can no longer change."
 
-_COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster"
+_COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster, language"
 
 # --- PostgreSQL (asyncpg) -------------------------------------------------------------------
 #

@@ -257,6 +257,12 @@ async def save_answers(
     """Check and store answers (see ``checked_updates``) of an assessment loaded in the session."""
     _must_be_draft(assessment)
     saved = checked_updates(compiled, await load_answers(session, assessment), company_of(assessment), updates)
+    await store_checked(session, assessment, saved)
+    return saved
+
+
+async def store_checked(session: AsyncSession, assessment: Assessment, saved: Saved) -> None:
+    """Store what ``checked_updates`` accepted, for an assessment loaded in the session."""
     now = utcnow()
     connection = await session.connection()
     if saved.cleared:
@@ -265,7 +271,6 @@ async def save_answers(
         await connection.execute(_answers_upsert(connection.dialect.name), _answer_rows(assessment.id, saved.given, now))
     assessment.updated_at = now
     assessment.expires_at = now + TOKEN_LIFETIME
-    return saved
 
 
 _ANSWERS_DELETE = delete(Answer).where(

@@ -22,7 +22,10 @@ Figures, per database:
   GET /api/v1/assessments/{token} (answers, progress and the result profile), which
   ``web_results_api_*`` measures in any case;
 - ``*_ratio_vs_hello_*``: those divided by ``web_hello_rps``;
-- ``web_p99_ms_*``: the 99th percentile latency of the autosave phase;
+- ``web_autosave_htmx_*``: the same change as the section page's htmx sends it (a form post
+  with the CSRF header and cookie, answered with the question's HTML fragment, the progress
+  and the status line), which is what SMEs in a browser send;
+- ``web_p99_ms_*``: the 99th percentile latency of the (API) autosave phase;
 - ``web_rss_mb_*``: the server's resident memory after both phases (from /proc);
 - ``*_server_cpu_ms*``: the server process's CPU time per request (PostgreSQL's own work is
   not in it), a figure that other programs on the machine disturb far less than the rates.
@@ -41,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from contextlib import contextmanager
@@ -211,6 +215,25 @@ class Connection(asyncio.Protocol):
             self.done.set_exception(exc or ConnectionError("the server closed the connection"))
 
 
+def htmx_autosave(token: str, section: str, question: str, value: str, csrf_cookie: str) -> bytes:
+    """What htmx sends when the SME changes an answer on a section page: the question's own
+    field, form-encoded, with the CSRF token as a header and its cookie."""
+    payload = urllib.parse.urlencode({question: value, "_autosave": question}).encode()
+    token_value = csrf_cookie.split("=", 1)[1]
+    head = (
+        f"POST /a/{token}/s/{section} HTTP/1.1\r\nHost: 127.0.0.1\r\nHX-Request: true\r\n"
+        f"X-CSRFToken: {token_value}\r\nCookie: {csrf_cookie}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def csrf_cookie_of(server: Server, path: str) -> str:
+    """The CSRF cookie a browser gets with its first page, as ``name=value``."""
+    with urllib.request.urlopen(f"{server.url}{path}", timeout=30) as response:
+        return next(c.split(";", 1)[0] for c in response.headers.get_all("set-cookie") or [] if c.startswith("recentre_csrf="))
+
+
 def request(method: str, path: str, body: object = None, *, cookie: str | None = None) -> bytes:
     payload = b"" if body is None else json.dumps(body).encode()
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
@@ -320,6 +343,12 @@ def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
     raise RuntimeError("no complete random answer set in 1000 tries")
 
 
+def section_of(question: str) -> str:
+    from assessment.compile import compile_questionnaire, find_questionnaire
+
+    return compile_questionnaire(find_questionnaire(QUESTIONNAIRE)).section_of[question]
+
+
 def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
     tokens = []
     for _ in range(n):
@@ -369,6 +398,7 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         "RECENTRE_SECRET_KEY": "bench-secret-key",
     }
     answers, question, values = full_answers()
+    section = section_of(question)
     with serving([sys.executable, "-m", "assessment.cli", "serve"], env, home, "/healthz") as server:
         tokens = new_assessments(server, CONCURRENCY, answers)
         autosave = measure(
@@ -376,6 +406,8 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
             [[request("PATCH", f"/api/v1/assessments/{t}/answers", {question: v}) for v in values] for t in tokens],
             200,
         )
+        cookie = csrf_cookie_of(server, f"/a/{tokens[0]}/s/{section}")
+        htmx = measure(server, [[htmx_autosave(t, section, question, v, cookie) for v in values] for t in tokens], 200)
         for t in tokens:
             call(server, "PATCH", f"/api/v1/assessments/{t}/answers", {question: answers[question]})
             call(server, "POST", f"/api/v1/assessments/{t}/submit")
@@ -391,6 +423,10 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         f"web_p99_ms_{kind}": autosave.p99_ms,
         f"web_autosave_server_cpu_pct_{kind}": autosave.server_cpu_pct,
         f"web_autosave_server_cpu_ms_{kind}": autosave.server_cpu_ms,
+        f"web_autosave_htmx_rps_{kind}": htmx.rps,
+        f"web_autosave_htmx_ratio_vs_hello_{kind}": htmx.rps / hello_rps,
+        f"web_autosave_htmx_p99_ms_{kind}": htmx.p99_ms,
+        f"web_autosave_htmx_server_cpu_ms_{kind}": htmx.server_cpu_ms,
         f"web_results_route_{kind}": page or "/api/v1/assessments/{token}",
         f"web_results_rps_{kind}": results.rps,
         f"web_results_ratio_vs_hello_{kind}": results.rps / hello_rps,

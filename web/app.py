@@ -77,6 +77,9 @@ def humanise(identifier: str) -> str:
 
 
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
+    # Templates are files of the installed package: checking their dates at every render
+    # (Jinja's default) cost a stat() per template per request. Restart to pick up an edit.
+    engine.engine.auto_reload = False
     engine.engine.filters["t"] = in_language
     engine.engine.filters["humanise"] = humanise
     engine.engine.globals["language_names"] = LANGUAGE_NAMES

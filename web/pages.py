@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -42,7 +43,7 @@ from assessment.compile import CompiledQuestionnaire
 from assessment.i18n import translations
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError
-from assessment.schema import LANGUAGES
+from assessment.schema import LANGUAGES, Section
 from scoring.report import Labels
 
 from . import api, flow, page_cache, reports
@@ -482,12 +483,70 @@ def unexpected_messages(unexpected: flow.Unexpected, compiled: CompiledQuestionn
     return messages
 
 
+@dataclass
+class Posted:
+    """A section page's post, read against the answers stored before it."""
+
+    section: Section
+    before: Shown
+    on_page_ids: set[str]
+    targets: list
+    parsed: flow.Parsed
+    general: list[str]
+    updates: dict
+
+
+def read_post(compiled: CompiledQuestionnaire, answers: dict, company: dict, section, form, autosave: str | None, lang: str, _) -> Posted:
+    """What a post to a section page asks to store: the page's answers, or with htmx
+    (``autosave``) one question's, each parsed and checked on its own."""
+    before_save = shown(compiled, answers, company)
+    on_page = before_save.questions_of(section) if before_save.section(section.id) else []
+    on_page_ids = {q.id for q in on_page}
+    if autosave is not None:
+        if not on_page:
+            raise responses.InvalidAnswers(_("This page has no questions to answer with your answers."))
+        targets = [q for q in on_page if q.id == autosave]
+        if not targets:
+            raise responses.InvalidAnswers(_("This question is not on this page, or not asked with your answers."))
+    else:
+        targets = on_page
+    unexpected = flow.unexpected_fields(form, on_page_ids, before_save)
+    parsed = flow.parse_page(targets, form, before_save, _)
+    general = unexpected_messages(unexpected, compiled, lang, _)
+    updates = {q: v for q, v in parsed.answers.items() if q not in parsed.errors}
+    # Answers below a question that this very post hides: dropped, as the SME could not
+    # have known (without JavaScript, the page still showed them).
+    for qid in flow.hidden_by(compiled, answers, updates, company):
+        updates.pop(qid)
+    return Posted(section, before_save, on_page_ids, targets, parsed, general, updates)
+
+
+def checked_post(posted: Posted, compiled: CompiledQuestionnaire, answers: dict, company: dict, _) -> responses.Saved | None:
+    """The answers once the post's are stored, or None with the post's problems noted in
+    ``posted`` (at their questions, or for the page)."""
+    parsed, general = posted.parsed, posted.general
+    if parsed.errors or general:
+        return None
+    try:
+        return responses.checked_updates(compiled, answers, company, posted.updates)
+    except responses.InvalidAnswers as exc:
+        for problem in exc.problems:
+            if problem.question in posted.on_page_ids:
+                parsed.errors.setdefault(problem.question, _("This answer cannot be saved: %(reason)s.") % {"reason": problem.message})
+            else:
+                general.append(problem.message)
+        if not parsed.errors and not general:
+            general.append(exc.message)
+        return None
+
+
 @post("/a/{token:str}/s/{section_id:str}", include_in_schema=False, status_code=303)
 async def save_section(request: Request, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
     """Without JavaScript: the whole page's answers, then where the button leads. With htmx
     (``_autosave`` names the question): that question's answer, and its fragment back."""
     form = await request.form()
-    autosave = form.get("_autosave")
+    if form.get("_autosave") is not None:
+        return await save_one_answer(request, token, section_id, form, str(form.get("_autosave")))
     async with request.app.state.sessions() as session, session.begin():
         assessment, compiled = await open_draft_or_submitted(request, session, token)
         lang = assessment.language
@@ -497,52 +556,21 @@ async def save_section(request: Request, token: FromPath[str], section_id: FromP
         section = section_of(compiled, section_id, _)
         answers = await responses.load_answers(session, assessment)
         company = responses.company_of(assessment)
-        before_save = shown(compiled, answers, company)
-        if before_save.section(section.id) is None:
-            if autosave:
-                raise responses.InvalidAnswers(_("This page has no questions to answer with your answers."))
-            return Redirect(next_after(token, compiled, before_save, section.id), status_code=303)
-        on_page = [q for q in before_save.questions_of(section)]
-        on_page_ids = {q.id for q in on_page}
-        if autosave is not None:
-            targets = [q for q in on_page if q.id == autosave]
-            if not targets:
-                raise responses.InvalidAnswers(_("This question is not on this page, or not asked with your answers."))
-        else:
-            targets = on_page
-        unexpected = flow.unexpected_fields(form, on_page_ids, before_save)
-        parsed = flow.parse_page(targets, form, before_save, _)
-        general = unexpected_messages(unexpected, compiled, lang, _)
-        updates = {q: v for q, v in parsed.answers.items() if q not in parsed.errors}
-        # Answers below a question that this very post hides: dropped, as the SME could not
-        # have known (without JavaScript, the page still showed them).
-        for qid in flow.hidden_by(compiled, answers, updates, company):
-            updates.pop(qid)
-        saved = None
-        if not parsed.errors and not general:
-            try:
-                saved = await responses.save_answers(session, assessment, compiled, updates)
-            except responses.InvalidAnswers as exc:
-                for problem in exc.problems:
-                    if problem.question in on_page_ids:
-                        parsed.errors.setdefault(problem.question, _("This answer cannot be saved: %(reason)s.") % {"reason": problem.message})
-                    else:
-                        general.append(problem.message)
-                if not parsed.errors and not general:
-                    general.append(exc.message)
+        posted = read_post(compiled, answers, company, section, form, None, lang, _)
+        if posted.before.section(section.id) is None:
+            return Redirect(next_after(token, compiled, posted.before, section.id), status_code=303)
+        saved = checked_post(posted, compiled, answers, company, _)
         if saved is None:
-            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(parsed.errors) + len(general))
-            values = {q: v for q, v in parsed.answers.items()}
-            if autosave is not None:
-                return autosave_response(request, form, token, assessment, before_save, before_save, section, targets[0], values, parsed, general)
-            context = section_context(request, token, assessment, compiled, before_save, section, values=values, errors=parsed.errors, raw=parsed.raw, general_errors=general)
+            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
+            context = section_context(
+                request, token, assessment, compiled, posted.before, section,
+                values=dict(posted.parsed.answers), errors=posted.parsed.errors, raw=posted.parsed.raw, general_errors=posted.general,
+            )
             return page("section.html", lang, context, status_code=422)
+        await responses.store_checked(session, assessment, saved)
         after = shown(compiled, saved.answers, company)
-        if autosave is not None:
-            assessment.current_section = section.id
-            return autosave_response(request, form, token, assessment, before_save, after, section, targets[0], {}, parsed, [])
         action = str(form.get("action") or "next")
-        revealed = [q.id for q in after.questions_of(section) if q.id not in on_page_ids] if after.section(section.id) else []
+        revealed = [q.id for q in after.questions_of(section) if q.id not in posted.on_page_ids] if after.section(section.id) else []
         if action == "language":
             choice = str(form.get("lang") or "")
             if choice in LANGUAGES:
@@ -562,19 +590,35 @@ async def save_section(request: Request, token: FromPath[str], section_id: FromP
     return Redirect(target, status_code=303)
 
 
-def autosave_response(
-    request: Request,
-    form,
-    token: str,
-    assessment: Assessment,
-    before_save: Shown,
-    after: Shown,
-    section,
-    target,
-    values: dict,
-    parsed: flow.Parsed,
-    general: list[str],
-) -> Template:
+async def save_one_answer(request: Request, token: str, section_id: str, form, question: str) -> Template:
+    """htmx's autosave of one answer: the request SMEs send most, so it reads and writes
+    through ``ByToken`` (one row in, one transaction out) rather than the models."""
+    state = request.app.state
+    async with ByToken(state.engine) as stored:
+        draft = await stored.open_draft(token)
+        request.state.lang = lang = draft.language
+        request.state.token = token
+        compiled = state.versions.compiled.get(draft.version_id)
+        if compiled is None:
+            # On this very connection: with SQLite's pool of one, asking for another would wait forever.
+            async with AsyncSession(bind=stored.connection) as session:
+                compiled = await reports.compiled_version(state, session, draft.id, draft.version_id)
+        _ = gettext_for(lang)
+        if draft.status != "draft":
+            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
+        section = section_of(compiled, section_id, _)
+        company = draft.company
+        posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
+        saved = checked_post(posted, compiled, draft.answers, company, _)
+        if saved is not None:
+            await stored.store_answers(draft, saved, section.id)
+    if saved is None:
+        log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
+        return autosave_response(form, token, lang, posted.before, posted.before, posted, dict(posted.parsed.answers))
+    return autosave_response(form, token, lang, posted.before, shown(compiled, saved.answers, company), posted, {})
+
+
+def autosave_response(form, token: str, lang: str, before_save: Shown, after: Shown, posted: Posted, values: dict) -> Template:
     """The question's fragment, and out of band: the questions of the page whose visibility
     changed, the progress and the status line.
 
@@ -582,26 +626,27 @@ def autosave_response(
     stored: an error to show or to take away (``_shown_error``), or boxes the server
     cleared. Otherwise ``HX-Reswap: none`` keeps the question as it is, since swapping it
     could undo a box ticked while the request was under way."""
-    lang = assessment.language
     _ = gettext_for(lang)
+    section, target, parsed, general = posted.section, posted.targets[0], posted.parsed, posted.general
     error = parsed.errors.get(target.id) or ("; ".join(general) if general else None)
-    value = values[target.id] if target.id in values else after.visible.get(target.id)
-    view = flow.question_view(target, after, lang, _, value=value, error=error, raw=parsed.raw.get(target.id))
+    swap = bool(error) or target.id in parsed.adjusted or form.get("_shown_error") == "1"
+    view = None
+    if swap:  # else htmx applies only the out-of-band parts: the fragment would be drawn for nothing
+        value = values[target.id] if target.id in values else after.visible.get(target.id)
+        view = flow.question_view(target, after, lang, _, value=value, error=error, raw=parsed.raw.get(target.id))
     changed = []
     for q in section.questions:
         if q.id != target.id and before_save.signature(q.id) != after.signature(q.id):
             changed.append(q.id if q.id in after.hidden else flow.question_view(q, after, lang, _, value=after.visible.get(q.id)))
-    position = after.position(section.id)
     context = {
         "v": view,
         "changed": changed,
         "now": after,
-        "position": max(position, 0),
+        "position": max(after.position(section.id), 0),
         "post_url": section_url(token, section.id),
         "status": _("Not saved: see the message at the question.") if error else _("Saved."),
         "failed": bool(error),
     }
-    swap = bool(error) or target.id in parsed.adjusted or form.get("_shown_error") == "1"
     headers = {} if swap else {"HX-Reswap": "none"}
     return page("_autosave.html", lang, context, status_code=422 if error else 200, headers=headers)
 
