@@ -7,6 +7,9 @@ The catalogs are ``assessment/locale/<lang>/LC_MESSAGES/messages.po``, extracted
 ``pybabel extract -F babel.cfg -o messages.pot .`` and compiled to ``messages.mo`` by
 ``make install``. A missing or out-of-date ``.mo`` is not an error: the ``.po`` is read
 instead, so a fresh checkout and a translator's edit both show the current text.
+
+Numbers are written the locale's way by ``format_count``, ``format_score``,
+``format_decimal`` and ``format_share`` (Babel), for the web pages and the PDF reports alike.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ import gettext
 import io
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -99,3 +107,43 @@ def negotiate(accept_language: str | None, available: tuple[str, ...] = LANGUAGE
             ranked.append((-quality, position, tag.lower().replace("_", "-")))
     preferred = [tag for _, _, tag in sorted(ranked)]
     return negotiate_locale(preferred, list(available), sep="-") if preferred else None
+
+
+# --- Numbers -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse(lang if lang in LANGUAGES else DEFAULT)
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
+def format_count(n: int, lang: str) -> str:
+    """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
+    return _pattern("#,##0").apply(n, _locale(lang))
+
+
+def format_score(value: float | None, lang: str, digits: int = 1) -> str:
+    """A score with ``digits`` decimals and the locale's decimal sign; ``–`` for none."""
+    if value is None:
+        return "–"
+    return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale(lang))
+
+
+def format_decimal(value: float, lang: str) -> str:
+    """A number with as many decimals as it needs, up to three: ``10``, ``377,5``."""
+    return _pattern("#,##0.###").apply(value, _locale(lang))
+
+
+def format_share(share: float, lang: str) -> str:
+    """A share from 0 to 1 as a whole percentage, the locale's way: ``38%``, ``38 %``."""
+    locale = _locale(lang)
+    return locale.percent_formats[None].apply(share, locale)

@@ -44,7 +44,7 @@ from reportlab.platypus import (
 )
 
 from assessment.compile import CompiledQuestionnaire
-from assessment.i18n import LANGUAGES, translations
+from assessment.i18n import LANGUAGES, format_count, format_share, translations
 from assessment.schema import Number
 
 from . import charts
@@ -284,6 +284,14 @@ class Labels:
         if value is None:
             return "–"
         return self._one_decimal.apply(round(value, 1), self.locale)
+
+    def count(self, n: int) -> str:
+        """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
+        return format_count(n, self.lang)
+
+    def share(self, share: float) -> str:
+        """A share from 0 to 1 as a whole percentage: ``38%``, ``38 %``."""
+        return format_share(share, self.lang)
 
     def change(self, value: float) -> str:
         if round(value, 1) == 0:

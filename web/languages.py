@@ -9,24 +9,22 @@ pages, and errors.
   (``workspace_language``).
 
 Numbers are written the locale's way by the template filters ``count``, ``score``,
-``decimal`` and ``share`` (Babel's patterns, parsed once per pattern).
+``decimal`` and ``share``, with ``assessment.i18n``'s ``format_*`` functions (Babel's
+patterns, parsed once per pattern), which the PDF reports use too.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from gettext import NullTranslations
 from typing import Any, Callable
 
-from babel import Locale
-from babel.numbers import NumberPattern, parse_pattern
 from jinja2 import pass_context
 from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from assessment.i18n import DEFAULT, LANGUAGES, negotiate, translations
+from assessment.i18n import DEFAULT, LANGUAGES, format_count, format_decimal, format_score, format_share, negotiate, translations
 
 LANGUAGE_COOKIE = "recentre_lang"
 COOKIE_LIFETIME = timedelta(days=365)
@@ -86,40 +84,7 @@ def workspace_page(request: Request, name: str, context: dict[str, Any], *, stat
     return Template(template_name=name, context={"lang": workspace_language(request), **context}, status_code=status_code, headers=headers)
 
 
-# --- Numbers -------------------------------------------------------------------------------
-
-
-@functools.cache
-def _locale(lang: str) -> Locale:
-    return Locale.parse(lang if lang in LANGUAGES else DEFAULT)
-
-
-@functools.cache
-def _pattern(pattern: str) -> NumberPattern:
-    return parse_pattern(pattern)
-
-
-def format_count(n: int, lang: str) -> str:
-    """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
-    return _pattern("#,##0").apply(n, _locale(lang))
-
-
-def format_score(value: float | None, lang: str, digits: int = 1) -> str:
-    """A score with ``digits`` decimals and the locale's decimal sign; ``–`` for none."""
-    if value is None:
-        return "–"
-    return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale(lang))
-
-
-def format_decimal(value: float, lang: str) -> str:
-    """A number with as many decimals as it needs, up to three: ``10``, ``377,5``."""
-    return _pattern("#,##0.###").apply(value, _locale(lang))
-
-
-def format_share(share: float, lang: str) -> str:
-    """A share from 0 to 1 as a whole percentage, the locale's way: ``38%``, ``38 %``."""
-    locale = _locale(lang)
-    return locale.percent_formats[None].apply(share, locale)
+# --- Numbers (the formats themselves are assessment.i18n's, shared with the PDF reports) ---
 
 
 def install_number_filters(environment) -> None:
