@@ -4,14 +4,17 @@ SMEs each instrument and training topic is recommended to).
 
 ``render_sector_report(analysis, details)`` is a pure function of its inputs and needs
 ReportLab and the packaged fonts only, not the web stack. It reuses the look of the SME
-report (``scoring.report`` styles, ``scoring.charts`` fonts and colours); every text is
+report (``scoring.report`` styles, ``scoring.charts`` fonts and colours) and its words:
+labels from the gettext catalogs and numbers and dates written the locale's way
+(``scoring.report.Labels``), in ``details.language``, the reader's; the titles of dimensions,
+levels and instruments come with the analysis, shaped in that language. Every text is
 escaped before it reaches a Paragraph.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import msgspec
@@ -21,34 +24,61 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table
 
 from assessment.analysis import BUCKET, DEMAND_GROUPS, Analysis
+from assessment.clusters import CLUSTERS
+from assessment.i18n import format_score
 
 from . import charts
 from .charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE
-from .report import column, styles, text, tstyle
+from .report import AUTHOR, Labels, column, styles, text, tstyle
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+FRAME_PADDING = 6
+"""The padding SimpleDocTemplate's frame keeps on each side, inside the margins."""
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * FRAME_PADDING
 
 
 class SectorReportDetails(msgspec.Struct, frozen=True, kw_only=True):
-    scope: str
-    """What the figures cover, in words: "Furniture, dID – Distretto Interni e Design"."""
-    viewer: str
-    """Whose view it is: "all clusters" or "shared assessments of cluster X"."""
     created: date
+    sector: str = ""
+    """The sector the figures cover (``furniture``), shown by name; "" for every sector."""
+    cluster: str = ""
+    """The cluster the figures cover (``did``), shown by name; "" for every cluster."""
+    shared_only: bool = False
+    """The figures are of the assessments shared with advisors only (an advisor's view)."""
+    language: str = "en"
+    """The reader's language: the words and numbers of the report, and the language the
+    analysis was shaped in."""
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def sector_name(L: Labels, sector: str) -> str:
+    name = L.sector(sector)
+    return name.replace("_", " ") if name == sector else name
 
 
-def _percent(n: int, total: int) -> str:
-    return f"{100 * n / total:.0f} %" if total else "–"
+def cluster_name(cluster: str) -> str:
+    return CLUSTERS[cluster].name if cluster in CLUSTERS else cluster
 
 
-def histogram_drawing(counts: Sequence[int], width: float = 160, height: float = 70):
-    """Bars per 10-point band, with the count above each and the band's start below."""
+def capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def scope_of(L: Labels, details: SectorReportDetails) -> str:
+    """What the figures cover: "IT and software, dID – Distretto Interni e Design"."""
+    _ = L.gettext
+    sector = sector_name(L, details.sector) if details.sector else capitalised(_("all sectors"))
+    cluster = cluster_name(details.cluster) if details.cluster else _("all clusters")
+    return f"{sector}, {cluster}"
+
+
+def _percent(L: Labels, n: int, total: int) -> str:
+    return L.share(n / total) if total else "–"
+
+
+def histogram_drawing(counts: Sequence[int], width: float = 160, height: float = 70, number: Callable[[int], str] = str):
+    """Bars per 10-point band, with the count above each (written by ``number``) and the
+    band's start below."""
     d = charts.make_drawing(width, height)
     bottom, top = 10, 10
     slot = width / max(1, len(counts))
@@ -57,7 +87,7 @@ def histogram_drawing(counts: Sequence[int], width: float = 160, height: float =
     for i, n in enumerate(counts):
         h = (height - bottom - top) * n / peak
         d.add(Rect(i * slot + 1, bottom, slot - 2, h, fillColor=charts.COMPANY, strokeColor=None))
-        d.add(String(i * slot + slot / 2, bottom + h + 2, str(n), fontName=FONT, fontSize=5, fillColor=INK, textAnchor="middle"))
+        d.add(String(i * slot + slot / 2, bottom + h + 2, number(n), fontName=FONT, fontSize=5, fillColor=INK, textAnchor="middle"))
         d.add(String(i * slot + slot / 2, 2, str(i * BUCKET), fontName=FONT, fontSize=5, fillColor=MUTED, textAnchor="middle"))
     return d
 
@@ -69,7 +99,8 @@ def bar_drawing(value: float, maximum: float, width: float = 90, height: float =
     return d
 
 
-def _table(rows: list[list], widths: Sequence[float], numeric_from: int = 1) -> Table:
+def _table(rows: list[list], widths: Sequence[float], numeric_from: int = 1, padding: float = 6) -> Table:
+    """A table of figures; ``padding`` is the space left and right of each cell's text."""
     return Table(
         rows,
         colWidths=list(widths),
@@ -82,8 +113,12 @@ def _table(rows: list[list], widths: Sequence[float], numeric_from: int = 1) -> 
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                 ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                # Headings of one line and of two (in a longer language) share their baseline.
+                ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), padding),
+                ("RIGHTPADDING", (0, 0), (-1, -1), padding),
             ]
         ),
     )
@@ -93,90 +128,132 @@ def _cell(value: str):
     return text(value, styles()["cell"])
 
 
-def counts_section(analysis: Analysis) -> list:
+def _head(value: str, right: bool = True):
+    return text(value, styles()["cell_head_right" if right else "cell_head"])
+
+
+def counts_section(analysis: Analysis, L: Labels) -> list:
+    _ = L.gettext
     s = styles()
-    rows = [["Sector", "Cluster", "SMEs"]] + [
-        [_cell(sector), _cell(cluster), f"{n:,}"] for (sector, cluster), n in sorted(analysis.counts.items())
+    rows = [[_head(_("Sector"), False), _head(_("Cluster"), False), _head(_("SMEs"))]] + [
+        [_cell(sector_name(L, sector)), _cell(cluster_name(cluster)), L.count(n)] for (sector, cluster), n in sorted(analysis.counts.items())
     ]
-    return [text("SMEs by sector and cluster", s["h2"]), _table(rows, [60 * mm, 70 * mm, 25 * mm], numeric_from=2)]
+    return [text(_("SMEs by sector and cluster"), s["h2"]), _table(rows, [60 * mm, 70 * mm, 25 * mm], numeric_from=2)]
 
 
-def dimensions_section(analysis: Analysis) -> list:
+def dimensions_section(analysis: Analysis, L: Labels) -> list:
+    _ = L.gettext
     s = styles()
     levels = analysis.labels.levels
-    head = ["Dimension", "SMEs", "Mean", "Q1", "Median", "Q3", *(text(title, s["cell_head_right"]) for _, title in levels)]
+    figures = [_("SMEs"), _("Mean"), _("Lower quartile"), _("Median"), _("Upper quartile"), *(title for _level, title in levels)]
+    head = [_head(_("Dimension"), False), *(_head(title) for title in figures)]
+
+    def whole(value: int | None) -> str:
+        return "–" if value is None else L.count(value)
+
     rows = [head] + [
-        [_cell(d.title), f"{d.scored:,}", _fmt(d.mean), _fmt(d.quantile(0.25), 0), _fmt(d.quantile(0.5), 0), _fmt(d.quantile(0.75), 0),
-         *(f"{d.levels.get(level, 0):,}" for level, _ in levels)]
+        # The mean as the analysis page writes it, with one decimal.
+        [_cell(d.title), L.count(d.scored), format_score(d.mean, L.lang), whole(d.quantile(0.25)), whole(d.quantile(0.5)), whole(d.quantile(0.75)),
+         *(L.count(d.levels.get(level, 0)) for level, _title in levels)]
         for d in analysis.dimensions
     ]
-    # Wide enough for the longest word of any level's title, so that none breaks in two.
-    level_w = column(*(title for _, title in levels), minimum=12 * mm, padding=14)
-    name_w = CONTENT_WIDTH - 5 * 12 * mm - level_w * len(levels)
+    # Each column wide enough for the longest word of its heading, in any language, so
+    # that none breaks in two (with 3 points of padding each side, and 2 to spare); the
+    # dimension's title takes the rest.
+    widths = [column(title, minimum=10 * mm, padding=8) for title in figures]
     out = [
-        text("Scores by dimension", s["h2"]),
-        text("Scores run from 0 to 100; Q1, median and Q3 say under which score a quarter, half and three quarters of the SMEs lie (to the point). The last columns count the SMEs at each level.", s["small"]),
-        _table(rows, [name_w, 12 * mm, 12 * mm, 12 * mm, 12 * mm, 12 * mm, *([level_w] * len(levels))]),
-        text("Distribution of each dimension (SMEs per 10 points)", s["h3"]),
+        text(_("Scores by dimension"), s["h2"]),
+        text(" ".join([
+            _("Scores run from 0 to 100. The quartiles say under which score a quarter, half and three quarters of the SMEs lie (to the point)."),
+            _("The last columns count the SMEs at each level."),
+        ]), s["small"]),
+        _table(rows, [CONTENT_WIDTH - sum(widths), *widths], padding=3),
     ]
+    heading = text(_("Distribution of each dimension (SMEs per 10 points)"), s["h3"])
     # Each chart with its title in one cell, so that a page break never parts them.
     width = CONTENT_WIDTH / 3
     cells = [
-        Table([[text(d.title, s["cell_bold"])], [histogram_drawing(d.buckets, width=width - 8)]], colWidths=[width], style=tstyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        Table([[text(d.title, s["cell_bold"])], [histogram_drawing(d.buckets, width=width - 8, number=L.count)]], colWidths=[width], style=tstyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         for d in analysis.dimensions
     ]
-    grid = [cells[i : i + 3] + [""] * (3 - len(cells[i : i + 3])) for i in range(0, len(cells), 3)]
+    # A table per row of three charts, so that a page breaks between rows; the heading
+    # stays with the first row, never alone at the foot of a page.
+    grid = [
+        Table([cells[i : i + 3] + [""] * (3 - len(cells[i : i + 3]))], colWidths=[width] * 3, hAlign="LEFT", style=tstyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        for i in range(0, len(cells), 3)
+    ]
     if grid:
-        out.append(Table(grid, colWidths=[width] * 3, hAlign="LEFT", style=tstyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")])))
+        out += [KeepTogether([heading, grid[0]]), *grid[1:]]
     return out
 
 
-def gaps_section(analysis: Analysis) -> list:
+def gaps_section(analysis: Analysis, L: Labels) -> list:
+    _ = L.gettext
     s = styles()
-    lowest = analysis.labels.levels[0][1] if analysis.labels.levels else "lowest"
+    levels = analysis.labels.levels
     lowest_id = analysis.labels.lowest_level
+    at_lowest = _("At the level: %(level)s") % {"level": levels[0][1]} if levels else _("At the lowest level")
     gaps = analysis.gaps(limit=len(analysis.dimensions))
-    rows = [["Dimension", "Among the three weakest", "", f"At the {lowest} level"]] + [
-        [_cell(g.title), f"{g.bottom_three:,} ({_percent(g.bottom_three, analysis.smes)})", bar_drawing(g.bottom_three, analysis.smes),
-         _percent(g.levels.get(lowest_id, 0), g.scored) if lowest_id else "–"]
+    rows = [[_head(_("Dimension"), False), _head(_("Among the three weakest")), "", _head(at_lowest)]] + [
+        [_cell(g.title), f"{L.count(g.bottom_three)} ({_percent(L, g.bottom_three, analysis.smes)})", bar_drawing(g.bottom_three, analysis.smes),
+         _percent(L, g.levels.get(lowest_id, 0), g.scored) if lowest_id else "–"]
         for g in gaps
     ]
     return [
-        text("Most common gaps", s["h2"]),
-        text("How often each dimension is among an SME's three weakest, and the share of SMEs at the lowest level in it.", s["small"]),
+        text(_("Most common gaps"), s["h2"]),
+        text(_("How often each dimension is among an SME's three weakest (its gaps), and how many SMEs are at the lowest level in it."), s["small"]),
         _table(rows, [62 * mm, 36 * mm, 34 * mm, 30 * mm]),
     ]
 
 
-def demand_section(analysis: Analysis) -> list:
+def demand_section(analysis: Analysis, L: Labels) -> list:
+    _ = L.gettext
     s = styles()
     out = [
-        text("Demand for instruments and training", s["h2"]),
-        text("How many SMEs each instrument and training topic was recommended to; an SME counts once per instrument.", s["small"]),
+        text(_("Demand for instruments and training"), s["h2"]),
+        text(_("How many SMEs were recommended each instrument and training topic: the demand for innovation vouchers, internationalisation vouchers and training. An SME counts once per instrument, however many of its recommendations point there."), s["small"]),
     ]
+    # The headings are marked for the catalogs where the page shows them (web/analysis.py).
     for group, heading in DEMAND_GROUPS.items():
         items = [d for d in analysis.demand if d.group == group]
         if not items:
             continue
-        rows = [[heading, "SMEs", "", "Share"]] + [
-            [_cell(d.title), f"{d.smes:,}", bar_drawing(d.smes, analysis.smes), _percent(d.smes, analysis.smes)] for d in items
+        rows = [[_head(_(heading), False), _head(_("SMEs")), "", _head(_("Share"))]] + [
+            [_cell(d.title), L.count(d.smes), bar_drawing(d.smes, analysis.smes), _percent(L, d.smes, analysis.smes)] for d in items
         ]
         out.append(KeepTogether([Spacer(1, 4), _table(rows, [84 * mm, 22 * mm, 34 * mm, 22 * mm])]))
     return out
 
 
+def introduction(analysis: Analysis, details: SectorReportDetails, L: Labels) -> str:
+    """How many SMEs, whose assessments, which result of each, and when."""
+    _ = L.gettext
+    whose = _("Submitted assessments whose companies agreed to share them with advisors.") if details.shared_only else _("Submitted assessments of every cluster.")
+    return " ".join([
+        L.ngettext("%(count)s SME.", "%(count)s SMEs.", analysis.smes) % {"count": L.count(analysis.smes)},
+        whose,
+        _("Each company counts with its latest result."),
+        _("Figures as of %(date)s.") % {"date": L.date(details.created)},
+    ])
+
+
 def render_sector_report(analysis: Analysis, details: SectorReportDetails) -> bytes:
+    """The sector report of ``analysis`` (shaped with the titles of ``details.language``) in
+    that language."""
     charts.register_fonts()
+    L = Labels(details.language)
+    _ = L.gettext
     s = styles()
+    scope = scope_of(L, details)
     story: list = [
-        text("Sector analysis", s["h1"]),
-        text(details.scope, s["lead"]),
-        text(f"{analysis.smes:,} SMEs with a submitted assessment, each with its latest result; {details.viewer}. {details.created.isoformat()}.", s["small"]),
+        text(_("Sector analysis"), s["h1"]),
+        text(scope, s["lead"]),
+        text(introduction(analysis, details, L), s["small"]),
     ]
     if analysis.smes:
-        story += counts_section(analysis) + dimensions_section(analysis) + gaps_section(analysis) + demand_section(analysis)
+        story += counts_section(analysis, L) + dimensions_section(analysis, L) + gaps_section(analysis, L) + demand_section(analysis, L)
     else:
-        story.append(text("No submitted assessment matches.", s["body"]))
+        story.append(text(_("No submitted assessment matches these filters yet."), s["body"]))
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -185,8 +262,11 @@ def render_sector_report(analysis: Analysis, details: SectorReportDetails) -> by
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"Sector analysis: {details.scope}",
-        author="RE-CENTRE self-assessment",
+        title=f"{_('Sector analysis')}: {scope}",
+        author=AUTHOR,
+        creator="recentre",
+        lang=details.language,
+        displayDocTitle=1,
         invariant=1,
     )
     doc.build(story)

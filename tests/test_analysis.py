@@ -5,6 +5,7 @@ Python the slow way."""
 from __future__ import annotations
 
 import csv
+import gettext
 import io
 import math
 from collections import Counter
@@ -17,19 +18,24 @@ from concurrent.futures import ThreadPoolExecutor
 import msgspec
 import pytest
 from litestar.testing import TestClient
+from markupsafe import escape
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import delete, func, select, true
 
-from assessment import responses
+from assessment import i18n, responses
+from assessment.i18n import format_score
 from assessment.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
 from assessment.compile import BUNDLED, load_bundled
 from assessment.db import create_engine, session_factory
 from assessment.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
 from assessment.seed import seed_assessments
+from scoring.report import Labels as ReportLabels
 from scoring.synthetic import TendencyAnswers
 from tests.conftest import run_coroutine
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
+from web.languages import LANGUAGE_COOKIE
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 SEEDED = 160
@@ -460,35 +466,135 @@ def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bun
     assert not only_added(rescored, removed, 0)
 
 
-def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
-    from pypdf import PdfReader
+def one_line(text: str) -> str:
+    """``text`` with every run of white space (no-break spaces too) as one space."""
+    return " ".join(text.split())
 
+
+def pdf_text(pdf: bytes) -> str:
+    return one_line(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def sector_report(client: TestClient, query: str = "", lang: str | None = None) -> tuple[bytes, list]:
+    """The sector report downloaded with the workspace in ``lang`` (the chooser's cookie), and
+    the days it may be dated (the download may cross midnight)."""
+    if lang:
+        client.cookies.set(LANGUAGE_COOKIE, lang, path="/workspace")
+    before = datetime.now(timezone.utc).date()
+    response = client.get(f"/workspace/analysis.pdf{query}")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    return response.content, sorted({before, datetime.now(timezone.utc).date()})
+
+
+def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
     signed_in(client, ADVISOR)
     response = client.get("/workspace/analysis.pdf?sector=it")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith('attachment; filename="recentre-sector-report-it-')
-    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).split())
+    text = pdf_text(response.content)
     rows = [a for a, _ in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
-    assert "Sector analysis" in text and "IT, dID – Distretto Interni e Design" in text
-    assert f"{len(rows)} SMEs with a submitted assessment" in text
-    assert "the assessments of dID – Distretto Interni e Design shared with advisors" in text
+    assert "Sector analysis" in text and "IT and software, dID – Distretto Interni e Design" in text
+    assert f"{len(rows)} SMEs. Submitted assessments whose companies agreed to share them with advisors." in text
     for heading in ("SMEs by sector and cluster", "Scores by dimension", "Most common gaps", "Demand for instruments and training", "Green software and sustainable IT"):
         assert heading in text
 
 
-def test_escaping_in_the_sector_report():
+def test_the_sector_report_is_in_the_workspace_language(client, seeded, bundled):
+    """Downloaded from the analysis page in Bulgarian, the report is in Bulgarian: the
+    catalog's headings, the questionnaire's titles, and numbers and dates written the
+    Bulgarian way (a decimal comma)."""
+    bg = i18n.translations("bg")
+    L = ReportLabels("bg")
+    signed_in(client, ADVISOR)
+    pdf, days = sector_report(client, "?sector=it", "bg")
+    text = pdf_text(pdf)
+    for heading in ("Sector analysis", "SMEs by sector and cluster", "Scores by dimension", "Lower quartile", "Most common gaps",
+                    "Demand for instruments and training", "Each company counts with its latest result.",
+                    "Submitted assessments whose companies agreed to share them with advisors."):
+        assert bg.gettext(heading) in text, heading
+        assert heading not in text, heading
+    assert f"{L.sector('it')}, dID – Distretto Interni e Design" in text
+    assert any(one_line(bg.gettext("Figures as of %(date)s.") % {"date": L.date(day)}) in text for day in days)
+    rows = [(a, p) for a, p in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    expected = expected_figures(rows)
+    assert one_line(bg.ngettext("%(count)s SME.", "%(count)s SMEs.", len(rows)) % {"count": L.count(len(rows))}) in text
+    # Each dimension's title in Bulgarian, with its mean written the Bulgarian way: 47,2.
+    titles = {d.id: d.title.get("bg") for d in bundled["it"].dimensions.values()}
+    for d, values in expected["scores"].items():
+        mean = format_score(sum(values) / len(values), "bg")
+        assert "," in mean and f"{titles[d]} {one_line(L.count(len(values)))} {mean} " in text, (d, mean)
+    level = bundled["it"].levels[0].title.get("bg")
+    assert bg.gettext("At the level: %(level)s") % {"level": level} in text
+    assert PdfReader(io.BytesIO(pdf)).metadata.title == f"{bg.gettext('Sector analysis')}: {L.sector('it')}, dID – Distretto Interni e Design"
+    # The tables for other tools keep their English headings and titles.
+    table = read_csv(client.get("/workspace/analysis.csv?part=dimensions&sector=it"))
+    assert "Green software and sustainable IT" in {row["Title"] for row in table} and "Mean" in table[0]
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_sector_report_in_every_language(client, seeded, lang):
+    _ = i18n.translations(lang).gettext
+    L = ReportLabels(lang)
+    signed_in(client, ORGANISER)
+    pdf, days = sector_report(client, "", lang)
+    text = pdf_text(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    assert reader.metadata.title.startswith(_("Sector analysis") + ": ")
+    for heading in ("Sector analysis", "SMEs by sector and cluster", "Scores by dimension", "Most common gaps", "Demand for instruments and training",
+                    "Submitted assessments of every cluster."):
+        assert _(heading) in text, (lang, heading)
+    assert any(one_line(_("Figures as of %(date)s.") % {"date": L.date(day)}) in text for day in days)
+    assert one_line(L.count(SEEDED)) in text
+    # The link on the analysis page says in which language the report is.
+    assert f'hreflang="{lang}">{escape(_("sector report (PDF)"))}</a>' in client.get("/workspace/analysis").text
+
+
+def test_every_label_the_sector_report_asks_for_is_in_the_template(monkeypatch):
+    """Catches labels that extraction cannot see, such as a _() inside an f-string; the
+    headings of the demand groups are marked where the page shows them (web/analysis.py)."""
     from datetime import date
 
-    from pypdf import PdfReader
+    from babel.messages.pofile import read_po
+
+    from assessment.analysis import Aggregates, shape
+    from scoring import report
+    from scoring.sector_report import SectorReportDetails, render_sector_report
+
+    asked: set = set()
+
+    class Recording(gettext.NullTranslations):
+        def gettext(self, message):
+            asked.add(message)
+            return message
+
+        def ngettext(self, singular, plural, n):
+            asked.add((singular, plural))
+            return singular if n == 1 else plural
+
+    monkeypatch.setattr(report, "translations", lambda lang: Recording())
+    labels = Labels({"x": ("X", "digital")}, [("basic", "Basic")], {("instrument", "v"): "V", ("training", "t"): "T"}, ["furniture"])
+    aggregates = Aggregates(Counter({("furniture", "did"): 2}), {("x", 40, "basic"): (2, 81.0, 2)}, Counter({("instrument", "v"): 2, ("training", "t"): 1}))
+    analysis = shape(aggregates, Scope(true()), labels)
+    render_sector_report(analysis, SectorReportDetails(created=date(2026, 1, 1), language="bg"))
+    render_sector_report(analysis, SectorReportDetails(created=date(2026, 1, 1), sector="furniture", cluster="did", shared_only=True, language="bg"))
+    render_sector_report(shape(Aggregates(Counter(), {}, Counter()), Scope(true()), Labels({}, [], {}, [])), SectorReportDetails(created=date(2026, 1, 1)))
+    template = {m.id for m in read_po((Path(__file__).resolve().parent.parent / "messages.pot").open("rb")) if m.id}
+    assert asked - template == set()
+    assert len(asked) > 20
+
+
+def test_escaping_in_the_sector_report():
+    from datetime import date
 
     from assessment.analysis import Aggregates, shape
     from scoring.sector_report import SectorReportDetails, render_sector_report
 
     labels = Labels({"x": ("<b>Bold</b> & <i>co</i>", "digital")}, [("basic", "Basic")], {("instrument", "v"): "Voucher <script>"}, ["furniture"])
     aggregates = Aggregates(Counter({("furniture", "did"): 2}), {("x", 40, "basic"): (2, 81.0, 2)}, Counter({("instrument", "v"): 2}))
-    pdf = render_sector_report(shape(aggregates, Scope(true()), labels), SectorReportDetails(scope="<Furniture> & co", viewer="all", created=date(2026, 1, 1)))
-    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
-    assert "<b>Bold</b> & <i>co</i>" in text and "Voucher <script>" in text and "<Furniture> & co" in text
+    pdf = render_sector_report(shape(aggregates, Scope(true()), labels), SectorReportDetails(sector="<Furniture> & co", cluster="<did>", created=date(2026, 1, 1)))
+    text = pdf_text(pdf)
+    assert "<b>Bold</b> & <i>co</i>" in text and "Voucher <script>" in text and "<Furniture> & co, <did>" in text
 
 
 # Downgrading drops the column in batch mode, which reflects the tables; SQLite cannot

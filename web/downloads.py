@@ -1,5 +1,6 @@
 """Downloads of the workspace: the sector analysis and the list of assessments, as CSV and
-XLSX, with a sheet in the EDIH DMA's terms (company, DMA score, the six dimension scores).
+XLSX, with a sheet in the EDIH DMA's terms (company, DMA score, the six dimension scores),
+and the sector report as a PDF in the reader's workspace language.
 
 What a download holds is what its page shows the same person: ``visible_assessments`` picks
 the rows and ``contact_columns`` blanks the contact details of SMEs that did not agree to
@@ -27,7 +28,7 @@ from scoring.sector_report import SectorReportDetails, render_sector_report
 from . import dashboard
 from .analysis import analysis_for, labels_of, parse_analysis_filters, scope_for
 from .auth import contact_columns, requires_user, user_of
-from .languages import translator
+from .languages import translator, workspace_language
 
 CHUNK = 2000
 
@@ -43,8 +44,9 @@ def file_name(stem: str, parts: Sequence[str], extension: str) -> str:
 
 
 def messages(request: Request) -> dashboard.Messages:
-    """Refusals in the reader's language; the files themselves (column headings, the sector
-    report) are in English, for the tools and people they are passed on to."""
+    """Refusals in the reader's language. The CSV and XLSX files keep English column
+    headings, for the tools they are passed on to; the sector report (a PDF for people) is
+    in the reader's language."""
     return dashboard.Messages(translator(request))
 
 
@@ -117,24 +119,23 @@ async def analysis_xlsx(request: Request) -> Response:
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
 
 
-def sector_name(sector: str) -> str:
-    return {"it": "IT"}.get(sector, sector.replace("_", " ").capitalize())
-
-
 @get("/workspace/analysis.pdf", guards=[requires_user], include_in_schema=False)
 async def analysis_pdf(request: Request) -> Response:
     user = user_of(request)
     filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, messages(request))
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
+    # In the language of the analysis page it is downloaded from, titles and all.
+    lang = workspace_language(request)
     async with request.app.state.sessions() as session:
-        analysis = await analysis_for(request, session, user, filters)
+        analysis = await analysis_for(request, session, user, filters, lang)
     shown_cluster = filters.cluster or ("" if user.is_organiser else user.cluster)
-    cluster = CLUSTERS[shown_cluster].name if shown_cluster in CLUSTERS else "all clusters"
     details = SectorReportDetails(
-        scope=f"{sector_name(filters.sector) if filters.sector else 'All sectors'}, {cluster}",
-        viewer="all assessments" if user.is_organiser else f"the assessments of {CLUSTERS[user.cluster].name} shared with advisors",
         created=datetime.now(timezone.utc).date(),
+        sector=filters.sector,
+        cluster=shown_cluster if shown_cluster in CLUSTERS else "",
+        shared_only=not user.is_organiser,
+        language=lang,
     )
     content = await anyio.to_thread.run_sync(render_sector_report, analysis, details)
     name = file_name("sector-report", [filters.sector, filters.cluster], "pdf")
