@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
+from assessment.compile import CompiledQuestionnaire, compile_questionnaire, find_questionnaire
 from tests.a11y import assert_accessible
 
 pytestmark = pytest.mark.browser
 
 NARROWEST_PHONE = {"width": 320, "height": 640}
+JS_VIEWPORT = {"width": 1280, "height": 900}
 
 
 def test_the_landing_page_renders_without_errors(page, live_server: str, artefacts: Path):
@@ -67,10 +71,49 @@ def test_the_accessibility_check_reports_violations(a11y_page):
         assert_accessible(a11y_page)
 
 
-# --- The SME's journey through a whole bundled questionnaire ------------------------------
+# --- The SME's journey through each bundled questionnaire -------------------------------
 
-FURNITURE = "Furniture and interiors"
+
+@dataclass(frozen=True)
+class Offered:
+    """A questionnaire the start page offers, as an SME picks it there."""
+
+    id: str
+    sector: str
+    """Its label under "Your sector"."""
+    cluster: str
+    """The label, or part of it, of a cluster under "Your cluster"."""
+    company: str
+    """The company that answers it with JavaScript (a name that must be escaped)..."""
+    plain_company: str
+    """...and the one that answers it without."""
+
+    @property
+    def compiled(self) -> CompiledQuestionnaire:
+        return compiled_bundled(self.id)
+
+
+OFFERED = [
+    Offered("furniture", "Furniture and interiors", "dID", "Mobili <Rossi> & Figli", "Atelier Sans Script"),
+    Offered("it", "IT and software", "Cluj IT", "Soluții <Cloud> & Date SRL", "Plain Forms Software SRL"),
+    Offered("energy", "Energy", "Green Synergy", "Слънце <Енерджи> & Вятър ЕООД", "Solar Without Scripts EOOD"),
+]
+"""Every questionnaire the start page offers (the test below checks that none is missing),
+with the cluster of its sector."""
+
 SENTENCE = "Finding staff who know CAD & CNC <b>now</b>"
+
+
+@functools.cache
+def compiled_bundled(questionnaire_id: str) -> CompiledQuestionnaire:
+    """The bundled questionnaire, compiled once for all the tests: what to expect of it."""
+    return compile_questionnaire(find_questionnaire(questionnaire_id))
+
+
+EVERY_QUESTIONNAIRE = pytest.mark.parametrize("questionnaire", OFFERED, ids=[q.id for q in OFFERED])
+"""Each offered questionnaire, on SQLite and on PostgreSQL by ``bundled_server``'s own
+parameters (ids "sqlite-chromium-it"). Not a parametrization of both together: pytest would
+then start the servers again and again to run the tests in their order."""
 
 
 def no_horizontal_overflow(page) -> int:
@@ -82,6 +125,13 @@ def settle(page) -> None:
     autosave is under way. (A locator, not wait_for_function, whose polling evaluates strings,
     which the Content-Security-Policy forbids.)"""
     page.locator(".htmx-request").first.wait_for(state="detached")
+
+
+def number_for(box) -> str:
+    """30, or the nearest number the box's bounds allow (a data centre's PUE lies between 1
+    and 5)."""
+    low, high = box.evaluate("box => [box.min, box.max]")
+    return f"{min(max(30.0, float(low or '-inf')), float(high or 'inf')):g}"
 
 
 class Journey:
@@ -131,11 +181,12 @@ class Journey:
                 self.press(row.locator("input").first)
         elif question.locator("input[type=number]").count():
             box = question.locator("input[type=number]")
+            number = number_for(box)
             if self.keys:
                 box.focus()
-                self.page.keyboard.type("30")
+                self.page.keyboard.type(number)
             else:
-                box.fill("30")
+                box.fill(number)
         elif question.locator("textarea, input[type=text]").count():
             question.locator("textarea, input[type=text]").first.fill(SENTENCE)
         else:
@@ -163,14 +214,16 @@ class Journey:
         self.press(self.page.get_by_role("button", name=re.compile("^Save and")), "Enter")
 
 
-def start_furniture(journey: Journey, base: str, company: str) -> None:
+def start(journey: Journey, base: str, questionnaire: Offered, company: str) -> None:
+    """From the landing page to the questionnaire's first section: ``questionnaire`` picked
+    under its cluster on the start page, the privacy notice accepted, the company described."""
     page = journey.page
     page.goto(base)
     journey.check("landing")
     page.get_by_role("link", name="Start the self-assessment").click()
     journey.check("start")
-    journey.press(page.get_by_label("dID"))
-    journey.press(page.get_by_label(FURNITURE))
+    journey.press(page.get_by_label(questionnaire.cluster))
+    journey.press(page.get_by_label(questionnaire.sector, exact=True))
     journey.press(page.get_by_role("button", name="Continue"), "Enter")
     journey.check("privacy")
     assert not page.get_by_label(re.compile("may see my results")).is_checked()
@@ -181,6 +234,7 @@ def start_furniture(journey: Journey, base: str, company: str) -> None:
     journey.press(page.get_by_label("Small", exact=True))
     journey.press(page.get_by_role("button", name="Start the questionnaire"), "Enter")
     assert re.search(r"/a/[A-Za-z0-9_-]{32}/s/company_section$", page.url), page.url
+    assert page.locator(".kicker").inner_text() == questionnaire.compiled.meta.title.get("en")
 
 
 def finish(journey: Journey, stop_after: int | None = None) -> int:
@@ -198,7 +252,29 @@ def finish(journey: Journey, stop_after: int | None = None) -> int:
     return count
 
 
-def submit_and_check_results(journey: Journey, company: str) -> None:
+def leave_and_come_back(journey: Journey, browser, stopped: int, **context_options):
+    """"Continue later" on section ``stopped``, the browser closed, and the private link
+    opened in a new one: back on that section, with every answer of it and of the section
+    before it there. Returns the new browser context."""
+    page = journey.page
+    journey.press(page.get_by_role("button", name="Continue later"), "Enter")
+    assert page.url.endswith("/later")
+    journey.check("later")
+    link = page.locator("#resume-link").input_value()
+    page.context.close()
+
+    context = browser.new_context(**context_options)
+    journey.page = page = context.new_page()
+    page.goto(link)
+    assert journey.section_position()[0] == stopped
+    assert unanswered(page) == []
+    journey.press(page.get_by_role("button", name="Previous"), "Enter")
+    assert journey.section_position()[0] == stopped - 1
+    assert unanswered(page) == []
+    return context
+
+
+def submit_and_check_results(journey: Journey, questionnaire: Offered, company: str) -> None:
     page = journey.page
     assert page.url.endswith("/review")
     journey.check("review")
@@ -210,7 +286,8 @@ def submit_and_check_results(journey: Journey, company: str) -> None:
     assert page.get_by_role("img", name="Your scores by dimension").is_visible()
     assert page.get_by_role("img", name="Twin-transition matrix").is_visible()
     assert page.locator("ol.recommendations > li").count() > 0
-    assert page.locator("details.explanation").count() == 12
+    # How each dimension's score came about, one per dimension of the questionnaire.
+    assert page.locator("details.explanation").count() == len(questionnaire.compiled.dimensions)
     journey.check("results")
     report = page.request.get(urljoin(page.url, page.get_by_role("link", name="Download the report (PDF)").get_attribute("href")))
     assert report.ok and report.headers["content-type"] == "application/pdf"
@@ -232,49 +309,50 @@ def database_of(request) -> str:
     return request.node.callspec.params["bundled_server"]
 
 
-def test_a_whole_furniture_assessment_with_javascript_closed_midway_and_resumed(browser, bundled_server: str, artefacts: Path, request):
+@SQLITE_ONLY
+def test_the_journeys_cover_every_questionnaire_the_start_page_offers(page, bundled_server: str):
+    """OFFERED names every questionnaire of the start page, with its label, and a cluster
+    label that picks one cluster: a questionnaire added to the bundle gets its journeys."""
+    page.goto(f"{bundled_server}/start")
+    sectors = page.locator("input[name=q]").evaluate_all("els => els.map(e => [e.value, e.labels[0].textContent.trim()])")
+    assert sectors == [[f"{q.id}:{q.id}", q.sector] for q in OFFERED]
+    for q in OFFERED:
+        assert page.locator("input[name=cluster]").and_(page.get_by_label(q.cluster)).count() == 1, q.cluster
+
+
+@EVERY_QUESTIONNAIRE
+def test_a_whole_assessment_with_javascript_closed_midway_and_resumed(browser, bundled_server: str, questionnaire: Offered, artefacts: Path, request):
     """With htmx: every answer autosaves. Halfway the SME takes "Continue later", closes the
     browser, and comes back through the private link. axe checks every page (on SQLite; the
     pages are the same on PostgreSQL)."""
     database = database_of(request)
-    company = "Mobili <Rossi> & Figli"
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
-    journey = Journey(context.new_page(), artefacts, f"journey-js-{database}", keys=True, axe=database == "sqlite")
-    start_furniture(journey, bundled_server, company)
-    stopped = finish(journey, stop_after=6)
-    page = journey.page
-    assert page.locator("#save-status").inner_text() == "Saved."
-    journey.press(page.get_by_role("button", name="Continue later"), "Enter")
-    assert page.url.endswith("/later")
-    journey.check("later")
-    link = page.locator("#resume-link").input_value()
-    context.close()
-
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
-    journey.page = page = context.new_page()
-    page.goto(link)
-    assert journey.section_position()[0] == stopped
-    # Every answer of the page is there, and those of the page before it.
-    assert unanswered(page) == []
-    page.get_by_role("button", name="Previous").click()
-    assert journey.section_position()[0] == stopped - 1
-    assert unanswered(page) == []
+    context = browser.new_context(bypass_csp=True, viewport=JS_VIEWPORT)
+    journey = Journey(context.new_page(), artefacts, f"journey-js-{questionnaire.id}-{database}", keys=True, axe=database == "sqlite")
+    start(journey, bundled_server, questionnaire, questionnaire.company)
+    stopped = finish(journey, stop_after=len(questionnaire.compiled.sections) // 2)
+    assert journey.page.locator("#save-status").inner_text() == "Saved."
+    context = leave_and_come_back(journey, browser, stopped, bypass_csp=True, viewport=JS_VIEWPORT)
     finish(journey)
-    submit_and_check_results(journey, company)
+    submit_and_check_results(journey, questionnaire, questionnaire.company)
     context.close()
 
 
-def test_a_whole_furniture_assessment_without_javascript_on_the_narrowest_phone(browser, bundled_server: str, artefacts: Path, request):
-    """Plain forms and redirects only, at 320 px: every page fits the screen."""
+@EVERY_QUESTIONNAIRE
+def test_a_whole_assessment_without_javascript_on_the_narrowest_phone(browser, bundled_server: str, questionnaire: Offered, artefacts: Path, request):
+    """Plain forms and redirects only, at 320 px: every page fits the screen. Halfway the SME
+    leaves and comes back through the private link, as with JavaScript."""
     database = database_of(request)
+    company = questionnaire.plain_company
     context = browser.new_context(java_script_enabled=False, viewport=NARROWEST_PHONE)
-    journey = Journey(context.new_page(), artefacts, f"journey-nojs-{database}", keys=False, axe=False, narrow=True)
-    start_furniture(journey, bundled_server, "Atelier Sans Script")
+    journey = Journey(context.new_page(), artefacts, f"journey-nojs-{questionnaire.id}-{database}", keys=False, axe=False, narrow=True)
+    start(journey, bundled_server, questionnaire, company)
+    stopped = finish(journey, stop_after=len(questionnaire.compiled.sections) // 2)
+    context = leave_and_come_back(journey, browser, stopped, java_script_enabled=False, viewport=NARROWEST_PHONE)
     finish(journey)
     # The review open in a second tab too: its submit button is the second submit.
     second = context.new_page()
     second.goto(journey.page.url)
-    submit_and_check_results(journey, "Atelier Sans Script")
+    submit_and_check_results(journey, questionnaire, company)
     second.get_by_role("button", name="Submit and see my results").click()
     assert second.get_by_role("heading", level=1).inner_text() == "This cannot be done now"
     assert "This assessment has already been submitted, so its answers can no longer change." in second.content()
