@@ -52,7 +52,7 @@ def _from_po(po: Path) -> gettext.GNUTranslations:
 
 
 def _load(lang: str) -> gettext.NullTranslations:
-    if lang == DEFAULT or lang not in LANGUAGES:
+    if lang not in LANGUAGES:
         return gettext.NullTranslations()
     po, mo = catalog_paths(lang)
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
@@ -69,7 +69,9 @@ def _cached(lang: str) -> gettext.NullTranslations:
 
 
 def translations(lang: str) -> gettext.NullTranslations:
-    """The catalog for ``lang``; English (the source strings) for ``en`` and unknown codes."""
+    """The catalog for ``lang``; the source strings for unknown codes. English is the source
+    language: its catalog's entries are empty, and show the code's text, unless an editor
+    rewords one there."""
     # functools.cache may run _load twice for one key under threads; the lock keeps one copy.
     with _lock:
         return _cached(lang)
