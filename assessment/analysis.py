@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from litestar import Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template

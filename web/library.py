@@ -9,7 +9,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from litestar import Request, get
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy import bindparam, func, select, text
@@ -18,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assessment.compile import CompiledQuestionnaire
 from assessment.i18n import translations
 from assessment.models import Assessment, QuestionnaireVersion
-from assessment.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from assessment.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 from scoring.check import run_tests
 
 from .auth import requires_organiser, user_of
-from .languages import N_, Refusal, gettext_of, workspace_language, workspace_page
+from .languages import N_, Refusal, workspace_language, workspace_page
 
 # --- Test status -------------------------------------------------------------------------
 
