@@ -1,28 +1,47 @@
 """The requests SMEs send most, by their private token: autosave's read of a draft with its
 answers and its write of the answers ``responses.checked_updates`` accepted, and the results
-page's look-up of the current result. Their SQL is handed straight to the driver.
+page's look-up of the current result.
 
-Autosave is sent once per answer, and it was the slowest request for what it does: SQLAlchemy's
-async layer costs some 30 µs a statement here, and the ORM's load and flush of the assessment
-more than everything else the request did. So autosave reads one row (the assessment, its
-answers aggregated into one JSON object by the database) and writes with one statement on
-PostgreSQL (a round trip) or three on SQLite (in this thread, a few µs each); the results page,
-whose drawing is kept (web/page_cache.py), needs one row. The connection still comes from the
-engine's pool (which pings PostgreSQL connections before handing them out), and datetimes go
-through the column type's own conversion, so what is stored is what the ORM would have stored.
-Everything else reads and writes through the models (assessment/models.py); tests hold the two
-to agree.
+Autosave is sent once per answer, and it was the slowest request for what it does, so these
+requests take three short cuts, which ``TokenStore`` keeps together:
+
+- **Their own connections.** Taking a connection from SQLAlchemy's pool and giving it back
+  cost more than the queries: some 40 µs on SQLite, and on PostgreSQL a round trip more, for
+  the pool's ping. So the store has connections of its own: an asyncpg pool on PostgreSQL
+  (whose connections are checked without a round trip, and need no reset: these queries
+  change no session state), and on SQLite one ``sqlite3`` connection of its own, used from
+  the event loop's thread. The SQL is handed straight to the driver, and datetimes go through
+  the column type's own conversion, so what is stored is what the ORM would have stored.
+- **Drafts kept between saves.** An SME saves one answer after another on the same draft, and
+  reading its 50 answers back each time was the larger half of a save. So the store keeps the
+  drafts it read or wrote last (``DRAFTS_KEPT``), each with the ``updated_at`` it was read
+  at. A save writes only if the row still has that ``updated_at`` (every change of an
+  assessment sets it, through the models or here); if another process, or another request
+  through the models, changed the assessment meanwhile, nothing is written, the kept draft is
+  dropped, and the save is checked again against the stored answers (``saving``).
+- **One transaction, in one statement on PostgreSQL** (a round trip), or in three on SQLite
+  with no await between them.
+
+Everything else reads and writes through the models (assessment/models.py); tests hold the
+two to agree.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import functools
+import sqlite3
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Awaitable, Callable, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .db import SQLITE_BUSY_TIMEOUT_MS, sqlite_pragmas
 from .models import UTCDateTime, utcnow
 from .responses import (
     EXPIRED,
@@ -31,14 +50,23 @@ from .responses import (
     AlreadySubmitted,
     Expired,
     NotFound,
+    ResponseError,
     Saved,
     company_of,
     hash_token,
     looks_like_token,
 )
 
+T = TypeVar("T")
 
-@dataclass
+DRAFTS_KEPT = 2000
+"""Drafts kept between saves, the least recently used dropped first: some 10 kB each."""
+
+SAVE_ATTEMPTS = 3
+"""How often a save is checked again when its assessment changed while it was checked."""
+
+
+@dataclass(frozen=True)
 class Draft:
     """What saving answers needs of an assessment (its status may no longer be draft)."""
 
@@ -52,6 +80,12 @@ class Draft:
     cluster: str
     language: str
     answers: dict
+    token_hash: str = ""
+    updated_at: Any = None
+    """As the database holds it (text on SQLite): a save writes only where it is unchanged."""
+    expires_at: datetime | None = None
+    kept: bool = dataclasses.field(default=False, compare=False)
+    """Whether it comes from the store's memory rather than straight from the database."""
 
     @property
     def company(self) -> dict:
@@ -69,7 +103,16 @@ class ResultRef:
     result_id: int | None
 
 
+class DraftChanged(Exception):
+    """The assessment changed between reading the draft and writing to it: nothing was written."""
+
+
+class ChangedMeanwhile(ResponseError):
+    status_code = 409
+
+
 SUBMITTED = "This assessment has been submitted; its answers can no longer change."
+CHANGED = "This assessment kept changing while the answers were saved; nothing was saved. Send them again."
 
 _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster, language"
 
@@ -81,17 +124,17 @@ _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector,
 _PG_READ = f"""
 SELECT {_COLUMNS},
        (SELECT '{{' || string_agg(to_json(question_id)::text || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
-       expires_at < $2
+       updated_at, expires_at
 FROM assessment WHERE token_hash = $1
 """
 
 # One statement, so one round trip and its own transaction. Its UPDATE takes the row's lock
-# first: a save racing a submit waits for the submit to commit, then finds no draft, and the
-# answers are not written either.
+# first: a save racing a submit waits for the submit to commit, then finds no draft (nor the
+# updated_at it read), and the answers are not written either.
 _PG_WRITE = """
 WITH touched AS (
     UPDATE assessment SET updated_at = $2, expires_at = $3, current_section = $4
-    WHERE id = $1 AND status = 'draft' RETURNING id
+    WHERE id = $1 AND status = 'draft' AND updated_at = $8 RETURNING id
 ), cleared AS (
     DELETE FROM answer WHERE assessment_id IN (SELECT id FROM touched) AND question_id = ANY($5::varchar[])
 ), saved AS (
@@ -109,12 +152,12 @@ FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND res
 WHERE token_hash = $1
 """
 
-# --- SQLite (sqlite3, in this thread: assessment/db.py) ---------------------------------------
+# --- SQLite (sqlite3, in this thread) --------------------------------------------------------
 
 _SQLITE_READ = f"""
 SELECT {_COLUMNS},
        (SELECT '{{' || group_concat(json_quote(question_id) || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
-       expires_at < ?
+       updated_at, expires_at
 FROM assessment WHERE token_hash = ?
 """
 _SQLITE_RESULT = """
@@ -122,93 +165,223 @@ SELECT assessment.id, status, language, questionnaire_id, result.id, expires_at 
 FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND result.current
 WHERE token_hash = ?
 """
-_SQLITE_TOUCH = "UPDATE assessment SET updated_at = ?, expires_at = ?, current_section = ? WHERE id = ? AND status = 'draft'"
+_SQLITE_TOUCH = (
+    "UPDATE assessment SET updated_at = ?, expires_at = ?, current_section = ? "
+    "WHERE id = ? AND status = 'draft' AND updated_at = ?"
+)
 _SQLITE_CLEAR = "DELETE FROM answer WHERE assessment_id = ? AND question_id = ?"
 _SQLITE_SAVE = """
 INSERT INTO answer (assessment_id, question_id, value, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (assessment_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
 """
 
+# asyncpg's pool would otherwise send a reset query (a round trip) each time a connection
+# goes back; these queries leave no session state behind, and asyncpg still rolls back a
+# transaction left open.
+async def _no_reset(connection) -> None:
+    pass
 
-class ByToken:
-    """A connection for these requests: ``async with ByToken(engine) as stored``, then its
-    methods. One connection from the pool serves a whole request, since taking one and giving
-    it back costs as much as a statement."""
+
+class TokenStore:
+    """The token requests' connections and kept drafts, for the life of the app: ``await
+    TokenStore.open(engine)``, then its methods, then ``await store.close()``."""
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
+        self.drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._pool = None
+        self._sqlite: sqlite3.Connection | None = None
 
-    async def __aenter__(self) -> ByToken:
-        self.connection = await self.engine.connect()
-        self.driver = (await self.connection.get_raw_connection()).driver_connection
-        return self
+    @classmethod
+    async def open(cls, engine: AsyncEngine, *, pool_size: int = 5) -> TokenStore:
+        """A store beside ``engine``'s pool, with up to ``pool_size`` PostgreSQL connections of
+        its own (opened when needed), or one SQLite connection."""
+        store = cls(engine)
+        if store.postgresql:
+            import asyncpg
 
-    async def __aexit__(self, *exc) -> None:
-        await self.connection.close()
+            _args, options = engine.dialect.create_connect_args(engine.url)
+            for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"):
+                options.pop(sqlalchemy_only, None)
+            store._pool = await asyncpg.create_pool(**options, min_size=1, max_size=pool_size, reset=_no_reset)
+        else:
+            # A connection of its own to the same file (db.create_engine serves no in-memory
+            # database). Autocommit, with BEGIN IMMEDIATE where it writes; a busy database is waited for
+            # by sleeping, not by SQLite's busy_timeout, which would stall the event loop, and
+            # with it the request of this process that holds the lock.
+            store._sqlite = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
+            sqlite_pragmas(store._sqlite, busy_timeout_ms=0)
+        return store
+
+    async def close(self) -> None:
+        self.drafts.clear()
+        if self._pool is not None:
+            await self._pool.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+    # --- Autosave ---------------------------------------------------------------------------
 
     async def open_draft(self, token: str, *, now: datetime | None = None) -> Draft:
         """The assessment this token opens, with its answers; the errors of ``open_assessment``."""
-        *columns, answers = await self._row(token, now, _PG_READ, _SQLITE_READ)
-        return Draft(*columns, answers=msgspec.json.decode(answers) if answers else {})
+        key = _key_of(token)
+        now = now or utcnow()
+        draft = self.drafts.get(key)
+        if draft is not None and draft.expires_at >= now:
+            self.drafts.move_to_end(key)
+            return draft
+        # Not kept, or kept since before it expired: another process may have saved since.
+        draft = await self._read_draft(key)
+        if draft.expires_at < now:
+            self.drafts.pop(key, None)
+            raise Expired(EXPIRED)
+        if draft.status == "draft":
+            self._keep(draft)
+        return draft
 
-    async def store_answers(self, draft: Draft, saved: Saved, section: str | None) -> None:
+    async def store_answers(self, draft: Draft, saved: Saved, section: str | None) -> Draft:
         """Write what ``checked_updates`` accepted, and where the SME left off, in one
-        transaction; AlreadySubmitted, and nothing written, if it is no longer a draft."""
+        transaction, and return the draft as it is now. AlreadySubmitted if it is no longer a
+        draft; DraftChanged, and nothing written, if it changed since it was read."""
+        if draft.status != "draft":
+            raise AlreadySubmitted(SUBMITTED)
         now = utcnow()
         expires = now + TOKEN_LIFETIME
         given = {q: msgspec.json.encode(v).decode() for q, v in saved.given.items()}
         if self.postgresql:
-            touched = await self.driver.fetchval(
-                _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values())
-            )
+            async with self._pool.acquire() as connection:
+                touched = await connection.fetchval(
+                    _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values()), draft.updated_at
+                )
+            version = now
         else:
-            times = self._sqlite_time(now), self._sqlite_time(expires)
-            touched = _sqlite_write(self.driver.sqlite3, draft.id, *times, section, saved.cleared, given)
+            version = self._sqlite_time(now)
+            touched = await self._on_sqlite(
+                _sqlite_write, draft.id, version, self._sqlite_time(expires), section, saved.cleared, given, draft.updated_at
+            )
         if touched != 1:
-            raise AlreadySubmitted(SUBMITTED)
+            self.drafts.pop(draft.token_hash, None)
+            raise DraftChanged
+        stored = dataclasses.replace(draft, answers=saved.answers, section=section, updated_at=version, expires_at=expires)
+        self._keep(stored)
+        return stored
+
+    async def saving(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()``: open the draft, check the answers against it, store them; again
+        with the stored draft if it changed meanwhile (DraftChanged)."""
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return await attempt()
+            except DraftChanged:
+                continue
+        raise ChangedMeanwhile(CHANGED)
+
+    def confirm_refusal(self, draft: Draft) -> None:
+        """Before refusing answers checked against ``draft``: a refusal must rest on what is
+        stored, since only a write finds out that a kept draft is out of date. So a kept one is
+        dropped and DraftChanged raised, for ``saving`` to check the answers again."""
+        if draft.kept:
+            self.drafts.pop(draft.token_hash, None)
+            raise DraftChanged
+
+    def _keep(self, draft: Draft) -> None:
+        self.drafts[draft.token_hash] = dataclasses.replace(draft, kept=True)
+        self.drafts.move_to_end(draft.token_hash)
+        while len(self.drafts) > DRAFTS_KEPT:
+            self.drafts.popitem(last=False)
+
+    async def _read_draft(self, key: str) -> Draft:
+        if self.postgresql:
+            async with self._pool.acquire() as connection:
+                row = await connection.fetchrow(_PG_READ, key)
+        else:
+            row = await self._on_sqlite(lambda db: db.execute(_SQLITE_READ, (key,)).fetchone())
+        if row is None:
+            raise NotFound(NOT_VALID)
+        *columns, answers, updated_at, expires_at = row
+        if not self.postgresql:
+            expires_at = _sqlite_time_reader(self.engine.dialect)(expires_at)
+        return Draft(
+            *columns,
+            answers=msgspec.json.decode(answers) if answers else {},
+            token_hash=key,
+            updated_at=updated_at,
+            expires_at=expires_at,
+        )
+
+    # --- The results page -----------------------------------------------------------------
 
     async def current_result(self, token: str, *, now: datetime | None = None) -> ResultRef:
         """The assessment this token opens, and the id of its current result (None before it
         is submitted), without loading either; the errors of ``open_assessment``."""
-        return ResultRef(*await self._row(token, now, _PG_RESULT, _SQLITE_RESULT))
-
-    async def _row(self, token: str, now: datetime | None, postgresql: str, sqlite: str) -> list:
-        """The columns of the query for this token, whose last column says whether the token
-        has expired at ``now`` (and is left out); NotFound or Expired as ``open_assessment``."""
-        if not looks_like_token(token):
-            raise NotFound(NOT_VALID)
+        key = _key_of(token)
         now = now or utcnow()
         if self.postgresql:
-            row = await self.driver.fetchrow(postgresql, hash_token(token), now)
+            async with self._pool.acquire() as connection:
+                row = await connection.fetchrow(_PG_RESULT, key, now)
         else:
-            row = self.driver.sqlite3.execute(sqlite, (self._sqlite_time(now), hash_token(token))).fetchone()
+            at = self._sqlite_time(now)
+            row = await self._on_sqlite(lambda db: db.execute(_SQLITE_RESULT, (at, key)).fetchone())
         if row is None:
             raise NotFound(NOT_VALID)
         *columns, expired = row
         if expired:
             raise Expired(EXPIRED)
-        return columns
+        return ResultRef(*columns)
+
+    # --- SQLite -----------------------------------------------------------------------------
+
+    async def _on_sqlite(self, work: Callable[..., T], *args) -> T:
+        """``work(connection, *args)``, waited for while another connection holds the write
+        lock (as SQLite's busy_timeout would, but asleep), up to SQLITE_BUSY_TIMEOUT_MS."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = 0.001
+        while True:
+            try:
+                return work(self._sqlite, *args)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _sqlite_time(self, moment: datetime) -> str:
         """``moment`` as the column type stores it in SQLite (UTC, in text), so that comparisons
         in SQL and later reads through the models see what the ORM would have written."""
-        return _sqlite_time_converter(self.engine.dialect)(moment)
+        return _sqlite_time_writer(self.engine.dialect)(moment)
 
 
-def _sqlite_write(db, assessment_id: int, now: str, expires: str, section: str | None, cleared: list[str], given: dict) -> int:
-    # No await from here to the commit: the transaction holds SQLite's write lock briefly.
-    with db:  # commits, or rolls back on an exception
-        touched = db.execute(_SQLITE_TOUCH, (now, expires, section, assessment_id)).rowcount
-        if touched != 1:
-            return touched
-        if cleared:
-            db.executemany(_SQLITE_CLEAR, [(assessment_id, q) for q in cleared])
-        if given:
-            db.executemany(_SQLITE_SAVE, [(assessment_id, q, v, now) for q, v in given.items()])
+def _key_of(token: str) -> str:
+    if not looks_like_token(token):
+        raise NotFound(NOT_VALID)
+    return hash_token(token)
+
+
+def _sqlite_write(db: sqlite3.Connection, assessment_id: int, now: str, expires: str, section: str | None,
+                  cleared: list[str], given: dict, read_at: str) -> int:
+    # No await from BEGIN to COMMIT: the write lock is held for microseconds.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        touched = db.execute(_SQLITE_TOUCH, (now, expires, section, assessment_id, read_at)).rowcount
+        if touched == 1:
+            if cleared:
+                db.executemany(_SQLITE_CLEAR, [(assessment_id, q) for q in cleared])
+            if given:
+                db.executemany(_SQLITE_SAVE, [(assessment_id, q, v, now) for q, v in given.items()])
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
     return touched
 
 
 @functools.cache
-def _sqlite_time_converter(dialect):
+def _sqlite_time_writer(dialect):
     return UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+
+
+@functools.cache
+def _sqlite_time_reader(dialect):
+    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)

@@ -55,7 +55,7 @@ def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
     engine = create_async_engine(
         url, echo=echo, pool_size=1, max_overflow=0, async_creator=partial(_connect_in_this_thread, database or ":memory:")
     )
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _on_connect)
     return engine
 
 
@@ -163,12 +163,6 @@ class _InlineConnection:
         return _InlineCursor(self._conn.cursor())
 
     @property
-    def sqlite3(self) -> sqlite3.Connection:
-        """The sqlite3 connection itself, for the few statements sent without SQLAlchemy
-        (assessment/by_token.py)."""
-        return self._conn
-
-    @property
     def isolation_level(self):
         return self._conn.isolation_level
 
@@ -190,16 +184,21 @@ class _InlineConnection:
             self._connection = None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL: readers in other processes (a backup, the CLI) do not block the server's writes.
+def sqlite_pragmas(connection, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+    """The settings of every SQLite connection of this program (a DB-API connection)."""
+    cursor = connection.cursor()
+    # WAL: readers (other connections, a backup, the CLI) and the writer do not block each other.
     cursor.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable across application crashes in WAL mode; only a power cut can lose
     # the last commits, and it cannot corrupt the file.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    sqlite_pragmas(dbapi_connection)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -164,7 +164,9 @@ class Assessment(Base):
     series_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     """The first assessment of the company's series (T0); the same for T1, T2, ..."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by every change of the row (onupdate, or by hand in assessment/by_token.py), which
+    # checks it before it writes: a save checked against an older draft writes nothing.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """After this, the token no longer opens the assessment."""

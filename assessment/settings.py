@@ -39,9 +39,16 @@ class Settings:
 
     database_pool_size: int = 20
     """``RECENTRE_DATABASE_POOL_SIZE``: PostgreSQL connections each server process keeps
-    open; a request that finds them all busy waits for one. Keep processes × this under the
-    server's ``max_connections`` (100 by default). SQLite always uses one connection (one
-    writer at a time)."""
+    open, at most: half for autosave and the results page (``pool_sizes``), the rest for
+    everything else, at least one each; a request that finds its half all busy waits for
+    one. Keep processes × this under the server's ``max_connections`` (100 by default).
+    SQLite uses one connection for each half, one writer at a time."""
+
+    @property
+    def pool_sizes(self) -> tuple[int, int]:
+        """The connections of the engine's pool and of the token requests' (by_token.py)."""
+        tokens = max(1, self.database_pool_size // 2)
+        return max(1, self.database_pool_size - tokens), tokens
 
     secure_cookies: bool = False
     """``RECENTRE_SECURE_COOKIES``: ``true`` marks cookies Secure (sent over https only).

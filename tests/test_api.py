@@ -21,10 +21,9 @@ from sqlalchemy import insert, select, update
 
 from assessment.cli import main
 from assessment.compile import compile_questionnaire
-from assessment.by_token import ByToken
+from assessment.by_token import TokenStore
 from assessment.db import create_engine, session_factory, upgrade
 from assessment.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
-from assessment.responses import hash_token
 from assessment.settings import Settings
 from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
@@ -305,6 +304,7 @@ def test_autosave_reads_a_version_whose_file_is_gone_from_the_database(settings,
 def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings):
     """The draft is read, then submitted by another request, then the save writes: the save
     must fail whole (409), not store an answer after the submission."""
+    from assessment.by_token import DraftChanged
     from assessment.responses import AlreadySubmitted, Saved
 
     token = new_assessment(client)
@@ -313,15 +313,20 @@ def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings)
 
     async def race():
         engine = create_engine(settings.database_url)
+        stored = await TokenStore.open(engine)
         try:
-            async with ByToken(engine) as stored:
-                draft = await stored.open_draft(token)
+            draft = await stored.open_draft(token)
             assert draft.status == "draft" and draft.answers["d"] == 0
             assert client.post(f"{base}/submit").status_code == 200
-            async with ByToken(engine) as stored:
-                with pytest.raises(AlreadySubmitted):
-                    await stored.store_answers(draft, Saved({**draft.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
+            with pytest.raises(DraftChanged):
+                await stored.store_answers(draft, Saved({**draft.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
+            # Checked again, as ``saving`` does: the draft read now is no longer one.
+            again = await stored.open_draft(token)
+            assert again.status == "submitted"
+            with pytest.raises(AlreadySubmitted):
+                await stored.store_answers(again, Saved({**again.answers, "d": 4}, set(), {"d": 4}, ["tools"]), "s1")
         finally:
+            await stored.close()
             await engine.dispose()
 
     run_coroutine(race())

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select, update
 
 from assessment.db import create_engine, session_factory, upgrade
+from assessment.i18n import translations
 from assessment.models import Answer, Assessment, utcnow
 from assessment.responses import hash_token
 from assessment.settings import Settings
@@ -470,6 +471,27 @@ def test_a_question_appears_and_disappears_in_place_with_htmx(client, database_u
     # The hidden answer stays stored but does not count, and the page no longer draws it.
     assert stored(database_url, token)["meter_use"] == 30
     assert 'name="meter_use"' not in client.get(f"/a/{token}/s/first").text
+
+
+def test_htmx_autosave_follows_what_a_whole_page_post_stored_meanwhile(client, database_url):
+    """Autosave keeps the draft between saves (assessment/by_token.py); a whole-page post in
+    between, as "Save and continue" sends, changes it through the models. The next autosave
+    is checked against what the post stored, in its language."""
+    token = start(client)
+    autosave(client, token, "first", "has_meter", {"has_meter": "no"})
+    # The post reveals meter_use; the kept draft still says it is hidden.
+    assert post(client, f"/a/{token}/s/first", {**FIRST, "has_meter": "yes"}).status_code == 303
+    response = autosave(client, token, "first", "meter_use", {"meter_use": "30"})
+    assert response.status_code == 200 and "cannot be saved" not in response.text, response.text
+    assert stored(database_url, token)["meter_use"] == 30
+    # A language chosen through the page applies to the autosave that follows.
+    post(client, f"/a/{token}/s/first", {**FIRST, "has_meter": "yes", "meter_use": "30", "action": "language", "lang": "it"})
+    response = autosave(client, token, "first", "meter_use", {"meter_use": "140"})
+    assert response.status_code == 422
+    italian = translations("it").gettext
+    assert italian("Not saved: see the message at the question.") in response.text
+    assert italian("Enter a number of %(max)s or less.") % {"max": "100"} in response.text
+    assert stored(database_url, token)["meter_use"] == 30
 
 
 def test_without_javascript_a_revealed_question_appears_after_the_redirect(client, database_url):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import timedelta
 
 import msgspec
@@ -9,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assessment import responses as r
-from assessment.by_token import ByToken
+from assessment.by_token import DraftChanged, TokenStore
 from assessment.db import create_engine, session_factory, upgrade_async
 from assessment.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
 
@@ -38,6 +40,13 @@ async def sessions(database_url):
     await upgrade_async(engine)
     yield session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def tokens(sessions):
+    store = await TokenStore.open(sessions.kw["bind"])
+    yield store
+    await store.close()
 
 
 @pytest.fixture
@@ -110,32 +119,38 @@ async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, 
         assert "meter_use" not in await r.load_answers(session, assessment)
 
 
-async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sessions, compiled):
+async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sessions, compiled, tokens):
     _, token, _ = await new_assessment(sessions, compiled)
     engine = sessions.kw["bind"]
     async with sessions() as session:
         before = await r.open_assessment(session, token)
-    async with ByToken(engine) as stored:
-        for bad in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 32 + "'; drop table answer;--"):
-            with pytest.raises(r.NotFound):
-                await stored.open_draft(bad)
-        with pytest.raises(r.Expired):
-            await stored.open_draft(token, now=before.expires_at + timedelta(seconds=1))
-        draft = await stored.open_draft(token, now=before.expires_at - timedelta(seconds=1))
-        assert (draft.id, draft.status, draft.answers) == (before.id, "draft", {})
-        assert draft.company == r.company_of(before)
-        await stored.store_answers(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
-        draft = await stored.open_draft(token)
-        assert draft.answers == {"has_meter": True, "meter_use": 2, "tools": ["erp"]}
-        saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili \"<b>\"\nЦ,:{}"})
-        await stored.store_answers(draft, saved, "s2")
-        assert (await stored.open_draft(token)).answers == {"has_meter": True, "tools": ["erp"], "note": "Mobili \"<b>\"\nЦ,:{}"}
+    stored = tokens
+    for bad in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 32 + "'; drop table answer;--"):
         with pytest.raises(r.NotFound):
-            await stored.current_result("x" * 32)
-        with pytest.raises(r.Expired):
-            await stored.current_result(token, now=before.expires_at + timedelta(days=400))
-        ref = await stored.current_result(token)
-        assert (ref.assessment_id, ref.status, ref.language, ref.result_id) == (before.id, "draft", "en", None)
+            await stored.open_draft(bad)
+    with pytest.raises(r.Expired):
+        await stored.open_draft(token, now=before.expires_at + timedelta(seconds=1))
+    draft = await stored.open_draft(token, now=before.expires_at - timedelta(seconds=1))
+    assert (draft.id, draft.status, draft.answers) == (before.id, "draft", {})
+    assert draft.company == r.company_of(before)
+    await stored.store_answers(draft, r.checked_updates(compiled, {}, draft.company, {"has_meter": True, "meter_use": 2, "tools": ["erp"]}), "s1")
+    draft = await stored.open_draft(token)
+    assert draft.answers == {"has_meter": True, "meter_use": 2, "tools": ["erp"]}
+    saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": None, "note": "Mobili \"<b>\"\nЦ,:{}"})
+    await stored.store_answers(draft, saved, "s2")
+    assert (await stored.open_draft(token)).answers == {"has_meter": True, "tools": ["erp"], "note": "Mobili \"<b>\"\nЦ,:{}"}
+    # What was kept is what was written: another store reads the same from the database.
+    elsewhere = await TokenStore.open(engine)
+    try:
+        assert await elsewhere.open_draft(token) == await stored.open_draft(token)
+    finally:
+        await elsewhere.close()
+    with pytest.raises(r.NotFound):
+        await stored.current_result("x" * 32)
+    with pytest.raises(r.Expired):
+        await stored.current_result(token, now=before.expires_at + timedelta(days=400))
+    ref = await stored.current_result(token)
+    assert (ref.assessment_id, ref.status, ref.language, ref.result_id) == (before.id, "draft", "en", None)
     async with sessions() as session:
         after = await r.open_assessment(session, token)
         assert await r.load_answers(session, after) == {"has_meter": True, "tools": ["erp"], "note": "Mobili \"<b>\"\nЦ,:{}"}
@@ -148,7 +163,137 @@ async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sess
             assert [len(t) for t in stored_text] == [len(stored_text[0])] * 3 and "+" not in stored_text[1]
 
 
-async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled):
+async def test_a_kept_draft_that_changed_through_the_models_is_checked_again(sessions, compiled, tokens):
+    """The store keeps drafts between saves; when the models change one meanwhile (the page
+    without JavaScript, in this process or another), a save checked against the kept draft
+    writes nothing, and ``saving`` checks it again against what is stored."""
+    _, token, _ = await new_assessment(sessions, compiled)
+    kept = await tokens.open_draft(token)
+    kept = await tokens.store_answers(kept, r.checked_updates(compiled, {}, kept.company, {"has_meter": True}), "s")
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        await r.save_answers(session, assessment, compiled, {"has_meter": False, "tools": ["erp"]})
+        await session.commit()
+    # Checked against the kept draft, where has_meter is still true and meter_use shows.
+    stale = r.checked_updates(compiled, kept.answers, kept.company, {"meter_use": 3})
+    with pytest.raises(DraftChanged):
+        await tokens.store_answers(kept, stale, "s1")
+
+    tries = []
+
+    async def attempt():
+        draft = await tokens.open_draft(token)
+        tries.append(dict(draft.answers))
+        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 2}), "s2")
+
+    await tokens.saving(attempt)
+    assert tries == [{"has_meter": False, "tools": ["erp"]}]
+    with pytest.raises(r.InvalidAnswers):  # meter_use is hidden once has_meter is False
+        r.checked_updates(compiled, (await tokens.open_draft(token)).answers, kept.company, {"meter_use": 3})
+    async with sessions() as session:
+        assert await r.load_answers(session, await r.open_assessment(session, token)) == {"has_meter": False, "tools": ["erp"], "d": 2}
+
+
+async def test_a_refusal_rests_on_the_stored_answers_not_on_a_kept_draft(sessions, compiled, tokens):
+    """Kept: has_meter false, so meter_use is hidden. Stored meanwhile, through the models:
+    has_meter true. An answer to meter_use is accepted, not refused on the kept draft's word."""
+    _, token, _ = await new_assessment(sessions, compiled)
+    kept = await tokens.open_draft(token)
+    await tokens.store_answers(kept, r.checked_updates(compiled, {}, kept.company, {"has_meter": False}), "s")
+    async with sessions() as session:
+        await r.save_answers(session, await r.open_assessment(session, token), compiled, {"has_meter": True})
+        await session.commit()
+    seen = []
+
+    async def attempt():  # as the handlers do
+        draft = await tokens.open_draft(token)
+        seen.append(draft.answers["has_meter"])
+        try:
+            saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": 3})
+        except r.InvalidAnswers:
+            tokens.confirm_refusal(draft)
+            raise
+        await tokens.store_answers(draft, saved, "s")
+
+    await tokens.saving(attempt)
+    assert seen == [False, True]
+    async with sessions() as session:
+        assert await r.load_answers(session, await r.open_assessment(session, token)) == {"has_meter": True, "meter_use": 3}
+    # Refused on what is stored, the refusal stands.
+    with pytest.raises(r.InvalidAnswers):
+        await tokens.saving(lambda: _refused(tokens, token, compiled, {"meter_use": 9}))
+
+
+async def _refused(tokens, token, compiled, updates):
+    draft = await tokens.open_draft(token)
+    try:
+        r.checked_updates(compiled, draft.answers, draft.company, updates)
+    except r.InvalidAnswers:
+        tokens.confirm_refusal(draft)
+        raise
+
+
+async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compiled, tokens):
+    _, token, _ = await new_assessment(sessions, compiled)
+    answers = {"has_meter": False, "tools": ["erp"], "staff": 3, "d": 0}
+    draft = await tokens.open_draft(token)
+    draft = await tokens.store_answers(draft, r.checked_updates(compiled, {}, draft.company, answers), "s2")
+    async with sessions() as session:
+        await r.submit(session, await r.open_assessment(session, token), compiled)
+        await session.commit()
+
+    async def attempt():
+        again = await tokens.open_draft(token)
+        await tokens.store_answers(again, r.checked_updates(compiled, again.answers, again.company, {"d": 4}), "s2")
+
+    with pytest.raises(r.AlreadySubmitted):
+        await tokens.saving(attempt)
+    async with sessions() as session:
+        assert (await r.load_answers(session, await r.open_assessment(session, token)))["d"] == 0
+
+
+async def test_a_save_that_keeps_losing_races_gives_up_with_a_message(sessions, compiled, tokens):
+    _, token, _ = await new_assessment(sessions, compiled)
+
+    async def attempt():
+        draft = await tokens.open_draft(token)
+        async with sessions() as session:  # another writer, every time
+            await r.save_answers(session, await r.open_assessment(session, token), compiled, {"d": len(tokens.drafts)})
+            await session.commit()
+        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 4}), "s2")
+
+    with pytest.raises(r.ResponseError) as refused:
+        await tokens.saving(attempt)
+    assert refused.value.status_code == 409 and "nothing was saved" in refused.value.message
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_on_sqlite_a_save_waits_asleep_for_another_writer(sessions, compiled, tokens):
+    """Another connection holds SQLite's write lock: the save waits for it without stalling
+    the event loop (SQLite's busy_timeout would), then writes."""
+    _, token, _ = await new_assessment(sessions, compiled)
+    draft = await tokens.open_draft(token)
+    other = sqlite3.connect(sessions.kw["bind"].url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def meanwhile():
+        nonlocal ticks
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        other.execute("COMMIT")
+
+    try:
+        await asyncio.gather(tokens.store_answers(draft, r.checked_updates(compiled, {}, draft.company, {"d": 1}), "s2"), meanwhile())
+    finally:
+        other.close()
+    assert ticks == 5
+    async with sessions() as session:
+        assert await r.load_answers(session, await r.open_assessment(session, token)) == {"d": 1}
+
+
+async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled, tokens):
     _, token, _ = await new_assessment(sessions, compiled)
     async with sessions() as session:
         assessment = await r.open_assessment(session, token)
@@ -177,9 +322,8 @@ async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, com
             await r.submit(session, assessment, compiled)
         with pytest.raises(r.AlreadySubmitted):
             await r.save_answers(session, assessment, compiled, {"d": 4})
-    async with ByToken(sessions.kw["bind"]) as by_token:
-        ref = await by_token.current_result(token)
-        assert (ref.status, ref.result_id) == ("submitted", result.id)
+    ref = await tokens.current_result(token)
+    assert (ref.status, ref.result_id) == ("submitted", result.id)
 
 
 async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, compiled, tmp_path):

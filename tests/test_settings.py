@@ -53,6 +53,12 @@ def test_the_environment_overrides_every_default(tmp_path: Path):
     assert not (tmp_path / "secret_key").exists()
 
 
+@pytest.mark.parametrize(("size", "halves"), [(20, (10, 10)), (8, (4, 4)), (5, (3, 2)), (2, (1, 1)), (1, (1, 1))])
+def test_the_pool_size_is_shared_by_the_two_pools(tmp_path: Path, size: int, halves: tuple[int, int]):
+    settings = Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_DATABASE_POOL_SIZE": str(size)})
+    assert settings.pool_sizes == halves
+
+
 def test_the_secret_key_is_not_in_the_settings_repr(tmp_path: Path):
     settings = Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_SECRET_KEY": "do-not-print"})
     assert "do-not-print" not in repr(settings)

@@ -55,6 +55,8 @@ def test_pages_carry_the_security_headers(client):
         assert "unsafe-inline" not in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff", path
         assert headers["referrer-policy"] == "same-origin", path
+        for name in ("content-security-policy", "x-content-type-options", "referrer-policy"):
+            assert len(headers.get_list(name)) == 1, (path, name)
 
 
 def test_the_pages_have_no_inline_script(client):

@@ -25,12 +25,11 @@ from litestar.typing import FieldDefinition
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import Meta
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
 from assessment.clusters import CLUSTERS
 from assessment.compile import CompiledQuestionnaire
-from assessment.by_token import SUBMITTED, ByToken
+from assessment.by_token import SUBMITTED, TokenStore
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
 from assessment.schema import (
@@ -49,7 +48,7 @@ from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
 
-from .reports import compiled_for, compiled_version, pdf_response, report_pdf
+from .reports import compiled_for, draft_version, pdf_response, report_pdf
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -637,25 +636,29 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     """Save answers, as a JSON merge patch of question id → answer: ``null`` clears an
     answer, questions not named keep theirs. Nothing is saved unless every answer fits;
     a 422 lists each problem with its question id."""
-    async with ByToken(state.engine) as stored:
+    stored: TokenStore = state.tokens
+
+    async def attempt() -> AnswersSaved:
         draft = await stored.open_draft(token)
-        compiled = state.versions.compiled.get(draft.version_id)
-        if compiled is None:
-            # On this very connection: with SQLite's pool of one, asking for another would wait forever.
-            async with AsyncSession(bind=stored.connection) as session:
-                compiled = await compiled_version(state, session, draft.id, draft.version_id)
+        compiled = await draft_version(state, draft)
         if draft.status != "draft":
             raise responses.AlreadySubmitted(SUBMITTED)
-        saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
+        try:
+            saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
+        except responses.InvalidAnswers:
+            stored.confirm_refusal(draft)
+            raise
         # Where the SME left off: the page of the last question it touched (all the names
         # are known questions, or checked_updates would have refused them).
         section = compiled.section_of[max(data, key=page_order(compiled).__getitem__)] if data else draft.section
         await stored.store_answers(draft, saved, section)
-    return AnswersSaved(
-        hidden=[q for q in compiled.questions if q in saved.hidden],
-        progress=progress(compiled, saved.answers, saved.hidden),
-        current_section=section,
-    )
+        return AnswersSaved(
+            hidden=[q for q in compiled.questions if q in saved.hidden],
+            progress=progress(compiled, saved.answers, saved.hidden),
+            current_section=section,
+        )
+
+    return await stored.saving(attempt)
 
 
 @post(

@@ -13,7 +13,7 @@ from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
+from assessment.by_token import TokenStore
 from assessment.compile import CompiledQuestionnaire, load_bundled
 from assessment.db import create_engine, ensure_migrated, session_factory
 from assessment.models import store_questionnaire_version
@@ -57,13 +58,15 @@ SECURITY_HEADERS = {
 }
 
 
+_SECURITY_HEADER_LINES = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     # A before_send hook rather than middleware: it also sees error responses and 404s for
-    # paths that match no route.
+    # paths that match no route. Appended, not set: no handler sends these headers itself,
+    # and looking for them in every response cost more than the rest of this hook.
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in SECURITY_HEADERS.items():
-            headers[name] = value
+        message["headers"] = [*message.get("headers", ()), *_SECURITY_HEADER_LINES]
 
 
 def in_language(text: Text | None, lang: str) -> str:
@@ -100,7 +103,8 @@ def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine_pool, tokens_pool = settings.pool_sizes
+    engine = create_engine(settings.database_url, pool_size=engine_pool)
     try:
         await ensure_migrated(engine)
         offered = compile_offered(settings.questionnaires)
@@ -112,7 +116,9 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
                 version = await store_questionnaire_version(session, compiled)
                 versions.remember(version, compiled)
                 offered_versions[compiled.id] = version.id
+        tokens = await TokenStore.open(engine, pool_size=tokens_pool)
         app.state.engine = engine
+        app.state.tokens = tokens
         app.state.sessions = sessions
         app.state.questionnaires = offered
         # Compiled versions by database id, so that requests never compile; the offered
@@ -125,7 +131,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # the tests) that start many apps.
         gc.collect()
         gc.freeze()
-        yield
+        try:
+            yield
+        finally:
+            await tokens.close()
     finally:
         gc.unfreeze()
         await engine.dispose()

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
-from assessment.by_token import ByToken
+from assessment.by_token import TokenStore
 from assessment.clusters import CLUSTERS, SIZES
 from assessment.compile import CompiledQuestionnaire
 from assessment.i18n import translations
@@ -78,6 +78,7 @@ SERVICE_MESSAGES = (
     N_("This link has expired. Start a new assessment, or ask your cluster for help."),
     N_("The questionnaire version of this assessment is no longer available."),
     N_("This assessment has not been submitted yet: its report comes with its results."),
+    N_("This assessment kept changing while the answers were saved; nothing was saved. Send them again."),
 )
 
 
@@ -592,30 +593,34 @@ async def save_section(request: Request, token: FromPath[str], section_id: FromP
 
 async def save_one_answer(request: Request, token: str, section_id: str, form, question: str) -> Template:
     """htmx's autosave of one answer: the request SMEs send most, so it reads and writes
-    through ``ByToken`` (one row in, one transaction out) rather than the models."""
+    through the ``TokenStore`` (a kept draft, one transaction out) rather than the models."""
     state = request.app.state
-    async with ByToken(state.engine) as stored:
+    stored: TokenStore = state.tokens
+
+    async def attempt() -> Template:
         draft = await stored.open_draft(token)
         request.state.lang = lang = draft.language
         request.state.token = token
-        compiled = state.versions.compiled.get(draft.version_id)
-        if compiled is None:
-            # On this very connection: with SQLite's pool of one, asking for another would wait forever.
-            async with AsyncSession(bind=stored.connection) as session:
-                compiled = await reports.compiled_version(state, session, draft.id, draft.version_id)
+        compiled = await reports.draft_version(state, draft)
         _ = gettext_for(lang)
         if draft.status != "draft":
             raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
         section = section_of(compiled, section_id, _)
         company = draft.company
-        posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
+        try:
+            posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
+        except responses.InvalidAnswers:
+            stored.confirm_refusal(draft)
+            raise
         saved = checked_post(posted, compiled, draft.answers, company, _)
-        if saved is not None:
-            await stored.store_answers(draft, saved, section.id)
-    if saved is None:
-        log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
-        return autosave_response(form, token, lang, posted.before, posted.before, posted, dict(posted.parsed.answers))
-    return autosave_response(form, token, lang, posted.before, shown(compiled, saved.answers, company), posted, {})
+        if saved is None:
+            stored.confirm_refusal(draft)
+            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
+            return autosave_response(form, token, lang, posted.before, posted.before, posted, dict(posted.parsed.answers))
+        await stored.store_answers(draft, saved, section.id)
+        return autosave_response(form, token, lang, posted.before, shown(compiled, saved.answers, company), posted, {})
+
+    return await stored.saving(attempt)
 
 
 def autosave_response(form, token: str, lang: str, before_save: Shown, after: Shown, posted: Posted, values: dict) -> Template:
@@ -736,8 +741,7 @@ async def results(request: Request, token: FromPath[str]) -> Response[bytes] | R
     """The results page, drawn once per result and kept (web/page_cache.py): a result never
     changes, and a re-scoring makes a new one."""
     state = request.app.state
-    async with ByToken(state.engine) as stored:
-        found = await stored.current_result(token)
+    found = await state.tokens.current_result(token)
     request.state.lang = found.language
     request.state.token = token
     if found.status != "submitted":

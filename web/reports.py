@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
+from assessment.by_token import Draft
 from assessment.compile import CompiledQuestionnaire
 from assessment.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
 from scoring.profile import Profile
@@ -36,6 +37,16 @@ class NotSubmitted(responses.ResponseError):
 async def compiled_for(state: State, session: AsyncSession, assessment: Assessment, version_id: int | None = None) -> CompiledQuestionnaire:
     """The compiled questionnaire of the assessment's version (or of ``version_id``)."""
     return await compiled_version(state, session, assessment.id, version_id or assessment.questionnaire_version_id)
+
+
+async def draft_version(state: State, draft: Draft) -> CompiledQuestionnaire:
+    """The compiled questionnaire of a draft read by the TokenStore: from memory, or (once
+    per process) from the database."""
+    compiled = state.versions.compiled.get(draft.version_id)
+    if compiled is None:
+        async with state.sessions() as session:
+            compiled = await compiled_version(state, session, draft.id, draft.version_id)
+    return compiled
 
 
 async def compiled_version(state: State, session: AsyncSession, assessment_id: int, version_id: int) -> CompiledQuestionnaire:
