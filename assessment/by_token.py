@@ -18,7 +18,8 @@ requests take three short cuts, which ``TokenStore`` keeps together:
   at. A save writes only if the row still has that ``updated_at`` (every change of an
   assessment sets it, through the models or here); if another process, or another request
   through the models, changed the assessment meanwhile, nothing is written, the kept draft is
-  dropped, and the save is checked again against the stored answers (``saving``).
+  dropped, and the save is checked again against the stored answers (``saving``). Answers
+  are refused only on the stored draft, never on a kept one.
 - **One transaction, in one statement on PostgreSQL** (a round trip), or in three on SQLite
   with no await between them.
 
@@ -49,6 +50,7 @@ from .responses import (
     TOKEN_LIFETIME,
     AlreadySubmitted,
     Expired,
+    InvalidAnswers,
     NotFound,
     ResponseError,
     Saved,
@@ -80,10 +82,10 @@ class Draft:
     cluster: str
     language: str
     answers: dict
-    token_hash: str = ""
-    updated_at: Any = None
+    token_hash: str
+    updated_at: Any
     """As the database holds it (text on SQLite): a save writes only where it is unchanged."""
-    expires_at: datetime | None = None
+    expires_at: datetime
     kept: bool = dataclasses.field(default=False, compare=False)
     """Whether it comes from the store's memory rather than straight from the database."""
 
@@ -207,9 +209,9 @@ class TokenStore:
             store._pool = await asyncpg.create_pool(**options, min_size=1, max_size=pool_size, reset=_no_reset)
         else:
             # A connection of its own to the same file (db.create_engine serves no in-memory
-            # database). Autocommit, with BEGIN IMMEDIATE where it writes; a busy database is waited for
-            # by sleeping, not by SQLite's busy_timeout, which would stall the event loop, and
-            # with it the request of this process that holds the lock.
+            # database). Autocommit, with BEGIN IMMEDIATE where it writes; a busy database is
+            # waited for asleep, not in SQLite's busy_timeout, which would stall the event
+            # loop, and with it the request of this process that holds the lock.
             store._sqlite = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
             sqlite_pragmas(store._sqlite, busy_timeout_ms=0)
         return store
@@ -263,30 +265,38 @@ class TokenStore:
         if touched != 1:
             self.drafts.pop(draft.token_hash, None)
             raise DraftChanged
-        stored = dataclasses.replace(draft, answers=saved.answers, section=section, updated_at=version, expires_at=expires)
+        stored = dataclasses.replace(draft, answers=saved.answers, section=section, updated_at=version, expires_at=expires, kept=True)
         self._keep(stored)
         return stored
 
-    async def saving(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """``attempt()``: open the draft, check the answers against it, store them; again
-        with the stored draft if it changed meanwhile (DraftChanged)."""
+    async def saving(self, token: str, attempt: Callable[[Draft], Awaitable[T]]) -> T:
+        """``attempt(draft)`` with the draft this token opens: check the answers against it
+        and store them. Tried again with the stored draft when it changed meanwhile
+        (DraftChanged), or when answers checked against a kept draft were refused
+        (InvalidAnswers): only a write finds out that a kept draft is out of date, and a
+        refusal must rest on what is stored."""
         for _ in range(SAVE_ATTEMPTS):
+            draft = await self.open_draft(token)
             try:
-                return await attempt()
+                return await attempt(draft)
             except DraftChanged:
                 continue
+            except InvalidAnswers:
+                if not draft.kept:
+                    raise
+                self.drafts.pop(draft.token_hash, None)
         raise ChangedMeanwhile(CHANGED)
 
     def confirm_refusal(self, draft: Draft) -> None:
-        """Before refusing answers checked against ``draft``: a refusal must rest on what is
-        stored, since only a write finds out that a kept draft is out of date. So a kept one is
-        dropped and DraftChanged raised, for ``saving`` to check the answers again."""
+        """For an ``attempt`` that refuses without raising InvalidAnswers (a page drawn with
+        the problems): the same check again, as ``saving`` does for InvalidAnswers."""
         if draft.kept:
             self.drafts.pop(draft.token_hash, None)
             raise DraftChanged
 
     def _keep(self, draft: Draft) -> None:
-        self.drafts[draft.token_hash] = dataclasses.replace(draft, kept=True)
+        """Keep ``draft``, marked as kept."""
+        self.drafts[draft.token_hash] = draft if draft.kept else dataclasses.replace(draft, kept=True)
         self.drafts.move_to_end(draft.token_hash)
         while len(self.drafts) > DRAFTS_KEPT:
             self.drafts.popitem(last=False)

@@ -181,12 +181,11 @@ async def test_a_kept_draft_that_changed_through_the_models_is_checked_again(ses
 
     tries = []
 
-    async def attempt():
-        draft = await tokens.open_draft(token)
+    async def attempt(draft):
         tries.append(dict(draft.answers))
         await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 2}), "s2")
 
-    await tokens.saving(attempt)
+    await tokens.saving(token, attempt)
     assert tries == [{"has_meter": False, "tools": ["erp"]}]
     with pytest.raises(r.InvalidAnswers):  # meter_use is hidden once has_meter is False
         r.checked_updates(compiled, (await tokens.open_draft(token)).answers, kept.company, {"meter_use": 3})
@@ -205,32 +204,35 @@ async def test_a_refusal_rests_on_the_stored_answers_not_on_a_kept_draft(session
         await session.commit()
     seen = []
 
-    async def attempt():  # as the handlers do
-        draft = await tokens.open_draft(token)
-        seen.append(draft.answers["has_meter"])
-        try:
-            saved = r.checked_updates(compiled, draft.answers, draft.company, {"meter_use": 3})
-        except r.InvalidAnswers:
-            tokens.confirm_refusal(draft)
-            raise
-        await tokens.store_answers(draft, saved, "s")
+    async def attempt(draft, updates):  # as the handlers do
+        seen.append((draft.kept, draft.answers["has_meter"]))
+        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, updates), "s")
 
-    await tokens.saving(attempt)
-    assert seen == [False, True]
+    await tokens.saving(token, lambda draft: attempt(draft, {"meter_use": 3}))
+    assert seen == [(True, False), (False, True)]
     async with sessions() as session:
         assert await r.load_answers(session, await r.open_assessment(session, token)) == {"has_meter": True, "meter_use": 3}
-    # Refused on what is stored, the refusal stands.
+    # Refused on what is stored, the refusal stands: 9 is out of range.
+    seen.clear()
     with pytest.raises(r.InvalidAnswers):
-        await tokens.saving(lambda: _refused(tokens, token, compiled, {"meter_use": 9}))
+        await tokens.saving(token, lambda draft: attempt(draft, {"meter_use": 9}))
+    assert seen == [(True, True), (False, True)]
 
 
-async def _refused(tokens, token, compiled, updates):
-    draft = await tokens.open_draft(token)
-    try:
-        r.checked_updates(compiled, draft.answers, draft.company, updates)
-    except r.InvalidAnswers:
+async def test_a_refusal_drawn_as_a_page_is_checked_again_on_the_stored_draft(sessions, compiled, tokens):
+    """An attempt that refuses without raising (htmx's autosave draws the problems) asks
+    ``confirm_refusal`` first: on a kept draft, that checks again on the stored one."""
+    _, token, _ = await new_assessment(sessions, compiled)
+    await tokens.open_draft(token)
+    seen = []
+
+    async def attempt(draft):
+        seen.append(draft.kept)
         tokens.confirm_refusal(draft)
-        raise
+        return "refused"
+
+    assert await tokens.saving(token, attempt) == "refused"
+    assert seen == [True, False]
 
 
 async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compiled, tokens):
@@ -242,12 +244,11 @@ async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compile
         await r.submit(session, await r.open_assessment(session, token), compiled)
         await session.commit()
 
-    async def attempt():
-        again = await tokens.open_draft(token)
+    async def attempt(again):
         await tokens.store_answers(again, r.checked_updates(compiled, again.answers, again.company, {"d": 4}), "s2")
 
     with pytest.raises(r.AlreadySubmitted):
-        await tokens.saving(attempt)
+        await tokens.saving(token, attempt)
     async with sessions() as session:
         assert (await r.load_answers(session, await r.open_assessment(session, token)))["d"] == 0
 
@@ -255,16 +256,21 @@ async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compile
 async def test_a_save_that_keeps_losing_races_gives_up_with_a_message(sessions, compiled, tokens):
     _, token, _ = await new_assessment(sessions, compiled)
 
-    async def attempt():
-        draft = await tokens.open_draft(token)
+    tries = []
+
+    async def attempt(draft):
+        tries.append(draft)
         async with sessions() as session:  # another writer, every time
-            await r.save_answers(session, await r.open_assessment(session, token), compiled, {"d": len(tokens.drafts)})
+            await r.save_answers(session, await r.open_assessment(session, token), compiled, {"d": len(tries)})
             await session.commit()
         await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 4}), "s2")
 
     with pytest.raises(r.ResponseError) as refused:
-        await tokens.saving(attempt)
+        await tokens.saving(token, attempt)
     assert refused.value.status_code == 409 and "nothing was saved" in refused.value.message
+    assert len(tries) == 3
+    async with sessions() as session:  # the other writer's last answer stands
+        assert (await r.load_answers(session, await r.open_assessment(session, token)))["d"] == 3
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

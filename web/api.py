@@ -29,7 +29,7 @@ from msgspec import Meta
 from assessment import responses
 from assessment.clusters import CLUSTERS
 from assessment.compile import CompiledQuestionnaire
-from assessment.by_token import SUBMITTED, TokenStore
+from assessment.by_token import SUBMITTED, Draft, TokenStore
 from assessment.models import Assessment, QuestionnaireVersion
 from assessment.responses import CompanyProfile, ResponseError, Saved
 from assessment.schema import (
@@ -638,16 +638,11 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     a 422 lists each problem with its question id."""
     stored: TokenStore = state.tokens
 
-    async def attempt() -> AnswersSaved:
-        draft = await stored.open_draft(token)
+    async def attempt(draft: Draft) -> AnswersSaved:
         compiled = await draft_version(state, draft)
         if draft.status != "draft":
             raise responses.AlreadySubmitted(SUBMITTED)
-        try:
-            saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
-        except responses.InvalidAnswers:
-            stored.confirm_refusal(draft)
-            raise
+        saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
         # Where the SME left off: the page of the last question it touched (all the names
         # are known questions, or checked_updates would have refused them).
         section = compiled.section_of[max(data, key=page_order(compiled).__getitem__)] if data else draft.section
@@ -658,7 +653,7 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
             current_section=section,
         )
 
-    return await stored.saving(attempt)
+    return await stored.saving(token, attempt)
 
 
 @post(

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment import responses
-from assessment.by_token import TokenStore
+from assessment.by_token import Draft, TokenStore
 from assessment.clusters import CLUSTERS, SIZES
 from assessment.compile import CompiledQuestionnaire
 from assessment.i18n import translations
@@ -597,8 +597,7 @@ async def save_one_answer(request: Request, token: str, section_id: str, form, q
     state = request.app.state
     stored: TokenStore = state.tokens
 
-    async def attempt() -> Template:
-        draft = await stored.open_draft(token)
+    async def attempt(draft: Draft) -> Template:
         request.state.lang = lang = draft.language
         request.state.token = token
         compiled = await reports.draft_version(state, draft)
@@ -607,11 +606,7 @@ async def save_one_answer(request: Request, token: str, section_id: str, form, q
             raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
         section = section_of(compiled, section_id, _)
         company = draft.company
-        try:
-            posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
-        except responses.InvalidAnswers:
-            stored.confirm_refusal(draft)
-            raise
+        posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
         saved = checked_post(posted, compiled, draft.answers, company, _)
         if saved is None:
             stored.confirm_refusal(draft)
@@ -620,7 +615,7 @@ async def save_one_answer(request: Request, token: str, section_id: str, form, q
         await stored.store_answers(draft, saved, section.id)
         return autosave_response(form, token, lang, posted.before, shown(compiled, saved.answers, company), posted, {})
 
-    return await stored.saving(attempt)
+    return await stored.saving(token, attempt)
 
 
 def autosave_response(form, token: str, lang: str, before_save: Shown, after: Shown, posted: Posted, values: dict) -> Template:
