@@ -15,11 +15,11 @@ BOOTSTRAP_PYTHON = $(shell command -v python3.11 2>/dev/null || \
 
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench
+.PHONY: install run test lint bench
 
-# The gettext catalogs of the application's labels (assessment/i18n.py), compiled from the
+# The gettext catalogs of the application's labels (scoring/render/i18n.py), compiled from the
 # translators' .po files whenever one changes.
-PO_FILES := $(wildcard assessment/locale/*/LC_MESSAGES/messages.po)
+PO_FILES := $(wildcard scoring/render/locale/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 install: $(STAMP) $(MO_FILES)
@@ -31,17 +31,24 @@ $(STAMP): pyproject.toml constraints.txt
 		"$(BOOTSTRAP_PYTHON)" -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,lint]'
 	@touch $(STAMP)
 
-assessment/locale/%/LC_MESSAGES/messages.mo: assessment/locale/%/LC_MESSAGES/messages.po $(STAMP)
-	$(VENV)/bin/pybabel compile --directory assessment/locale --locale $* --domain messages
+scoring/render/locale/%/LC_MESSAGES/messages.mo: scoring/render/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --directory scoring/render/locale --locale $* --domain messages
 
 run: install
 	$(VENV)/bin/recentre serve
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Style and import order (ruff), types (mypy: strict for the language and scoring), and the
+# layers of the code (import-linter, whose contracts are in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench

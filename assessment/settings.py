@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from .compile import BUNDLED
+from questionnaires.compile import BUNDLED
 
 SECRET_KEY_FILE = "secret_key"
 

@@ -9,7 +9,7 @@ the machine, so that two runs on different machines can be compared.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from . import pdf, scoring, startup, web, workspace
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 
 QUESTIONNAIRE = "furniture"
 

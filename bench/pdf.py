@@ -16,7 +16,7 @@ CHILD = """\
 import json, re, resource, statistics, time
 from datetime import date
 
-from assessment.compile import load_bundled
+from questionnaires.compile import load_bundled
 from scoring.check import random_answers, random_company
 from scoring.engine import score
 
@@ -32,7 +32,7 @@ previous = score(compiled, before.answers, before.company)
 baseline = rss_mb()
 
 start = time.perf_counter()
-from scoring.report import ReportDetails, render_report
+from scoring.render.report import ReportDetails, render_report
 details = ReportDetails(
     company_name="Benchmark Furniture S.r.l.", sector="furniture", cluster="did", country="IT",
     assessment_date=date(2026, 3, 5), previous=previous, previous_date=date(2025, 3, 5),

@@ -8,7 +8,7 @@ import time
 
 import msgspec
 
-from assessment.compile import load_bundled
+from questionnaires.compile import load_bundled
 from scoring.answers import check_answers
 from scoring.check import random_answers, random_company
 from scoring.engine import scorer_for

@@ -14,7 +14,7 @@ RUNS = 7
 COMPILE_ALL = """\
 import time
 start = time.perf_counter()
-from assessment.compile import load_bundled
+from questionnaires.compile import load_bundled
 compiled = load_bundled()
 print((time.perf_counter() - start) * 1000, len(compiled))
 """

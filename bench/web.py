@@ -47,10 +47,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy.engine import make_url
 
@@ -318,9 +318,9 @@ def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
     """A valid answer set with every required question answered; and the question to
     autosave, with two option ids to alternate between: a single choice asked
     unconditionally, on which no condition depends, so that changing it hides nothing."""
-    from assessment.compile import compile_questionnaire, find_questionnaire
-    from assessment.responses import required_unanswered
-    from assessment.schema import SingleChoice
+    from assessment.store.responses import required_unanswered
+    from questionnaires.compile import compile_questionnaire, find_questionnaire
+    from questionnaires.schema import SingleChoice
     from scoring.answers import check_answers
     from scoring.check import random_answers
 
@@ -344,7 +344,7 @@ def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
 
 
 def section_of(question: str) -> str:
-    from assessment.compile import compile_questionnaire, find_questionnaire
+    from questionnaires.compile import compile_questionnaire, find_questionnaire
 
     return compile_questionnaire(find_questionnaire(QUESTIONNAIRE)).section_of[question]
 
@@ -399,7 +399,7 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
     }
     answers, question, values = full_answers()
     section = section_of(question)
-    with serving([sys.executable, "-m", "assessment.cli", "serve"], env, home, "/healthz") as server:
+    with serving([sys.executable, "-m", "web.cli", "serve"], env, home, "/healthz") as server:
         tokens = new_assessments(server, CONCURRENCY, answers)
         autosave = measure(
             server,

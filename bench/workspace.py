@@ -87,9 +87,9 @@ def cache_dir() -> Path:
 
 
 async def _seed(url: str) -> None:
-    from assessment.compile import load_bundled
-    from assessment.db import upgrade_async, create_engine
-    from assessment.seed import seed_assessments
+    from assessment.store.db import create_engine, upgrade_async
+    from assessment.workspace.seed import seed_assessments
+    from questionnaires.compile import load_bundled
 
     engine = create_engine(url)
     try:
@@ -137,8 +137,8 @@ def _checkpoint(path: Path) -> None:
 
 
 async def _add_organiser(url: str) -> None:
-    from assessment.accounts import create_user
-    from assessment.db import create_engine, session_factory
+    from assessment.store.db import create_engine, session_factory
+    from assessment.workspace.accounts import create_user
 
     engine = create_engine(url)
     try:
@@ -194,14 +194,13 @@ def measure(home: Path, url: str, kind: str) -> dict[str, float]:
         "RECENTRE_DATABASE_URL": url,
         "RECENTRE_SECRET_KEY": "bench-secret-key",
     }
-    with serving([sys.executable, "-m", "assessment.cli", "serve"], env, home, "/healthz") as server:
-        with httpx.Client(base_url=server.url, timeout=120) as client:
-            sign_in(client)
-            cold = timed(client, ANALYSES[:1], 1)[0]
-            figures = {f"sector_analysis_cold_ms_{kind}": cold}
-            figures |= percentiles("dashboard_list", timed(client, LIST_PAGES, REQUESTS), kind)
-            figures |= percentiles("dashboard_list_filtered", timed(client, LIST_FILTERED, REQUESTS), kind)
-            figures |= percentiles("sector_analysis", timed(client, ANALYSES, REQUESTS), kind)
+    with serving([sys.executable, "-m", "web.cli", "serve"], env, home, "/healthz") as server, httpx.Client(base_url=server.url, timeout=120) as client:
+        sign_in(client)
+        cold = timed(client, ANALYSES[:1], 1)[0]
+        figures = {f"sector_analysis_cold_ms_{kind}": cold}
+        figures |= percentiles("dashboard_list", timed(client, LIST_PAGES, REQUESTS), kind)
+        figures |= percentiles("dashboard_list_filtered", timed(client, LIST_FILTERED, REQUESTS), kind)
+        figures |= percentiles("sector_analysis", timed(client, ANALYSES, REQUESTS), kind)
     return figures
 
 

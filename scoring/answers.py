@@ -13,14 +13,15 @@ An answer set maps question ids to values:
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.diagnostics import did_you_mean
-from assessment.expressions import EvaluationError
-from assessment.schema import (
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.diagnostics import did_you_mean
+from questionnaires.expressions import EvaluationError
+from questionnaires.schema import (
     Company,
     FreeText,
     Matrix,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from assessment.clusters import CLUSTERS, SECTORS, SIZES
-from assessment.compile import CompiledQuestionnaire
-from assessment.diagnostics import Diagnostic, Location
-from assessment.schema import (
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.diagnostics import Diagnostic, Location
+from questionnaires.reference import CLUSTERS, SECTORS, SIZES
+from questionnaires.schema import (
     Company,
     FreeText,
     Matrix,

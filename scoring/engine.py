@@ -20,11 +20,12 @@ import math
 import re
 import weakref
 from bisect import bisect_right
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.expressions import EvaluationError, Ref
-from assessment.schema import (
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.expressions import EvaluationError, Ref
+from questionnaires.schema import (
     FreeText,
     Matrix,
     MultipleChoice,
@@ -536,7 +537,7 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 def parse_template(text: str) -> tuple:
     """Split text into literal pieces and placeholder references, once per text."""
-    from assessment.expressions import ExpressionError, parse
+    from questionnaires.expressions import ExpressionError, parse
 
     pieces: list = []
     last = 0
@@ -590,7 +591,7 @@ def _display(compiled: CompiledQuestionnaire, ref: Ref, value, lang: str) -> str
     return str(value)
 
 
-_scorers: "weakref.WeakKeyDictionary[CompiledQuestionnaire, Scorer]" = weakref.WeakKeyDictionary()
+_scorers: weakref.WeakKeyDictionary[CompiledQuestionnaire, Scorer] = weakref.WeakKeyDictionary()
 
 
 def scorer_for(compiled: CompiledQuestionnaire) -> Scorer:

@@ -10,10 +10,10 @@ that sectors, clusters and sizes differ the way the data of real clusters would.
 from __future__ import annotations
 
 import random
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 
 from .answers import NA, Env, evaluate
 

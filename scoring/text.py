@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assessment.compile import CompiledQuestionnaire
+from questionnaires.compile import CompiledQuestionnaire
 
 from .profile import Profile
 

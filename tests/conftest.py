@@ -196,7 +196,7 @@ def served(home: Path, database_url: str, questionnaires: Path | None = None):
     log = home / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
             cwd=home,
             env=env,
             stdout=out,

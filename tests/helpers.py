@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from assessment.compile import compile_questionnaire
-from assessment.diagnostics import QuestionnaireError
+from questionnaires.compile import compile_questionnaire
+from questionnaires.diagnostics import QuestionnaireError
 
 # A complete small questionnaire: one pillar pair, levels, an archetype matrix, a catalog.
 SCORING_MODEL = """\

@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from litestar.testing import TestClient
-from sqlalchemy import func, select as sql_select
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
 
-from assessment import cli
-from assessment.accounts import MAX_LOGIN_FAILURES, hash_session_token
-from assessment.db import create_engine, session_factory, upgrade
-from assessment.models import LoginFailure, User, UserSession
+from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.models import LoginFailure, User, UserSession
+from assessment.workspace.accounts import MAX_LOGIN_FAILURES, hash_session_token
 from tests.conftest import ROOT, run_coroutine
 from tests.workspace import PASSWORD, add_user, csrf_token, post_form, sign_in, workspace_settings
+from web import cli
 from web.app import create_app
 from web.auth import GENERIC_LOGIN_ERROR, SESSION_COOKIE, TOO_MANY_ATTEMPTS
 
@@ -68,7 +69,7 @@ def session_cookie_header(response) -> str:
 
 def run_user_add(database_url: str, tmp_path: Path, *args: str, stdin: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "assessment.cli", "user", "add", *args],
+        [sys.executable, "-m", "web.cli", "user", "add", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -141,7 +142,7 @@ def _user_add_at_a_terminal(database_url: str, first: str, second: str) -> tuple
         os.chdir(ROOT)
         os.execve(
             sys.executable,
-            [sys.executable, "-m", "assessment.cli", "user", "add", "tty@example.org", "--role", "organiser"],
+            [sys.executable, "-m", "web.cli", "user", "add", "tty@example.org", "--role", "organiser"],
             {**os.environ, "RECENTRE_DATABASE_URL": database_url},
         )
     try:
@@ -338,7 +339,7 @@ def test_old_failures_stop_counting(client, settings):
 
         from sqlalchemy import update
 
-        from assessment.models import utcnow
+        from assessment.store.models import utcnow
 
         engine = create_engine(settings.database_url)
         async with session_factory(engine)() as session, session.begin():

@@ -8,12 +8,11 @@ import csv
 import gettext
 import io
 import math
-from collections import Counter
-from datetime import datetime, timezone
-from pathlib import Path
-
 import random
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -23,21 +22,22 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import delete, func, select, true
 
-from assessment import i18n, responses
-from assessment.i18n import format_score
-from assessment.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
-from assessment.compile import BUNDLED, load_bundled
-from assessment.db import create_engine, session_factory
-from assessment.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
-from assessment.seed import seed_assessments
-from scoring.report import Labels as ReportLabels
+from assessment.store import responses
+from assessment.store.db import create_engine, session_factory
+from assessment.store.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
+from assessment.workspace.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
+from assessment.workspace.seed import seed_assessments
+from questionnaires.compile import BUNDLED, load_bundled
+from scoring.render import i18n
+from scoring.render.i18n import format_score
+from scoring.render.labels import Labels as ReportLabels
 from scoring.synthetic import TendencyAnswers
 from tests.conftest import run_coroutine
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 from web.languages import LANGUAGE_COOKIE
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SEEDED = 160
 ORGANISER = "organiser@recentre.example"
 ADVISOR = "advisor@did.example"
@@ -437,7 +437,7 @@ def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, sc
 
 
 def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bundled):
-    from assessment.analysis import current_results_between, data_version, only_added
+    from assessment.workspace.analysis import current_results_between, data_version, only_added
 
     url = seeded.database_url
     before = in_database(url, data_version)
@@ -480,10 +480,10 @@ def sector_report(client: TestClient, query: str = "", lang: str | None = None) 
     the days it may be dated (the download may cross midnight)."""
     if lang:
         client.cookies.set(LANGUAGE_COOKIE, lang, path="/workspace")
-    before = datetime.now(timezone.utc).date()
+    before = datetime.now(UTC).date()
     response = client.get(f"/workspace/analysis.pdf{query}")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
-    return response.content, sorted({before, datetime.now(timezone.utc).date()})
+    return response.content, sorted({before, datetime.now(UTC).date()})
 
 
 def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
@@ -557,9 +557,9 @@ def test_every_label_the_sector_report_asks_for_is_in_the_template(monkeypatch):
 
     from babel.messages.pofile import read_po
 
-    from assessment.analysis import Aggregates, shape
-    from scoring import report
-    from scoring.sector_report import SectorReportDetails, render_sector_report
+    from assessment.workspace.analysis import Aggregates, shape
+    from assessment.workspace.sector_report import SectorReportDetails, render_sector_report
+    from scoring.render import labels as report_labels
 
     asked: set = set()
 
@@ -572,7 +572,7 @@ def test_every_label_the_sector_report_asks_for_is_in_the_template(monkeypatch):
             asked.add((singular, plural))
             return singular if n == 1 else plural
 
-    monkeypatch.setattr(report, "translations", lambda lang: Recording())
+    monkeypatch.setattr(report_labels, "translations", lambda lang: Recording())
     labels = Labels({"x": ("X", "digital")}, [("basic", "Basic")], {("instrument", "v"): "V", ("training", "t"): "T"}, ["furniture"])
     aggregates = Aggregates(Counter({("furniture", "did"): 2}), {("x", 40, "basic"): (2, 81.0, 2)}, Counter({("instrument", "v"): 2, ("training", "t"): 1}))
     analysis = shape(aggregates, Scope(true()), labels)
@@ -587,8 +587,8 @@ def test_every_label_the_sector_report_asks_for_is_in_the_template(monkeypatch):
 def test_escaping_in_the_sector_report():
     from datetime import date
 
-    from assessment.analysis import Aggregates, shape
-    from scoring.sector_report import SectorReportDetails, render_sector_report
+    from assessment.workspace.analysis import Aggregates, shape
+    from assessment.workspace.sector_report import SectorReportDetails, render_sector_report
 
     labels = Labels({"x": ("<b>Bold</b> & <i>co</i>", "digital")}, [("basic", "Basic")], {("instrument", "v"): "Voucher <script>"}, ["furniture"])
     aggregates = Aggregates(Counter({("furniture", "did"): 2}), {("x", 40, "basic"): (2, 81.0, 2)}, Counter({("instrument", "v"): 2}))
@@ -604,8 +604,8 @@ def test_gaps_of_stored_results_are_filled_from_their_profiles(seeded):
     """Migration 0007 adds dimension_score.gap and fills it from each profile's gaps."""
     from alembic import command
 
-    from assessment.db import alembic_config, upgrade
-    from assessment.models import DimensionScore
+    from assessment.store.db import alembic_config, upgrade
+    from assessment.store.models import DimensionScore
 
     url = seeded.database_url
     run_coroutine_sync = lambda f: ThreadPoolExecutor(1).submit(f).result()  # noqa: E731 - Alembic runs its own loop

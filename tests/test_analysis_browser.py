@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from assessment.db import upgrade
+from assessment.store.db import upgrade
 from tests.a11y import assert_accessible
 from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
-from tests.workspace import add_user
 from tests.test_workspace_browser import sign_in, watch_for_errors
+from tests.workspace import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +29,10 @@ ORGANISER = "organiser@recentre.example"
 async def _seed(url: str) -> int:
     from sqlalchemy import select
 
-    from assessment.compile import load_bundled
-    from assessment.db import create_engine, session_factory
-    from assessment.models import Assessment, Result
-    from assessment.seed import seed_assessments
+    from assessment.store.db import create_engine, session_factory
+    from assessment.store.models import Assessment, Result
+    from assessment.workspace.seed import seed_assessments
+    from questionnaires.compile import load_bundled
 
     engine = create_engine(url)
     try:
@@ -72,7 +72,7 @@ def analysis_server(tmp_path_factory: pytest.TempPathFactory):
     log = home / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         _wait_until_healthy(base, process, log)

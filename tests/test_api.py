@@ -12,23 +12,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pypdf
 import pytest
-import hypothesis
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import insert, select, update
 
-from assessment.cli import main
-from assessment.compile import compile_questionnaire
-from assessment.by_token import TokenStore
-from assessment.db import create_engine, session_factory, upgrade
-from assessment.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
 from assessment.settings import Settings
+from assessment.store.by_token import TokenStore
+from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
+from questionnaires.compile import compile_questionnaire
 from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from tests.test_responses import BODY as CONDITIONS_BODY
 from web.app import create_app
+from web.cli import main
 
 API = "/api/v1"
 
@@ -304,8 +304,8 @@ def test_autosave_reads_a_version_whose_file_is_gone_from_the_database(settings,
 def test_a_save_that_loses_the_race_to_a_submit_writes_nothing(client, settings):
     """The draft is read, then submitted by another request, then the save writes: the save
     must fail whole (409), not store an answer after the submission."""
-    from assessment.by_token import DraftChanged
-    from assessment.responses import AlreadySubmitted, Saved
+    from assessment.store.by_token import DraftChanged
+    from assessment.store.responses import AlreadySubmitted, Saved
 
     token = new_assessment(client)
     base = f"{API}/assessments/{token}"
@@ -502,7 +502,7 @@ def test_the_served_app_logs_refusals_but_never_a_token(tmp_path, questionnaires
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
                                    cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(url, process, log)

@@ -39,7 +39,7 @@ def test_no_route_answers_anything_its_description_does_not_document(tmp_path: P
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
                                    cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(url, process, log)

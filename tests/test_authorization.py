@@ -15,9 +15,9 @@ and 3xx mean allowed, 401, 403 and 404 denied.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from litestar.testing import TestClient

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from assessment.cli import main
+from web.cli import main
 
 VALID_HEAD = 'kind: questionnaire\nid: q\nversion: "1"\ntitle: {en: Test}\n'
 
@@ -90,7 +90,7 @@ def test_python_tags_never_run(tmp_path):
     marker = tmp_path / "owned"
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"kind: !!python/object/apply:os.system ['touch {marker}']\n")
-    result = subprocess.run([sys.executable, "-m", "assessment.cli", "validate", str(bad)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "web.cli", "validate", str(bad)], capture_output=True, text=True)
     assert result.returncode == 1
     assert not marker.exists()
     assert "Traceback" not in result.stderr

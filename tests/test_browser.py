@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from assessment.compile import CompiledQuestionnaire, compile_questionnaire, find_questionnaire
+from questionnaires.compile import CompiledQuestionnaire, compile_questionnaire, find_questionnaire
 from tests.a11y import assert_accessible
 
 pytestmark = pytest.mark.browser

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.cli import main
-from assessment.compile import load_bundled
-from assessment.schema import FreeText
+from questionnaires.compile import load_bundled
+from questionnaires.schema import FreeText
 from scoring.check import run_tests, simulate
+from web.cli import main
 
 BUNDLED = {c.id: c for c in load_bundled()}
 SECTORS = ["furniture", "it", "energy"]

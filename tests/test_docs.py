@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assessment.cli import build_parser, main
 from assessment.settings import Settings
+from web.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -14,11 +14,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from assessment.db import create_engine, session_factory, upgrade
-from assessment.i18n import translations
-from assessment.models import Answer, Assessment, utcnow
-from assessment.responses import hash_token
 from assessment.settings import Settings
+from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.models import Answer, Assessment, utcnow
+from assessment.store.responses import hash_token
+from scoring.render.i18n import translations
 from tests.conftest import run_coroutine
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from web.app import create_app
@@ -474,7 +474,7 @@ def test_a_question_appears_and_disappears_in_place_with_htmx(client, database_u
 
 
 def test_htmx_autosave_follows_what_a_whole_page_post_stored_meanwhile(client, database_url):
-    """Autosave keeps the draft between saves (assessment/by_token.py); a whole-page post in
+    """Autosave keeps the draft between saves (assessment/store/by_token.py); a whole-page post in
     between, as "Save and continue" sends, changes it through the models. The next autosave
     is checked against what the post stored, in its language."""
     token = start(client)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.compile import compile_questionnaire
-from assessment.schema import Matrix, MultipleChoice
+from questionnaires.compile import compile_questionnaire
+from questionnaires.schema import Matrix, MultipleChoice
 
 from .helpers import SCORING_MODEL, compile_text, diagnostics_of, errors_of, write
 
@@ -262,7 +262,7 @@ def test_variant_errors_name_the_unknown_target(tmp_path):
           question_weights: {practises: 2}
         """,
     )
-    from assessment.diagnostics import QuestionnaireError
+    from questionnaires.diagnostics import QuestionnaireError
 
     with pytest.raises(QuestionnaireError) as info:
         compile_questionnaire(variant)
@@ -275,7 +275,7 @@ def test_variant_errors_name_the_unknown_target(tmp_path):
 def test_extends_cycle_is_an_error(tmp_path):
     write(tmp_path, "a.yaml", 'kind: questionnaire\nid: a\nversion: "1"\ntitle: {en: A}\nextends: b.yaml\n')
     write(tmp_path, "b.yaml", 'kind: questionnaire\nid: b\nversion: "1"\ntitle: {en: B}\nextends: a.yaml\n')
-    from assessment.diagnostics import QuestionnaireError
+    from questionnaires.diagnostics import QuestionnaireError
 
     with pytest.raises(QuestionnaireError) as info:
         compile_questionnaire(tmp_path / "a.yaml")

@@ -11,9 +11,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from assessment.compile import BUNDLED, compile_questionnaire
-from assessment.i18n import translations
-from scoring.report import Labels
+from questionnaires.compile import BUNDLED, compile_questionnaire
+from scoring.render.i18n import translations
+from scoring.render.labels import Labels
 from tests.test_browser import SQLITE_ONLY, Journey, unanswered
 from web.flow import cluster_name
 

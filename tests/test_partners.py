@@ -4,28 +4,27 @@ those found here by comparing every pair of stored profiles."""
 from __future__ import annotations
 
 import html
+import random
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import true
 
-from assessment import responses
-from assessment.compile import BUNDLED, load_bundled
-from assessment.matchmaking import GAP, STRENGTH, suggest_partners
-from assessment.models import Assessment, store_questionnaire_version
-from assessment.seed import seed_assessments
+from assessment.store import responses
+from assessment.store.models import Assessment, store_questionnaire_version
+from assessment.workspace.matchmaking import GAP, STRENGTH, suggest_partners
+from assessment.workspace.seed import seed_assessments
+from questionnaires.compile import BUNDLED, load_bundled
 from scoring.synthetic import TendencyAnswers
 from tests.conftest import run_coroutine
 from tests.test_analysis import in_database, stored
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 
-import random
-
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ORGANISER = "organiser@recentre.example"
 ADVISOR_X = "advisor@did.example"
 ADVISOR_Y = "advisor@cenfim.example"
@@ -41,7 +40,7 @@ def settings(database_url: str, tmp_path: Path, bundled):
     settings = workspace_settings(database_url, BUNDLED, tmp_path / "data")
 
     async def seed():
-        from assessment.db import create_engine
+        from assessment.store.db import create_engine
 
         engine = create_engine(database_url)
         try:
@@ -188,10 +187,11 @@ def test_the_assessment_page_links_to_its_partners(client, settings):
 def test_sqlite_matches_partners_from_the_index_alone(tmp_path):
     """The plan SQLite picks for the matching query (PostgreSQL's depends on the data's size,
     see the README): the strong scores come from the covering index, never the table."""
-    from sqlalchemy import create_engine as create_sync_engine, text
+    from sqlalchemy import create_engine as create_sync_engine
+    from sqlalchemy import text
 
-    from assessment.db import upgrade
-    from assessment.matchmaking import _candidates
+    from assessment.store.db import upgrade
+    from assessment.workspace.matchmaking import _candidates
 
     upgrade(f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}")
     engine = create_sync_engine(f"sqlite:///{tmp_path / 'plan.db'}")

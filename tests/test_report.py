@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import msgspec
@@ -20,14 +20,13 @@ import pytest
 from babel.messages.pofile import read_po
 from PIL import Image
 
-from assessment import i18n
-from assessment.cli import main
-from assessment.compile import compile_questionnaire, find_questionnaire, load_bundled
-from scoring import charts, report
+from questionnaires.compile import compile_questionnaire, find_questionnaire, load_bundled
 from scoring.engine import score
-from scoring.report import AUTHOR, MIN_PEERS, ActionItem, Note, ReportDetails, render_report, render_report_async, shown_peer_average
+from scoring.render import charts, i18n, labels, report
+from scoring.render.report import AUTHOR, MIN_PEERS, ActionItem, Note, ReportDetails, render_report, render_report_async, shown_peer_average
 from tests.conftest import missing
 from tests.helpers import compile_text
+from web.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "docs" / "example"
@@ -136,7 +135,7 @@ def full_report(en) -> bytes:
         previous_date=date(2025, 3, 1),
         peer_average=peers_of(en.now),
         peer_count=7,
-        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=timezone.utc), text="Call back in June.")],
+        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=UTC), text="Call back in June.")],
         action_plan=[ActionItem(action="Apply for the innovation voucher", owner="CEO", due=date(2026, 6, 1), status="open",
                                 recommendation=en.now.recommendations[0].id)],
     ))
@@ -155,7 +154,7 @@ def test_the_report_states_scores_levels_and_ranked_recommendations(en, full_rep
     assert f"{compiled.version} · fingerprint {compiled.fingerprint[:12]}" in text
     archetype = next(a for a in compiled.archetypes.archetypes if a.id == profile.archetype.id)
     assert archetype.title.en in text and archetype.description.en in text
-    for did, dim in profile.dimensions.items():
+    for did in profile.dimensions:
         assert compiled.dimensions[did].title.en in text
     # Ranked: each recommendation's title comes after the previous one's in the ranked list.
     ranked = text[text.index("Ranked by priority"):]
@@ -182,7 +181,7 @@ def test_each_dimension_shows_the_answers_that_drove_it_and_the_next_level(en, f
     assert "Page " not in text
     compiled, profile = en.compiled, en.now
     section = text[text.index("Dimension by dimension"):text.index("Ranked by priority")]
-    for did, dim in profile.dimensions.items():
+    for dim in profile.dimensions.values():
         for contribution in dim.contributions:
             assert reads_in(compiled.questions[contribution.question].text.en, section), contribution.question
     basic = compiled.levels[0]
@@ -328,7 +327,7 @@ def test_metadata_title_author_subject_language_and_date(en, full_report):
 def test_rendering_is_deterministic(en, full_report):
     again = render_report(en.compiled, en.now, details(
         en.now, previous=en.before, previous_date=date(2025, 3, 1), peer_average=peers_of(en.now), peer_count=7,
-        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=timezone.utc), text="Call back in June.")],
+        advisor_notes=[Note(author="Ana Pop", time=datetime(2026, 3, 6, 10, 30, tzinfo=UTC), text="Call back in June.")],
         action_plan=[ActionItem(action="Apply for the innovation voucher", owner="CEO", due=date(2026, 6, 1), status="open",
                                 recommendation=en.now.recommendations[0].id)],
     ))
@@ -433,7 +432,7 @@ def test_the_message_template_is_current(tmp_path):
     committed = {m.id for m in read_po((ROOT / "messages.pot").open("rb")) if m.id}
     assert fresh == committed, (
         "messages.pot is out of date; run: pybabel extract -F babel.cfg -o messages.pot -c TRANSLATORS: --sort-by-file -w 100 . "
-        "&& pybabel update -i messages.pot -d assessment/locale -w 100"
+        "&& pybabel update -i messages.pot -d scoring/render/locale -w 100"
     )
 
 
@@ -450,7 +449,7 @@ def test_every_label_the_report_asks_for_is_in_the_template(en, monkeypatch):
             asked.add((singular, plural))
             return singular if n == 1 else plural
 
-    monkeypatch.setattr(report, "translations", lambda lang: Recording())
+    monkeypatch.setattr(labels, "translations", lambda lang: Recording())
     render_report(en.compiled, en.now, details(
         en.now, previous=en.before, previous_date=date(2025, 1, 1), peer_average=peers_of(en.now), peer_count=9,
         advisor_notes=[Note(author="A", time=datetime(2026, 1, 1), text="x")], action_plan=[ActionItem(action="y")]))
@@ -557,7 +556,7 @@ def test_recentre_report_writes_the_pdf(tmp_path, capsys):
 
 
 def test_recentre_report_to_standard_output(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "assessment.cli", "report", str(EXAMPLE / "example.yaml"), str(EXAMPLE / "answers.yaml"), "-o", "-"],
+    done = subprocess.run([sys.executable, "-m", "web.cli", "report", str(EXAMPLE / "example.yaml"), str(EXAMPLE / "answers.yaml"), "-o", "-"],
                           capture_output=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"%PDF-") and done.stderr == b""
@@ -578,7 +577,7 @@ def test_recentre_report_errors_are_messages(tmp_path, answers, output, message)
     path = tmp_path / "answers.yaml"
     if answers is not None:
         path.write_text(answers, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "assessment.cli", "report", str(EXAMPLE / "example.yaml"), "answers.yaml", "-o", output],
+    done = subprocess.run([sys.executable, "-m", "web.cli", "report", str(EXAMPLE / "example.yaml"), "answers.yaml", "-o", output],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 1
     assert message in done.stderr

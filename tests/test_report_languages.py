@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from assessment.clusters import CLUSTERS
-from assessment.compile import load_bundled
+from questionnaires.compile import load_bundled
+from questionnaires.reference import CLUSTERS
 from scoring.check import random_answers
 from scoring.engine import score
-from scoring.report import ReportDetails, render_report
+from scoring.render.report import ReportDetails, render_report
 from tests.test_report import pdf_text, reads_in
 
 BUNDLED = {c.id: c for c in load_bundled()}

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from assessment import responses as r
-from assessment.cli import main
-from assessment.compile import compile_questionnaire
-from assessment.db import create_engine, session_factory, upgrade
-from assessment.models import Assessment, Result, store_questionnaire_version
+from assessment.store import responses as r
+from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.models import Assessment, Result, store_questionnaire_version
+from questionnaires.compile import compile_questionnaire
 from tests.conftest import run_coroutine
 from tests.helpers import CATALOG
 from tests.small_questionnaire import write_small_questionnaire
 from tests.test_api import CONDITIONS
+from web.cli import main
 
 
 def write_folder(folder: Path, conditions: str | None) -> Path:
@@ -39,7 +39,7 @@ def submitted_assessments(url: str, compiled, answer_sets: list[dict], drafts: i
     async def work(session):
         version = await store_questionnaire_version(session, compiled)
         ids = []
-        for i, answers in enumerate(answer_sets + [None] * drafts):
+        for answers in answer_sets + [None] * drafts:
             a, _ = await r.create_assessment(session, version, language="en", cluster="did", sector="furniture", share_with_advisors=False,
                                             company=r.CompanyProfile(country="IT"))
             if answers is not None:

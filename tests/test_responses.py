@@ -10,10 +10,10 @@ import msgspec
 import pytest
 from sqlalchemy import func, select, text
 
-from assessment import responses as r
-from assessment.by_token import DraftChanged, TokenStore
-from assessment.db import create_engine, session_factory, upgrade_async
-from assessment.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
+from assessment.store import responses as r
+from assessment.store.by_token import DraftChanged, TokenStore
+from assessment.store.db import create_engine, session_factory, upgrade_async
+from assessment.store.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
 
 from .helpers import compile_text
 from .test_scoring import SHOW_IF_BODY

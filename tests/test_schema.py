@@ -4,13 +4,12 @@ import json
 
 import pytest
 
-from assessment.compile import BUNDLED
-from assessment.jsonschema import questionnaire_schema, questionnaire_schema_text
-from assessment.cli import main
+from questionnaires.jsonschema import SCHEMA_FILE, questionnaire_schema, questionnaire_schema_text
+from web.cli import main
 
 
 def test_committed_schema_is_current():
-    committed = (BUNDLED / "schema.json").read_text(encoding="utf-8")
+    committed = SCHEMA_FILE.read_text(encoding="utf-8")
     assert committed == questionnaire_schema_text(), "run `recentre schema -o questionnaires/schema.json` and commit it"
 
 
@@ -29,7 +28,7 @@ def test_schema_command_prints_json(capsys):
 def test_schema_agrees_with_the_language(document, valid):
     import msgspec
 
-    from assessment.schema import SourceFile
+    from questionnaires.schema import SourceFile
 
     try:
         msgspec.convert(document, SourceFile)

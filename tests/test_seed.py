@@ -4,21 +4,21 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
 from sqlalchemy import func, select
 
-from assessment import cli
-from assessment.clusters import CLUSTERS
-from assessment.compile import load_bundled
-from assessment.db import create_engine, session_factory, upgrade_async
-from assessment.models import Answer, Assessment, DimensionScore, QuestionnaireVersion, Result, ResultInstrument, ResultRecommendation
-from assessment.responses import CompanyProfile, create_assessment, load_answers, profile_for, rescore
-from assessment.seed import seed_assessments
+from assessment.store.db import create_engine, session_factory, upgrade_async
+from assessment.store.models import Answer, Assessment, DimensionScore, QuestionnaireVersion, Result, ResultInstrument, ResultRecommendation
+from assessment.store.responses import CompanyProfile, create_assessment, load_answers, profile_for, rescore
+from assessment.workspace.seed import seed_assessments
+from questionnaires.compile import load_bundled
+from questionnaires.reference import CLUSTERS
+from web import cli
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ async def test_the_rows_are_those_store_result_writes(engine, bundled):
 async def test_the_same_seed_gives_the_same_companies_with_or_without_worker_processes(tmp_path, bundled):
     engines = [create_engine(f"sqlite+aiosqlite:///{tmp_path / f'{i}.db'}") for i in range(2)]
     try:
-        for engine, workers in zip(engines, (0, 2)):
+        for engine, workers in zip(engines, (0, 2), strict=True):
             await upgrade_async(engine)
             await seed_assessments(engine, list(bundled.values()), 60, seed=9, now=NOW, batch=25, workers=workers)
         statement = select(Assessment.id, Assessment.company_name, Assessment.sector, Result.overall).join(Result).order_by(Assessment.id)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from assessment.compile import BUNDLED
-from assessment.db import async_url, create_engine
 from assessment.settings import Settings
+from assessment.store.db import async_url, create_engine
+from questionnaires.compile import BUNDLED
 
 
 def test_defaults_keep_everything_in_a_data_folder_under_the_current_directory(tmp_path: Path, monkeypatch):
@@ -102,7 +102,7 @@ def test_a_bad_pool_size_is_named_with_what_it_must_be(tmp_path: Path, given: st
 
 
 def test_several_workers_are_refused_on_sqlite(tmp_path: Path, monkeypatch, capsys):
-    from assessment.cli import main
+    from web.cli import main
 
     monkeypatch.setenv("RECENTRE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("RECENTRE_DATABASE_URL", raising=False)
@@ -115,7 +115,7 @@ def test_several_workers_are_refused_on_sqlite(tmp_path: Path, monkeypatch, caps
 
 
 def test_serve_names_a_bad_setting_without_a_traceback(tmp_path: Path, monkeypatch, capsys):
-    from assessment.cli import main
+    from web.cli import main
 
     monkeypatch.setenv("RECENTRE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RECENTRE_PORT", "80000")

@@ -1,4 +1,4 @@
-"""SQLite used from the event loop's thread (assessment/db.py), behind SQLAlchemy's aiosqlite
+"""SQLite used from the event loop's thread (assessment/store/db.py), behind SQLAlchemy's aiosqlite
 dialect: what the program relies on still holds."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import exc, insert, select, text
 
-from assessment.db import create_engine, upgrade_async
-from assessment.models import QuestionnaireVersion, utcnow
+from assessment.store.db import create_engine, upgrade_async
+from assessment.store.models import QuestionnaireVersion, utcnow
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select
 
-from assessment import cli
-from assessment.compile import compile_questionnaire
-from assessment.db import (
+from assessment.store.db import (
     DatabaseNotMigrated,
     create_engine,
     current_revisions,
@@ -21,12 +19,14 @@ from assessment.db import (
     upgrade,
     upgrade_async,
 )
-from assessment.models import (
+from assessment.store.models import (
     QuestionnaireVersion,
     load_questionnaire_version,
     store_questionnaire_version,
 )
+from questionnaires.compile import compile_questionnaire
 from tests.conftest import run_coroutine
+from web import cli
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ async def test_created_at_comes_back_in_utc(sessions, compiled):
     async with sessions() as session:
         stored = await session.scalar(select(QuestionnaireVersion))
     assert stored.created_at.tzinfo is not None
-    assert stored.created_at.utcoffset() == timezone.utc.utcoffset(None)
+    assert stored.created_at.utcoffset() == UTC.utcoffset(None)
 
 
 async def test_a_loaded_version_is_the_stored_questionnaire(sessions, compiled):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from markupsafe import escape
 from litestar.testing import TestClient
+from markupsafe import escape
 
-from assessment import i18n
-from assessment.i18n import LANGUAGES, negotiate
+from scoring.render import i18n
+from scoring.render.i18n import LANGUAGES, negotiate
 from tests.test_workspace import members, settings  # noqa: F401 (fixtures)
 from tests.workspace import post_form, sign_in
 from web.app import create_app

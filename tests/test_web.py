@@ -9,11 +9,11 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from assessment.compile import compile_questionnaire
-from assessment.db import DatabaseNotMigrated, create_engine, session_factory, upgrade
-from assessment.diagnostics import QuestionnaireError
-from assessment.models import QuestionnaireVersion
 from assessment.settings import Settings
+from assessment.store.db import DatabaseNotMigrated, create_engine, session_factory, upgrade
+from assessment.store.models import QuestionnaireVersion
+from questionnaires.compile import compile_questionnaire
+from questionnaires.diagnostics import QuestionnaireError
 from tests.conftest import run_coroutine
 from web.app import create_app
 
@@ -155,16 +155,14 @@ def test_start_up_refuses_a_database_without_migrations(tmp_path: Path, question
         secret_key="test-key",
         data_dir=tmp_path,
     )
-    with pytest.raises(BaseExceptionGroup) as raised:
-        with TestClient(app=create_app(settings)):
-            pass
+    with pytest.raises(BaseExceptionGroup) as raised, TestClient(app=create_app(settings)):
+        pass
     assert raised.group_contains(DatabaseNotMigrated, match="recentre db upgrade", depth=None)
 
 
 def test_start_up_refuses_a_broken_questionnaire(settings: Settings, questionnaire_dir: Path):
     path = questionnaire_dir / "small.yaml"
     path.write_text(path.read_text().replace('when: "dimension.data < 50"', 'when: "dimension.dta < 50"'))
-    with pytest.raises(BaseExceptionGroup) as raised:
-        with TestClient(app=create_app(settings)):
-            pass
+    with pytest.raises(BaseExceptionGroup) as raised, TestClient(app=create_app(settings)):
+        pass
     assert raised.group_contains(QuestionnaireError, match="unknown dimension 'dta'", depth=None)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from assessment.models import Note, Result
+from assessment.store.models import Note, Result
 from tests.test_accounts import query
 from tests.workspace import HIGH, LOW, MIDDLE, add_user, make_assessment, post_form, sign_in, workspace_settings
 from web.app import create_app
@@ -36,8 +36,8 @@ def members(settings, questionnaire_dir):
     """Assessments of two clusters, shared or not, and the accounts that look at them."""
     url = settings.database_url
     made = {
-        "rossi": make_assessment(url, questionnaire_dir, name="Mobili Rossi", cluster="did", answers=HIGH, contact_email="anna@rossi.example", created_at=datetime(2026, 3, 1, tzinfo=timezone.utc)),
-        "bianchi": make_assessment(url, questionnaire_dir, name="Bianchi Design", cluster="did", size="micro", answers=LOW, created_at=datetime(2026, 5, 1, tzinfo=timezone.utc)),
+        "rossi": make_assessment(url, questionnaire_dir, name="Mobili Rossi", cluster="did", answers=HIGH, contact_email="anna@rossi.example", created_at=datetime(2026, 3, 1, tzinfo=UTC)),
+        "bianchi": make_assessment(url, questionnaire_dir, name="Bianchi Design", cluster="did", size="micro", answers=LOW, created_at=datetime(2026, 5, 1, tzinfo=UTC)),
         "secret": make_assessment(url, questionnaire_dir, name="Segreto Srl", cluster="did", share=False, contact_email="ceo@segreto.example", answers=MIDDLE),
         "muebles": make_assessment(url, questionnaire_dir, name="Muebles Garcia", cluster="cenfim", country="ES", answers=MIDDLE, contact_email="info@garcia.example"),
         "draft": make_assessment(url, questionnaire_dir, name="Arredo Bozza", cluster="did", submit=False),
@@ -309,7 +309,7 @@ def test_progress_from_t0_to_t1_shows_the_change_in_each_dimension(client, setti
     url = settings.database_url
     t0 = make_assessment(url, questionnaire_dir, name="Mobili Rossi", answers=LOW)
     t1 = make_assessment(url, questionnaire_dir, previous=t0.id, answers=MIDDLE)
-    t2 = make_assessment(url, questionnaire_dir, previous=t1.id, answers=HIGH)
+    make_assessment(url, questionnaire_dir, previous=t1.id, answers=HIGH)  # T2
     add_user(url, "advisor@did.example")
     sign_in(client, "advisor@did.example")
     assert "this is T1" in client.get(f"/workspace/assessments/{t1.id}").text
@@ -328,8 +328,8 @@ def test_progress_leaves_out_assessments_the_company_did_not_share(client, setti
     t1 = make_assessment(url, questionnaire_dir, previous=t0.id, answers=HIGH)
 
     async def share_t1():
-        from assessment.db import create_engine, session_factory
-        from assessment.models import Assessment
+        from assessment.store.db import create_engine, session_factory
+        from assessment.store.models import Assessment
 
         engine = create_engine(url)
         async with session_factory(engine)() as session, session.begin():
@@ -365,7 +365,7 @@ def test_the_library_lists_questionnaires_with_versions_languages_and_tests(clie
 def test_the_library_runs_the_embedded_tests_of_the_bundled_questionnaires(settings, tmp_path):
     from dataclasses import replace
 
-    from assessment.compile import BUNDLED
+    from questionnaires.compile import BUNDLED
 
     with TestClient(app=create_app(replace(settings, questionnaires=BUNDLED))) as client:
         add_user(settings.database_url, "organiser@recentre.example", "organiser")

@@ -8,13 +8,13 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from assessment.db import upgrade
+from assessment.store.db import upgrade
 from tests.a11y import assert_accessible
 from tests.conftest import _free_port, _wait_until_healthy
 from tests.small_questionnaire import write_small_questionnaire
@@ -37,7 +37,7 @@ def workspace_server(tmp_path_factory: pytest.TempPathFactory):
     # In a thread of its own: Playwright may already run an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(upgrade, url).result()
-    t0 = make_assessment(url, questionnaires, name="Mobili Rossi", answers=LOW, contact_email="anna@rossi.example", created_at=datetime(2025, 11, 3, tzinfo=timezone.utc))
+    t0 = make_assessment(url, questionnaires, name="Mobili Rossi", answers=LOW, contact_email="anna@rossi.example", created_at=datetime(2025, 11, 3, tzinfo=UTC))
     t1 = make_assessment(url, questionnaires, previous=t0.id, answers=HIGH)
     make_assessment(url, questionnaires, name="Bianchi Design", answers=MIDDLE)
     make_assessment(url, questionnaires, name="Arredo Bozza", submit=False)
@@ -56,7 +56,7 @@ def workspace_server(tmp_path_factory: pytest.TempPathFactory):
     log = home / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assessment.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         _wait_until_healthy(base, process, log)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
-from assessment.accounts import create_user
-from assessment.db import create_engine, session_factory, upgrade
 from assessment.settings import Settings
+from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.workspace.accounts import create_user
 from tests.conftest import run_coroutine
 
 PASSWORD = "correct horse battery staple"
@@ -79,9 +79,9 @@ class Made:
 
 
 async def _make_assessment(database_url: str, questionnaires: Path, spec: dict) -> Made:
-    from assessment import responses
-    from assessment.compile import compile_questionnaire
-    from assessment.models import Assessment, store_questionnaire_version
+    from assessment.store import responses
+    from assessment.store.models import Assessment, store_questionnaire_version
+    from questionnaires.compile import compile_questionnaire
 
     compiled = compile_questionnaire(questionnaires / "small.yaml")
     engine = create_engine(database_url)

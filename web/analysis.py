@@ -2,7 +2,7 @@
 instruments and training, per sector and cluster, as SVG charts and tables.
 
 Advisors see their own cluster's shared assessments, organisers all (``visible_assessments``).
-The figures are aggregated by the database (``assessment.analysis``). Counting everything
+The figures are aggregated by the database (``assessment.workspace.analysis``). Counting everything
 costs seconds at 100,000 assessments, so each view's counts are kept in memory and brought up
 to date by counting only the results added since (``AnalysisCache``).
 """
@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.accounts import CurrentUser
-from assessment.analysis import (
+from assessment.workspace.accounts import CurrentUser
+from assessment.workspace.analysis import (
     BUCKET,
     BUCKETS,
     DEMAND_GROUPS,
@@ -34,8 +35,8 @@ from assessment.analysis import (
     only_added,
     shape,
 )
-from assessment.clusters import CLUSTERS
-from assessment.i18n import translations
+from questionnaires.reference import CLUSTERS
+from scoring.render.i18n import translations
 
 from .auth import requires_user, user_of, visible_assessments
 from .bar_charts import Bar, histogram, horizontal_bars, stacked_share
@@ -165,7 +166,7 @@ def bucket_labels() -> list[str]:
     return [f"{i * BUCKET}–{i * BUCKET + BUCKET - 1}" if i < BUCKETS - 1 else f"{i * BUCKET}–100" for i in range(BUCKETS)]
 
 
-# The headings of assessment.analysis.DEMAND_GROUPS, for the catalogs; shown through gettext.
+# The headings of assessment.workspace.analysis.DEMAND_GROUPS, for the catalogs; shown through gettext.
 DEMAND_HEADINGS = (N_("Innovation vouchers"), N_("Internationalisation vouchers"), N_("Training courses"), N_("Training topics"))
 
 
@@ -217,7 +218,7 @@ def charts_of(analysis: Analysis, lang: str = "en") -> dict[str, Any]:
         if items:
             titles = without_common_prefix([d.title for d in items])
             demand[group] = horizontal_bars(
-                [Bar(t, d.smes, f"{number(d.smes)} ({share(d.share)})") for t, d in zip(titles, items)],
+                [Bar(t, d.smes, f"{number(d.smes)} ({share(d.share)})") for t, d in zip(titles, items, strict=True)],
                 title=_("%(instruments)s: SMEs they were recommended to") % {"instruments": _(title)},
                 id_prefix=f"demand-{group}",
                 maximum=analysis.smes,

@@ -17,22 +17,21 @@ import msgspec
 from litestar import Request, Response, Router, get, patch, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi.spec import Example, Schema
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from litestar.plugins import OpenAPISchemaPlugin
-from litestar.typing import FieldDefinition
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.typing import FieldDefinition
 from msgspec import Meta
 
-
-from assessment import responses
-from assessment.clusters import CLUSTERS
-from assessment.compile import CompiledQuestionnaire
-from assessment.by_token import SUBMITTED, Draft, TokenStore
-from assessment.models import Assessment, QuestionnaireVersion
-from assessment.responses import CompanyProfile, ResponseError, Saved
-from assessment.schema import (
+from assessment.store import responses
+from assessment.store.by_token import SUBMITTED, Draft, TokenStore
+from assessment.store.models import Assessment, QuestionnaireVersion
+from assessment.store.responses import CompanyProfile, ResponseError, Saved
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS
+from questionnaires.schema import (
     Company,
     FreeText,
     LanguageCode,

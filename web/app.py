@@ -7,9 +7,9 @@ be used and tested without Litestar.
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -22,13 +22,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
-from assessment.by_token import TokenStore
-from assessment.compile import CompiledQuestionnaire, load_bundled
-from assessment.db import create_engine, ensure_migrated, session_factory
-from assessment.models import store_questionnaire_version
-from assessment.responses import Versions
-from assessment.schema import Text
 from assessment.settings import Settings
+from assessment.store.by_token import TokenStore
+from assessment.store.db import create_engine, ensure_migrated, session_factory
+from assessment.store.models import store_questionnaire_version
+from assessment.store.responses import Versions
+from questionnaires.compile import CompiledQuestionnaire, load_bundled
+from questionnaires.schema import Text
 
 from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review
 from .flow import LANGUAGE_NAMES

@@ -35,10 +35,10 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import ColumnElement, and_, case, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment import accounts
-from assessment.accounts import AccountError, CurrentUser, current_user_of
-from assessment.i18n import LANGUAGES
-from assessment.models import Assessment, User
+from assessment.store.models import Assessment, User
+from assessment.workspace import accounts
+from assessment.workspace.accounts import AccountError, CurrentUser, current_user_of
+from scoring.render.i18n import LANGUAGES
 
 from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, N_, Refusal, gettext_of, translator, workspace_page
 from .pages import error_for_reader

@@ -11,8 +11,8 @@ The words and numbers are the caller's, in the page's language: titles, labels, 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -47,7 +47,7 @@ def histogram(
     slot = (width - left) / max(1, len(counts))
     peak = max(counts, default=0) or 1
     body = [f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}"/>']
-    for i, (n, label) in enumerate(zip(counts, labels)):
+    for i, (n, label) in enumerate(zip(counts, labels, strict=True)):
         h = plot_h * n / peak
         x = left + i * slot + 2
         y = height - bottom - h
@@ -57,7 +57,7 @@ def histogram(
         body.append(
             f'<text class="bar-label" x="{_number(x + (slot - 4) / 2)}" y="{_number(height - 7)}" text-anchor="middle">{escape(label)}</text>'
         )
-    description = "; ".join(f"{label}: {number(n)}" for n, label in zip(counts, labels))
+    description = "; ".join(f"{label}: {number(n)}" for n, label in zip(counts, labels, strict=True))
     return _frame(id_prefix, width, height, title, description, body, "chart histogram")
 
 

@@ -4,10 +4,11 @@ bound parameters. One handler serves the whole page, or only the results when ht
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from gettext import NullTranslations
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get
@@ -15,9 +16,9 @@ from litestar.response import Template
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.accounts import CLUSTERS, CurrentUser
-from assessment.models import Assessment, Result
-from assessment.responses import SIZES
+from assessment.store.models import Assessment, Result
+from assessment.store.responses import SIZES
+from assessment.workspace.accounts import CLUSTERS, CurrentUser
 
 from .auth import requires_user, user_of, visible_assessments
 from .flow import size_names
@@ -178,7 +179,7 @@ def _like_pattern(text: str) -> str:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _conditions(user: CurrentUser, f: Filters) -> tuple[list, bool]:

@@ -11,19 +11,20 @@ as they come: CSV streamed to the browser, XLSX built in a worker thread.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 from litestar import Request, get
 from litestar.response import Response, Stream
 from sqlalchemy import Select, and_, select
 
-from assessment.analysis import ANALYSIS_PARTS, DMA_COLUMNS, DMA_FIELDS, dma_columns, dma_row, dma_statement
-from assessment.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, XlsxBook, csv_header, csv_lines, csv_rows
-from assessment.clusters import CLUSTERS
-from assessment.models import Assessment, Result
-from scoring.sector_report import SectorReportDetails, render_sector_report
+from assessment.store.models import Assessment, Result
+from assessment.workspace.analysis import ANALYSIS_PARTS, DMA_COLUMNS, DMA_FIELDS, dma_columns, dma_row, dma_statement
+from assessment.workspace.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, XlsxBook, csv_header, csv_lines, csv_rows
+from assessment.workspace.sector_report import SectorReportDetails, render_sector_report
+from questionnaires.reference import CLUSTERS
 
 from . import dashboard
 from .analysis import analysis_for, labels_of, parse_analysis_filters, scope_for
@@ -39,7 +40,7 @@ def attachment(name: str) -> dict[str, str]:
 
 
 def file_name(stem: str, parts: Sequence[str], extension: str) -> str:
-    day = datetime.now(timezone.utc).date().isoformat()
+    day = datetime.now(UTC).date().isoformat()
     return "-".join(["recentre", stem, *[p for p in parts if p], day]) + f".{extension}"
 
 
@@ -131,7 +132,7 @@ async def analysis_pdf(request: Request) -> Response:
         analysis = await analysis_for(request, session, user, filters, lang)
     shown_cluster = filters.cluster or ("" if user.is_organiser else user.cluster)
     details = SectorReportDetails(
-        created=datetime.now(timezone.utc).date(),
+        created=datetime.now(UTC).date(),
         sector=filters.sector,
         cluster=shown_cluster if shown_cluster in CLUSTERS else "",
         shared_only=not user.is_organiser,

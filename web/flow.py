@@ -1,7 +1,7 @@
 """The SME's pass through a questionnaire, as the web pages need it: which sections and
 questions are shown, the posted form fields turned into answers, and the views the templates
 render. Nothing here touches the database or HTTP; ``web.pages`` does, and
-``assessment.responses`` checks and stores what this module produces.
+``assessment.store.responses`` checks and stores what this module produces.
 
 Form fields are named after the question: ``{qid}`` for a question's options, value or text,
 ``{qid}.{row}`` for a matrix row and ``{qid}.na`` for the "don't know" box of a number.
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
-from assessment.clusters import CLUSTERS, SECTORS
-from assessment.compile import CompiledQuestionnaire
-from assessment.schema import (
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS, SECTORS
+from questionnaires.schema import (
     LANGUAGES,
     FreeText,
     Matrix,
@@ -85,7 +86,7 @@ def find_choice(offered: Mapping[str, CompiledQuestionnaire], value: str) -> Sec
 
 
 def sector_name(sector: str, lang: str) -> str:
-    from scoring.report import Labels
+    from scoring.render.labels import Labels
 
     name = Labels(lang).sector(sector)
     return name.replace("_", " ") if name == sector else name
@@ -93,7 +94,7 @@ def sector_name(sector: str, lang: str) -> str:
 
 def cluster_name(cluster: str, lang: str) -> str:
     """The cluster and its country: "Green Synergy Cluster (Bulgaria)"."""
-    from scoring.report import Labels
+    from scoring.render.labels import Labels
 
     return Labels(lang).cluster(cluster)
 
@@ -217,10 +218,8 @@ def _exclusive_pick(ticked: list[str], exclusive: set[str], before: list[str]) -
         return ticked, False
     already = [v for v in chosen if v in before]
     if already and len(already) == len(chosen):
-        kept = [v for v in ticked if v not in exclusive]
-    else:
-        kept = [next(v for v in chosen if v not in before)]
-    return kept, True
+        return [v for v in ticked if v not in exclusive], True
+    return [next(v for v in chosen if v not in before)], True
 
 
 def _as_list(value: Any) -> list:
@@ -588,7 +587,7 @@ def results_view(compiled: CompiledQuestionnaire, profile, lang: str) -> dict:
     """What results.html shows of a profile, in words of ``lang``: the charts, the tables
     beside them, the recommendations with their instruments and reasons, and the answers
     behind each dimension."""
-    from scoring.report import Labels
+    from scoring.render.labels import Labels
 
     from . import charts
 

@@ -9,22 +9,23 @@ pages, and errors.
   (``workspace_language``).
 
 Numbers are written the locale's way by the template filters ``count``, ``score``,
-``decimal`` and ``share``, with ``assessment.i18n``'s ``format_*`` functions (Babel's
+``decimal`` and ``share``, with ``scoring.render.i18n``'s ``format_*`` functions (Babel's
 patterns, parsed once per pattern), which the PDF reports use too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from gettext import NullTranslations
-from typing import Any, Callable
+from typing import Any
 
 from jinja2 import pass_context
 from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from assessment.i18n import DEFAULT, LANGUAGES, format_count, format_decimal, format_score, format_share, negotiate, translations
+from scoring.render.i18n import DEFAULT, LANGUAGES, format_count, format_decimal, format_score, format_share, negotiate, translations
 
 LANGUAGE_COOKIE = "recentre_lang"
 COOKIE_LIFETIME = timedelta(days=365)
@@ -84,7 +85,7 @@ def workspace_page(request: Request, name: str, context: dict[str, Any], *, stat
     return Template(template_name=name, context={"lang": workspace_language(request), **context}, status_code=status_code, headers=headers)
 
 
-# --- Numbers (the formats themselves are assessment.i18n's, shared with the PDF reports) ---
+# --- Numbers (the formats themselves are scoring.render.i18n's, shared with the PDF reports) ---
 
 
 def install_number_filters(environment) -> None:

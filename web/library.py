@@ -14,11 +14,11 @@ from litestar.response import Template
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.i18n import translations
-from assessment.models import Assessment, QuestionnaireVersion
-from assessment.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from assessment.store.models import Assessment, QuestionnaireVersion
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 from scoring.check import run_tests
+from scoring.render.i18n import translations
 
 from .auth import requires_organiser, user_of
 from .languages import N_, Refusal, workspace_language, workspace_page

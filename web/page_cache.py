@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
-from typing import Hashable
+from collections.abc import Hashable
 
 from litestar import Request
 from litestar.utils.empty import value_or_default

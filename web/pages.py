@@ -15,15 +15,15 @@ redirect: post/redirect/get):
 
 ``/a/{token}`` is the private resume link: it leads back to where the SME left off. The token
 is a key; it is never logged (refusals are logged by route template) and pages that show it
-are never cached. ``assessment.responses`` checks and stores every answer.
+are never cached. ``assessment.store.responses`` checks and stores every answer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlencode
 
 from jinja2 import Environment, pass_context
@@ -36,15 +36,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment import responses
-from assessment.by_token import Draft, TokenStore
-from assessment.clusters import CLUSTERS, SIZES
-from assessment.compile import CompiledQuestionnaire
-from assessment.i18n import translations
-from assessment.models import Assessment, QuestionnaireVersion
-from assessment.responses import CompanyProfile, ResponseError
-from assessment.schema import LANGUAGES, Section
-from scoring.report import Labels
+from assessment.store import responses
+from assessment.store.by_token import Draft, TokenStore
+from assessment.store.models import Assessment, QuestionnaireVersion
+from assessment.store.responses import CompanyProfile, ResponseError
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS, SIZES
+from questionnaires.schema import LANGUAGES, Section
+from scoring.render.i18n import translations
+from scoring.render.labels import Labels
 
 from . import api, flow, page_cache, reports
 from .flow import LANGUAGE_NAMES, Shown, shown
@@ -59,10 +59,7 @@ NO_STORE = CacheControlHeader(no_store=True)
 
 # Countries a company of the Eurocluster is likely to be in: the EU, the EEA and the
 # neighbours. Names come from Babel in the page's language.
-COUNTRIES = (
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
-    "AL BA CH GB IS LI MD ME MK NO RS TR UA"
-).split()
+COUNTRIES = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "AL", "BA", "CH", "GB", "IS", "LI", "MD", "ME", "MK", "NO", "RS", "TR", "UA"]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _NACE = re.compile(r"^[A-U]?\s?\d{2}(\.\d{1,2}){0,2}$", re.IGNORECASE)
 

@@ -1,5 +1,5 @@
 """Partners for an SME's innovation-voucher project, on its page in the workspace
-(``assessment.matchmaking``): SMEs of other sectors that agreed to share their results,
+(``assessment.workspace.matchmaking``): SMEs of other sectors that agreed to share their results,
 strong where this one has gaps, with the reason for each.
 
 The assessment is loaded through ``visible_assessment`` (another cluster's id answers 404)
@@ -9,14 +9,14 @@ cluster, an organiser partners of every cluster.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from assessment.matchmaking import GAP, STRENGTH, Partner, suggest_partners
-from assessment.responses import current_result, decode_profile
+from assessment.store.responses import current_result, decode_profile
+from assessment.workspace.matchmaking import GAP, STRENGTH, Partner, suggest_partners
 
 from .analysis import labels_of
 from .auth import requires_user, user_of, visible_assessment, visible_assessments

@@ -9,7 +9,7 @@ milliseconds of CPU, which the event loop must not spend while other requests wa
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from litestar import Response, get
 from litestar.datastructures import CacheControlHeader, State
@@ -17,13 +17,13 @@ from litestar.params import FromPath
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment import responses
-from assessment.by_token import Draft
-from assessment.compile import CompiledQuestionnaire
-from assessment.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
+from assessment.store import responses
+from assessment.store.by_token import Draft
+from assessment.store.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
+from questionnaires.compile import CompiledQuestionnaire
 from scoring.profile import Profile
-from scoring.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
-from scoring.report import Note as ReportNote
+from scoring.render.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
+from scoring.render.report import Note as ReportNote
 
 from .languages import Refusal
 

@@ -16,12 +16,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.accounts import CurrentUser
-from assessment.compile import CompiledQuestionnaire
-from assessment.models import Assessment, DimensionScore, Note, Result, User, utcnow
-from assessment.responses import ResponseError, current_result, decode_profile
+from assessment.store.models import Assessment, DimensionScore, Note, Result, User, utcnow
+from assessment.store.responses import ResponseError, current_result, decode_profile
+from assessment.workspace.accounts import CurrentUser
+from questionnaires.compile import CompiledQuestionnaire
 from scoring.profile import Profile
-from scoring.report import Labels, render_report_async
+from scoring.render.labels import Labels
+from scoring.render.report import render_report_async
 
 from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments

@@ -17,8 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .clusters import CLUSTERS as CLUSTER_LIST
-from .models import LoginFailure, User, UserSession, utcnow
+from assessment.store.models import LoginFailure, User, UserSession, utcnow
+from questionnaires.reference import CLUSTERS as CLUSTER_LIST
 
 ROLES = ("advisor", "organiser")
 CLUSTERS = tuple(CLUSTER_LIST)
@@ -199,7 +199,7 @@ async def delete_expired_sessions(session: AsyncSession, *, now: datetime | None
 
 
 def login_key(email: str, client: str) -> str:
-    return hashlib.sha256(f"{normalise_email(email)}\0{client}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{normalise_email(email)}\0{client}".encode()).hexdigest()
 
 
 async def too_many_failures(session: AsyncSession, key: str, *, now: datetime | None = None) -> bool:

@@ -3,7 +3,7 @@
 Questionnaire content (titles, question texts, recommendations) is translated in the YAML
 files; this module covers only what the code itself says ("Overall", "Page 2 of 9", ...).
 
-The catalogs are ``assessment/locale/<lang>/LC_MESSAGES/messages.po``, extracted with
+The catalogs are ``scoring/render/locale/<lang>/LC_MESSAGES/messages.po``, extracted with
 ``pybabel extract -F babel.cfg -o messages.pot .`` and compiled to ``messages.mo`` by
 ``make install``. A missing or out-of-date ``.mo`` is not an error: the ``.po`` is read
 instead, so a fresh checkout and a translator's edit both show the current text.

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import compile as qc
+from questionnaires import compile as qc
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .jsonschema import questionnaire_schema_text
+    from questionnaires.jsonschema import questionnaire_schema_text
 
     text = questionnaire_schema_text()
     if args.output:
@@ -41,7 +41,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def _compile_or_report(name: str):
     """Compile one questionnaire named by path or bundled id; print problems and return None on failure."""
-    from .diagnostics import QuestionnaireError
+    from questionnaires.diagnostics import QuestionnaireError
 
     path = qc.find_questionnaire(name)
     try:
@@ -57,12 +57,12 @@ def _compile_or_report(name: str):
 
 def read_answers(path: Path) -> tuple[dict, dict | None]:
     """An answers file: question id -> value, plus an optional ``company`` mapping."""
-    from .source import load_source
+    from questionnaires.source import load_source
 
     value = load_source(path).value
     if not isinstance(value, dict):
-        from .source import SourceError
-        from .diagnostics import Location
+        from questionnaires.diagnostics import Location
+        from questionnaires.source import SourceError
 
         raise SourceError(Location(str(path)), "an answers file must map question ids to answers")
     company = value.pop("company", None)
@@ -70,12 +70,11 @@ def read_answers(path: Path) -> tuple[dict, dict | None]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from questionnaires.source import SourceError
     from scoring.answers import ScoringError
     from scoring.engine import score
     from scoring.profile import profile_json
     from scoring.text import render_text
-
-    from .source import SourceError
 
     compiled = _compile_or_report(args.questionnaire)
     if compiled is None:
@@ -111,8 +110,8 @@ def _answers_and_company(path: Path) -> tuple[dict, dict | None, str]:
         company = dict(company)
         name = company.pop("name")
         if not isinstance(name, str):
-            from .diagnostics import Location
-            from .source import SourceError
+            from questionnaires.diagnostics import Location
+            from questionnaires.source import SourceError
 
             raise SourceError(Location(str(path)), "company.name must be text")
     return answers, company, name
@@ -121,11 +120,10 @@ def _answers_and_company(path: Path) -> tuple[dict, dict | None, str]:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import date
 
+    from questionnaires.source import SourceError
     from scoring.answers import ScoringError
     from scoring.engine import score
-    from scoring.report import ReportDetails, render_report
-
-    from .source import SourceError
+    from scoring.render.report import ReportDetails, render_report
 
     compiled = _compile_or_report(args.questionnaire)
     if compiled is None:
@@ -217,8 +215,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
-    from .db import upgrade
-    from .settings import database_url_from_env
+    from assessment.settings import database_url_from_env
+    from assessment.store.db import upgrade
 
     url = database_url_from_env()
     upgrade(url, args.revision)
@@ -232,10 +230,10 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
     from sqlalchemy.engine import make_url
 
-    from .db import DatabaseNotMigrated, create_engine, ensure_migrated, session_factory
-    from .diagnostics import QuestionnaireError
-    from .rescoring import not_offered, offered_questionnaires, rescore_questionnaire
-    from .settings import database_url_from_env
+    from assessment.settings import database_url_from_env
+    from assessment.store.db import DatabaseNotMigrated, create_engine, ensure_migrated, session_factory
+    from assessment.store.rescoring import not_offered, offered_questionnaires, rescore_questionnaire
+    from questionnaires.diagnostics import QuestionnaireError
 
     root = Path(os.environ.get("RECENTRE_QUESTIONNAIRES") or qc.BUNDLED)
     try:
@@ -288,9 +286,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     from sqlalchemy.engine import make_url
 
-    from .db import upgrade
-    from .seed import UnknownQuestionnaire, choose_questionnaires, offered_questionnaires, seed_database
-    from .settings import database_url_from_env
+    from assessment.settings import database_url_from_env
+    from assessment.store.db import upgrade
+    from assessment.workspace.seed import UnknownQuestionnaire, choose_questionnaires, offered_questionnaires, seed_database
 
     if args.assessments < 1:
         print("error: --assessments must be at least 1", file=sys.stderr)
@@ -319,8 +317,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .db import is_sqlite, upgrade
-    from .settings import Settings
+    from assessment.settings import Settings
+    from assessment.store.db import is_sqlite, upgrade
 
     settings = Settings.from_env()
     if args.workers > 1 and is_sqlite(settings.database_url):
@@ -359,9 +357,9 @@ def read_new_password(stdin=None) -> str:
 def cmd_user_add(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .accounts import AccountError, check_new_password, check_role, create_user
-    from .db import create_engine, session_factory
-    from .settings import database_url_from_env
+    from assessment.settings import database_url_from_env
+    from assessment.store.db import create_engine, session_factory
+    from assessment.workspace.accounts import AccountError, check_new_password, check_role, create_user
 
     try:
         check_role(args.role, args.cluster)
@@ -556,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .settings import SettingsError
+    from assessment.settings import SettingsError
 
     try:
         return args.func(args)

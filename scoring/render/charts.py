@@ -233,7 +233,7 @@ def twin_matrix(
             fy = r / (rows - 1) if rows > 1 else 0.0
             chosen = highlight == (r, c)
             if fx or fy:
-                mix = colors.Color(*((a * fx + b * fy) / (fx + fy) for a, b in zip(x_colour.rgb(), y_colour.rgb())))
+                mix = colors.Color(*((a * fx + b * fy) / (fx + fy) for a, b in zip(x_colour.rgb(), y_colour.rgb(), strict=True)))
                 fill = tint(mix, (0.26 if chosen else 0.10) + 0.06 * max(fx, fy))
             else:
                 fill = tint(MUTED, 0.22) if chosen else PANEL

@@ -6,9 +6,11 @@ Every problem is collected with its location, so that one run reports all of the
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import msgspec
 
@@ -128,7 +130,7 @@ class Checker:
         self.check_translations()
 
     def check_question(self, question: Question) -> None:
-        for did, weight in question.scoring().items():
+        for did in question.scoring():
             if did not in self.dimensions:
                 self.error(question, f"question '{question.id}' names unknown dimension '{did}'{did_you_mean(did, self.dimensions)}")
         if question.scoring() and not _scored(question):
@@ -189,7 +191,7 @@ class Checker:
         if q.levels:
             if q.levels[0].from_ != 0:
                 self.error(q.levels[0], f"the first level must start 'from: 0', not {q.levels[0].from_:g}")
-            for a, b in zip(q.levels, q.levels[1:]):
+            for a, b in itertools.pairwise(q.levels):
                 if b.from_ <= a.from_:
                     self.error(b, f"level '{b.id}' must start above level '{a.id}' ({b.from_:g} <= {a.from_:g})")
         m = q.archetypes

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 NAMESPACES = ("score", "points", "dimension", "pillar", "level", "company")
 SINGLETONS = ("overall", "archetype")

@@ -1,12 +1,16 @@
-"""The JSON Schema of questionnaire files, generated from the Structs in ``assessment.schema``."""
+"""The JSON Schema of questionnaire files, generated from the Structs in ``questionnaires.schema``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import msgspec
 
 from .schema import SourceFile
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema.json"
+"""The committed JSON Schema, for editors (``recentre schema -o`` writes it)."""
 
 
 def questionnaire_schema() -> dict:

@@ -23,7 +23,7 @@ requests take three short cuts, which ``TokenStore`` keeps together:
 - **One transaction, in one statement on PostgreSQL** (a round trip), or in three on SQLite
   with no await between them.
 
-Everything else reads and writes through the models (assessment/models.py); tests hold the
+Everything else reads and writes through the models (assessment/store/models.py); tests hold the
 two to agree.
 """
 
@@ -35,9 +35,10 @@ import functools
 import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine

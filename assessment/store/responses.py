@@ -20,12 +20,13 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS, SIZES
+from questionnaires.schema import FreeText
 from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 
-from .clusters import CLUSTERS, SIZES
-from .compile import CompiledQuestionnaire
 from .models import (
     Answer,
     Assessment,
@@ -37,7 +38,6 @@ from .models import (
     load_questionnaire_version,
     utcnow,
 )
-from .schema import FreeText
 
 if TYPE_CHECKING:
     from .by_token import Draft

@@ -14,14 +14,14 @@ through its (dimension, score) index, grouped by partner.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from .models import Assessment, DimensionScore, Result
+from assessment.store.models import Assessment, DimensionScore, Result
 
 STRENGTH = 65.0
 GAP = 40.0

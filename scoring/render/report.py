@@ -8,7 +8,7 @@ web app and batch jobs all use it; ``render_report_async`` runs it off the event
 
 Every text that comes from a questionnaire, a company or an advisor is escaped before it
 reaches a ReportLab Paragraph, whose mini-language would otherwise read ``<b>`` or ``&`` as
-markup. The report's own labels come from the gettext catalogs of ``assessment.i18n``.
+markup. The report's own labels come from the gettext catalogs of ``scoring.render.i18n``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
 from xml.sax.saxutils import escape
 
 import msgspec
@@ -43,28 +42,19 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from assessment.compile import CompiledQuestionnaire
-from assessment.i18n import LANGUAGES, format_count, format_share, translations
-from assessment.schema import Number
+from questionnaires.compile import CompiledQuestionnaire
+from scoring.profile import Profile
 
 from . import charts
 from .charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE, WHITE
-from .profile import Profile
-from .text import describe_answer
+from .i18n import LANGUAGES
+from .labels import CLUSTERS, Labels
 
 MIN_PEERS = 5
 """The fewest other assessments a sector average may be built from before it is shown: an
 average of two or three companies would let each of them guess the others' answers."""
 
 AUTHOR = "RE-CENTRE self-assessment"
-
-# The RE-CENTRE clusters: proper names, with the country shown in the reader's language.
-CLUSTERS = {
-    "green_synergy": ("Green Synergy Cluster", "BG"),
-    "did": ("dID – Distretto Interni e Design", "IT"),
-    "cenfim": ("CENFIM", "ES"),
-    "cluj_it": ("Cluj IT Cluster", "RO"),
-}
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 20 * mm
@@ -258,106 +248,6 @@ def markup(value: str, style: ParagraphStyle) -> Paragraph:
     """A Paragraph of markup the report wrote itself; every interpolated value must be
     escaped by the caller."""
     return Para(value, style, frags=_frags(value, style))
-
-
-# --- Labels and numbers ---------------------------------------------------------------------
-
-
-class Labels:
-    """The report's words in one language: gettext for labels, Babel for numbers, dates and
-    country names."""
-
-    def __init__(self, lang: str):
-        from babel import Locale
-        from babel.numbers import parse_pattern
-
-        self.lang = lang
-        t = translations(lang)
-        self.gettext = t.gettext
-        self.ngettext = t.ngettext
-        self.locale = Locale.parse(lang)
-        # Parsed once: format_decimal parses its pattern and looks the locale up at every
-        # call, which took a fifth of the time of the web results page.
-        self._one_decimal = parse_pattern("0.#")
-
-    def number(self, value: float | None) -> str:
-        if value is None:
-            return "–"
-        return self._one_decimal.apply(round(value, 1), self.locale)
-
-    def count(self, n: int) -> str:
-        """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
-        return format_count(n, self.lang)
-
-    def share(self, share: float) -> str:
-        """A share from 0 to 1 as a whole percentage: ``38%``, ``38 %``."""
-        return format_share(share, self.lang)
-
-    def change(self, value: float) -> str:
-        if round(value, 1) == 0:
-            return "±0"
-        return ("+" if value > 0 else "−") + self.number(abs(value))
-
-    def date(self, value: date) -> str:
-        from babel.dates import format_date
-
-        return format_date(value, "long", locale=self.lang)
-
-    def datetime(self, value: datetime) -> str:
-        from babel.dates import format_datetime
-
-        return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=self.lang)
-
-    def country(self, code: str) -> str:
-        return self.locale.territories.get(code.upper(), code) if code else "–"
-
-    def cluster(self, cluster_id: str) -> str:
-        if cluster_id in CLUSTERS:
-            name, country = CLUSTERS[cluster_id]
-            return f"{name} ({self.country(country)})"
-        return cluster_id or "–"
-
-    def sector(self, sector_id: str) -> str:
-        _ = self.gettext
-        # TRANSLATORS: the RE-CENTRE sectors, as shown on the report's cover.
-        names = {"furniture": _("Furniture and interiors"), "it": _("IT and software"), "energy": _("Energy")}
-        return names.get(sector_id, sector_id or "–")
-
-    def answer(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> str:
-        """An answer in words, on one line."""
-        return "; ".join(self.answer_parts(compiled, qid, value))
-
-    def answer_parts(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> list[str]:
-        """An answer in words, one part per ticked option or matrix row. Option and row texts
-        come from the questionnaire (through describe_answer); the words for "not answered",
-        "yes" and the like from the catalogs, since describe_answer's own are English."""
-        _ = self.gettext
-        if value is None:
-            return [_("Not answered")]
-        if value == "na":
-            return [_("Don't know / not applicable")]
-        if isinstance(value, bool):
-            return [_("Yes") if value else _("No")]
-        if isinstance(value, list):
-            return [describe_answer(compiled, qid, v, self.lang) for v in value] or [_("None ticked")]
-        if isinstance(value, dict):
-            # Row by row: describe_answer cannot look a row's list of ticked columns up as a
-            # scale value, and unanswered rows need translated words too.
-            question = compiled.questions.get(qid)
-            rows = {r.id: r.text.get(self.lang) for r in getattr(question, "rows", [])}
-            parts = []
-            for row, v in value.items():
-                if v is None or v == "na" or isinstance(v, (bool, list)):
-                    words = ", ".join(self.answer_parts(compiled, qid, v))
-                    parts.append(f"{rows.get(row, row)}: {words}")
-                else:
-                    parts.append(describe_answer(compiled, qid, {row: v}, self.lang))
-            return parts
-        question = compiled.questions.get(qid)
-        if isinstance(value, (int, float)) and isinstance(question, Number):
-            unit = question.unit.get(self.lang) if question.unit else ""
-            return [f"{self.number(value)}{'' if unit.startswith('%') and self.lang == 'en' else ' '}{unit}".rstrip()]
-        return [describe_answer(compiled, qid, value, self.lang)]
 
 
 # --- Page furniture -------------------------------------------------------------------------
@@ -746,7 +636,7 @@ class _Report:
         rows = []
         yours = _("your profile")
         for r in reversed(range(len(m.grid))):  # high y first, as in the chart
-            for c, aid in enumerate(m.grid[r]):
+            for aid in m.grid[r]:
                 if any(aid == row[0] for row in rows):
                     continue
                 a = {x.id: x for x in m.archetypes}.get(aid)
@@ -852,7 +742,7 @@ class _Report:
         for i, rec in enumerate(recs, 1):
             rows: list[list] = []
 
-            def add(label: str, content: list[Flowable] | Flowable) -> None:
+            def add(label: str, content: list[Flowable] | Flowable, rows: list[list] = rows) -> None:
                 rows.append([text(label, s["cell_head"]), content])
 
             # TRANSLATORS: row labels of a recommendation: why it is recommended, then the support, eligibility, next step.

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .compile import CompiledQuestionnaire
+from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument
+from questionnaires.compile import CompiledQuestionnaire
+
 from .exports import Table
-from .models import Assessment, DimensionScore, Result, ResultInstrument
 
 BUCKET = 10
 """Width of the histogram bars, in points; 100 falls in the last bar, 90-100."""

@@ -22,23 +22,17 @@ import multiprocessing
 import os
 import random
 from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import AsyncIterator, Callable, Iterable, Sequence
 
 import msgspec
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from scoring.engine import scorer_for
-from scoring.profile import Profile
-from scoring.synthetic import TendencyAnswers, company_propensities, improved
-
-from .clusters import CLUSTERS
-from .compile import CompiledQuestionnaire
-from .models import (
+from assessment.store.models import (
     Answer,
     Assessment,
     DimensionScore,
@@ -49,7 +43,12 @@ from .models import (
     store_questionnaire_version,
     utcnow,
 )
-from .responses import TOKEN_LIFETIME
+from assessment.store.responses import TOKEN_LIFETIME
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS
+from scoring.engine import scorer_for
+from scoring.profile import Profile
+from scoring.synthetic import TendencyAnswers, company_propensities, improved
 
 # Company names and contacts in each cluster's own language.
 FAKER_LOCALES = {"bg": "bg_BG", "it": "it_IT", "es": "es_ES", "ro": "ro_RO"}
@@ -346,7 +345,7 @@ def prepare(rows: Rows, dialect_name: str) -> Prepared:
             continue
         columns = list(values[0])
         processors = _bind_processors(model, columns, dialect) if dialect is not None else [None] * len(columns)
-        pairs = list(zip(columns, processors))
+        pairs = list(zip(columns, processors, strict=True))
         tables.append(
             (model.__tablename__, columns, [tuple(p(v[c]) if p else v[c] for c, p in pairs) for v in values])
         )
@@ -404,7 +403,7 @@ async def advance_sequences(connection: AsyncConnection) -> None:
 
 
 async def store_versions(engine: AsyncEngine, questionnaires: Iterable[CompiledQuestionnaire]) -> list[Offered]:
-    from .db import session_factory
+    from assessment.store.db import session_factory
 
     offered = []
     async with session_factory(engine)() as session, session.begin():
@@ -433,7 +432,7 @@ class Batch:
 
 
 def _builder_for(sources: Sequence[tuple[str, int]], now: datetime) -> BatchBuilder:
-    from .compile import Resolved, compile_resolved
+    from questionnaires.compile import Resolved, compile_resolved
 
     offered = [Offered(compile_resolved(msgspec.json.decode(source, type=Resolved), name="<seed>"), version_id) for source, version_id in sources]
     return BatchBuilder(offered, now, 0, 0)
@@ -480,7 +479,7 @@ async def seed_assessments(
     (processes that build batches; 0 builds them in this process)."""
     if not questionnaires:
         raise ValueError("no questionnaire to seed with")
-    now = (now or utcnow()).astimezone(timezone.utc)
+    now = (now or utcnow()).astimezone(UTC)
     offered = await store_versions(engine, questionnaires)
     sources = [(encode_resolved(o.compiled.resolved), o.version_id) for o in offered]
     async with engine.connect() as connection:
@@ -555,7 +554,7 @@ def offered_questionnaires() -> list[CompiledQuestionnaire]:
     """What the app offers: the folder of RECENTRE_QUESTIONNAIRES, or the bundled one."""
     from pathlib import Path
 
-    from .compile import BUNDLED, load_bundled
+    from questionnaires.compile import BUNDLED, load_bundled
 
     return list(load_bundled(Path(os.environ.get("RECENTRE_QUESTIONNAIRES") or BUNDLED)))
 
@@ -570,7 +569,7 @@ def choose_questionnaires(offered: Sequence[CompiledQuestionnaire], ids: Sequenc
 
 
 async def seed_database(database_url: str, questionnaires: Sequence[CompiledQuestionnaire], count: int, *, seed: int, progress=None) -> int:
-    from .db import create_engine
+    from assessment.store.db import create_engine
 
     engine = create_engine(database_url)
     try:

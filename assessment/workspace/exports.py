@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv"  # Litestar adds the charset, utf-8
@@ -93,7 +94,7 @@ def csv_text(table: Table) -> str:
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, datetime):
         # Excel has no time zones: written in UTC, as the column heading says.
-        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, float) and value != value:
         return None
     return safe_cell(value)

@@ -4,9 +4,9 @@ SMEs each instrument and training topic is recommended to).
 
 ``render_sector_report(analysis, details)`` is a pure function of its inputs and needs
 ReportLab and the packaged fonts only, not the web stack. It reuses the look of the SME
-report (``scoring.report`` styles, ``scoring.charts`` fonts and colours) and its words:
+report (``scoring.render.report`` styles, ``scoring.render.charts`` fonts and colours) and its words:
 labels from the gettext catalogs and numbers and dates written the locale's way
-(``scoring.report.Labels``), in ``details.language``, the reader's; the titles of dimensions,
+(``scoring.render.labels.Labels``), in ``details.language``, the reader's; the titles of dimensions,
 levels and instruments come with the analysis, shaped in that language. Every text is
 escaped before it reaches a Paragraph.
 """
@@ -23,13 +23,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table
 
-from assessment.analysis import BUCKET, DEMAND_GROUPS, Analysis
-from assessment.clusters import CLUSTERS
-from assessment.i18n import format_score
-
-from . import charts
-from .charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE
-from .report import AUTHOR, Labels, column, styles, text, tstyle
+from assessment.workspace.analysis import BUCKET, DEMAND_GROUPS, Analysis
+from questionnaires.reference import CLUSTERS
+from scoring.render import charts
+from scoring.render.charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE
+from scoring.render.i18n import format_score
+from scoring.render.labels import Labels
+from scoring.render.report import AUTHOR, column, styles, text, tstyle
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm

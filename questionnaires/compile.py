@@ -2,9 +2,9 @@
 
 The steps, each in its own module:
 
-1. ``assessment.resolve.load``/``Loader``: read each file safely and decode it;
-2. ``assessment.resolve.resolve``: splice in modules, apply sector variants, attach the catalog;
-3. ``assessment.checks.Checker``: every check that spans fields or files;
+1. ``questionnaires.resolve.load``/``Loader``: read each file safely and decode it;
+2. ``questionnaires.resolve.resolve``: splice in modules, apply sector variants, attach the catalog;
+3. ``questionnaires.checks.Checker``: every check that spans fields or files;
 4. ``build`` (here): index ids, keep the parsed expressions and fingerprint the content.
 
 ``compile_questionnaire`` runs them in order. Problems are gathered in a ``Diagnostics`` list
@@ -13,11 +13,12 @@ that carries ``file:line:column`` for each one, in the manner of pyxform's warni
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable
 
 import msgspec
 
@@ -40,7 +41,7 @@ __all__ = [
     "validate_paths",
 ]
 
-BUNDLED = Path(__file__).resolve().parent.parent / "questionnaires"
+BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,10 +236,8 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
             continue
         if isinstance(loaded.doc, QuestionnaireFile):
             local = Diagnostics()
-            try:
+            with contextlib.suppress(QuestionnaireError):  # its errors are in `local`
                 compiled.append(compile_questionnaire(path, loader, local))
-            except QuestionnaireError:
-                pass
             for d in local.items:
                 key = (str(d.location), d.message)
                 if key not in reported:

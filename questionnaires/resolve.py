@@ -1,7 +1,7 @@
 """Loading questionnaire files and resolving them into one self-contained value.
 
-``load``: read one file safely (``assessment.source``) and decode it into the Structs of
-``assessment.schema``, mapping msgspec's ``$.path`` errors back to lines. ``resolve``: splice
+``load``: read one file safely (``questionnaires.source``) and decode it into the Structs of
+``questionnaires.schema``, mapping msgspec's ``$.path`` errors back to lines. ``resolve``: splice
 in included modules, apply a sector variant's changes to its base, and attach the catalog,
 giving one ``Resolved`` value: what is fingerprinted and stored with every response.
 """
@@ -93,7 +93,7 @@ def _index_structs(obj: Any, path: tuple, out: dict[int, tuple]) -> None:
     if isinstance(obj, msgspec.Struct):
         out[id(obj)] = path
         encoded = getattr(type(obj), "__struct_encode_fields__", obj.__struct_fields__)
-        for name, key in zip(obj.__struct_fields__, encoded):
+        for name, key in zip(obj.__struct_fields__, encoded, strict=True):
             _index_structs(getattr(obj, name), path + (key,), out)
     elif isinstance(obj, list):
         for i, item in enumerate(obj):
@@ -270,7 +270,7 @@ class _Resolver:
     def extend(self, loaded: Loaded, base: QuestionnaireFile, doc: QuestionnaireFile) -> QuestionnaireFile:
         """Apply a sector variant to its (already resolved) base."""
         sections = [msgspec.structs.replace(s, questions=list(s.questions)) for s in base.sections]
-        for old, new in zip(base.sections, sections):
+        for old, new in zip(base.sections, sections, strict=True):
             self.locs[id(new)] = self.where(old)
         changes = doc.changes or Changes()
         by_id = {s.id: s for s in sections}

@@ -9,7 +9,7 @@ plain Python values by ``_construct`` below, which is what makes the file safe t
 * size and nesting are bounded (libyaml itself stops at 1,000 levels);
 * only ``true`` and ``false`` are booleans, as in YAML 1.2 (``no`` is the text "no").
 
-msgspec then checks the values against the Structs in ``assessment.schema``; its errors name
+msgspec then checks the values against the Structs in ``questionnaires.schema``; its errors name
 a ``$.path``, which ``Source.location`` maps back to the file, line and column.
 """
 

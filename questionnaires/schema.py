@@ -7,7 +7,7 @@ Three kinds of file exist, told apart by their ``kind`` key:
 * ``module``: sections, questions, dimensions or recommendations that questionnaires include;
 * ``catalog``: the support instruments (vouchers, training) recommendations link to.
 
-These Structs describe the files exactly as written. ``assessment.compile`` resolves
+These Structs describe the files exactly as written. ``questionnaires.compile`` resolves
 includes and variants and checks everything that spans more than one field.
 ``recentre schema`` turns them into the JSON Schema committed as ``questionnaires/schema.json``.
 """

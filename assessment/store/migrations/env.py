@@ -6,9 +6,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection, make_url
 
-from assessment.db import create_engine
-from assessment.models import Base
 from assessment.settings import database_url_from_env
+from assessment.store.db import create_engine
+from assessment.store.models import Base
 
 config = context.config
 
@@ -59,7 +59,7 @@ async def run_on_new_engine() -> None:
 
 def run_migrations_online() -> None:
     # A caller already inside an event loop (the tests, the server) lends its own connection,
-    # as asyncio.run() cannot be called there; see assessment.db.upgrade_async.
+    # as asyncio.run() cannot be called there; see assessment.store.db.upgrade_async.
     connection = config.attributes.get("connection")
     if connection is not None:
         run_on(connection)
@@ -69,7 +69,7 @@ def run_migrations_online() -> None:
     except RuntimeError:
         asyncio.run(run_on_new_engine())
     else:
-        raise RuntimeError("migrations were started from a running event loop: use assessment.db.upgrade_async")
+        raise RuntimeError("migrations were started from a running event loop: use assessment.store.db.upgrade_async")
 
 
 if context.is_offline_mode():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, false, func, select, text
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .compile import CompiledQuestionnaire, Resolved, compile_resolved
+from questionnaires.compile import CompiledQuestionnaire, Resolved, compile_resolved
 
 # Constraint names that are the same on every database, so migrations can name them.
 NAMING_CONVENTION = {
@@ -36,16 +36,16 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: give a time zone")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -164,7 +164,7 @@ class Assessment(Base):
     series_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     """The first assessment of the company's series (T0); the same for T1, T2, ..."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Set by every change of the row (onupdate, or by hand in assessment/by_token.py), which
+    # Set by every change of the row (onupdate, or by hand in assessment/store/by_token.py), which
     # checks it before it writes: a save checked against an older draft writes nothing.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
@@ -217,7 +217,7 @@ class DimensionScore(Base):
 
     __tablename__ = "dimension_score"
     # One dimension's scores across many results, and whose they are: matching partners
-    # (assessment/matchmaking.py) reads this index alone.
+    # (assessment/workspace/matchmaking.py) reads this index alone.
     __table_args__ = (Index("ix_dimension_score_dimension_score_result_id", "dimension", "score", "result_id"),)
 
     result_id: Mapped[int] = mapped_column(ForeignKey("result.id", ondelete="CASCADE"), primary_key=True)

@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from questionnaires.compile import CompiledQuestionnaire, load_bundled
 from scoring.answers import ScoringError
 
-from .compile import CompiledQuestionnaire, load_bundled
 from .models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
 from .responses import ResponseError, rescore
 

@@ -1,0 +1,119 @@
+"""The words a rendered profile is shown in, in one language: gettext labels, Babel numbers,
+dates and country names, and answers in words. It loads neither ReportLab nor the web stack, so
+the web pages use it as the PDF reports do."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.schema import Number
+from scoring.text import describe_answer
+
+from .i18n import format_count, format_share, translations
+
+# The RE-CENTRE clusters: proper names, with the country shown in the reader's language.
+CLUSTERS = {
+    "green_synergy": ("Green Synergy Cluster", "BG"),
+    "did": ("dID – Distretto Interni e Design", "IT"),
+    "cenfim": ("CENFIM", "ES"),
+    "cluj_it": ("Cluj IT Cluster", "RO"),
+}
+
+
+class Labels:
+    """The report's words in one language: gettext for labels, Babel for numbers, dates and
+    country names."""
+
+    def __init__(self, lang: str):
+        from babel import Locale
+        from babel.numbers import parse_pattern
+
+        self.lang = lang
+        t = translations(lang)
+        self.gettext = t.gettext
+        self.ngettext = t.ngettext
+        self.locale = Locale.parse(lang)
+        # Parsed once: format_decimal parses its pattern and looks the locale up at every
+        # call, which took a fifth of the time of the web results page.
+        self._one_decimal = parse_pattern("0.#")
+
+    def number(self, value: float | None) -> str:
+        if value is None:
+            return "–"
+        return self._one_decimal.apply(round(value, 1), self.locale)
+
+    def count(self, n: int) -> str:
+        """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
+        return format_count(n, self.lang)
+
+    def share(self, share: float) -> str:
+        """A share from 0 to 1 as a whole percentage: ``38%``, ``38 %``."""
+        return format_share(share, self.lang)
+
+    def change(self, value: float) -> str:
+        if round(value, 1) == 0:
+            return "±0"
+        return ("+" if value > 0 else "−") + self.number(abs(value))
+
+    def date(self, value: date) -> str:
+        from babel.dates import format_date
+
+        return format_date(value, "long", locale=self.lang)
+
+    def datetime(self, value: datetime) -> str:
+        from babel.dates import format_datetime
+
+        return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=self.lang)
+
+    def country(self, code: str) -> str:
+        return self.locale.territories.get(code.upper(), code) if code else "–"
+
+    def cluster(self, cluster_id: str) -> str:
+        if cluster_id in CLUSTERS:
+            name, country = CLUSTERS[cluster_id]
+            return f"{name} ({self.country(country)})"
+        return cluster_id or "–"
+
+    def sector(self, sector_id: str) -> str:
+        _ = self.gettext
+        # TRANSLATORS: the RE-CENTRE sectors, as shown on the report's cover.
+        names = {"furniture": _("Furniture and interiors"), "it": _("IT and software"), "energy": _("Energy")}
+        return names.get(sector_id, sector_id or "–")
+
+    def answer(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> str:
+        """An answer in words, on one line."""
+        return "; ".join(self.answer_parts(compiled, qid, value))
+
+    def answer_parts(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> list[str]:
+        """An answer in words, one part per ticked option or matrix row. Option and row texts
+        come from the questionnaire (through describe_answer); the words for "not answered",
+        "yes" and the like from the catalogs, since describe_answer's own are English."""
+        _ = self.gettext
+        if value is None:
+            return [_("Not answered")]
+        if value == "na":
+            return [_("Don't know / not applicable")]
+        if isinstance(value, bool):
+            return [_("Yes") if value else _("No")]
+        if isinstance(value, list):
+            return [describe_answer(compiled, qid, v, self.lang) for v in value] or [_("None ticked")]
+        if isinstance(value, dict):
+            # Row by row: describe_answer cannot look a row's list of ticked columns up as a
+            # scale value, and unanswered rows need translated words too.
+            question = compiled.questions.get(qid)
+            rows = {r.id: r.text.get(self.lang) for r in getattr(question, "rows", [])}
+            parts = []
+            for row, v in value.items():
+                if v is None or v == "na" or isinstance(v, (bool, list)):
+                    words = ", ".join(self.answer_parts(compiled, qid, v))
+                    parts.append(f"{rows.get(row, row)}: {words}")
+                else:
+                    parts.append(describe_answer(compiled, qid, {row: v}, self.lang))
+            return parts
+        question = compiled.questions.get(qid)
+        if isinstance(value, (int, float)) and isinstance(question, Number):
+            unit = question.unit.get(self.lang) if question.unit else ""
+            return [f"{self.number(value)}{'' if unit.startswith('%') and self.lang == 'en' else ' '}{unit}".rstrip()]
+        return [describe_answer(compiled, qid, value, self.lang)]
