@@ -38,8 +38,6 @@ import json
 import os
 import random
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +52,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.live_server import LiveServer, log_tail, recentre_served, serving
+
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
 WARMUP_S = 1.0
@@ -65,66 +65,21 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- Servers ------------------------------------------------------------------------------
+# Started and stopped by tests/live_server.py, as the tests' live servers are.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def server_rss_mb(server: LiveServer) -> float:
+    """The server process's resident memory, in MiB (from /proc)."""
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc")
 
 
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc")
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-@contextmanager
-def serving(command: list[str], env: dict, cwd: Path, ready_path: str) -> Iterator[Server]:
-    port = _free_port()
-    log = cwd / f"server-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(port, process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(server.url + ready_path, timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start within 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def server_cpu_seconds(server: LiveServer) -> float:
+    """The CPU time the server process has used so far, user and system (from /proc)."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def _uvicorn_like_serve() -> list[str]:
@@ -228,7 +183,7 @@ def htmx_autosave(token: str, section: str, question: str, value: str, csrf_cook
     return head.encode() + payload
 
 
-def csrf_cookie_of(server: Server, path: str) -> str:
+def csrf_cookie_of(server: LiveServer, path: str) -> str:
     """The CSRF cookie a browser gets with its first page, as ``name=value``."""
     with urllib.request.urlopen(f"{server.url}{path}", timeout=30) as response:
         return next(c.split(";", 1)[0] for c in response.headers.get_all("set-cookie") or [] if c.startswith("recentre_csrf="))
@@ -278,14 +233,14 @@ class Measured:
     other programs compete for the cores."""
 
 
-def measure(server: Server, per_connection: list[list[bytes]], expect: int) -> Measured:
-    cpu0, client0, wall0 = server.cpu_seconds(), _client_cpu(), time.perf_counter()
+def measure(server: LiveServer, per_connection: list[list[bytes]], expect: int) -> Measured:
+    cpu0, client0, wall0 = server_cpu_seconds(server), _client_cpu(), time.perf_counter()
     phase = drive(server.port, per_connection)
     wall = time.perf_counter() - wall0
-    server_cpu = server.cpu_seconds() - cpu0
+    server_cpu = server_cpu_seconds(server) - cpu0
     unexpected = {s: n for s, n in phase.statuses.items() if s != expect}
     if unexpected:
-        raise RuntimeError(f"expected {expect} only, got {phase.statuses}:\n{server.log.read_text()[-3000:]}")
+        raise RuntimeError(f"expected {expect} only, got {phase.statuses}:\n{log_tail(server.log)}")
     latencies = sorted(phase.latencies)
     return Measured(
         rps=phase.answered / PHASE_S,
@@ -304,7 +259,7 @@ def _client_cpu() -> float:
 # --- Set-up through the API ---------------------------------------------------------------
 
 
-def call(server: Server, method: str, path: str, body: object = None) -> dict:
+def call(server: LiveServer, method: str, path: str, body: object = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(server.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
@@ -349,7 +304,7 @@ def section_of(question: str) -> str:
     return compile_questionnaire(find_questionnaire(QUESTIONNAIRE)).section_of[question]
 
 
-def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
+def new_assessments(server: LiveServer, n: int, answers: dict) -> list[str]:
     tokens = []
     for _ in range(n):
         created = call(server, "POST", "/api/v1/assessments", {
@@ -361,7 +316,7 @@ def new_assessments(server: Server, n: int, answers: dict) -> list[str]:
     return tokens
 
 
-def results_page(server: Server, token: str) -> tuple[str, str | None] | None:
+def results_page(server: LiveServer, token: str) -> tuple[str, str | None] | None:
     """The HTML results page's path template, if the server has one, and the cookies its
     first visit set (the CSRF cookie), which a browser sends back on later visits."""
     try:
@@ -379,7 +334,7 @@ def results_page(server: Server, token: str) -> tuple[str, str | None] | None:
 
 def hello(home: Path) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with serving(_uvicorn_like_serve(), env, home, "/hello") as server:
+    with serving(_uvicorn_like_serve(), cwd=home, env=env, ready_path="/hello") as server:
         m = measure(server, [[request("GET", "/hello")]] * CONCURRENCY, 200)
     return {
         "web_hello_rps": m.rps,
@@ -390,16 +345,9 @@ def hello(home: Path) -> dict[str, float]:
 
 
 def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict[str, float]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECENTRE_")},
-        "PYTHONPATH": str(ROOT),
-        "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": database_url,
-        "RECENTRE_SECRET_KEY": "bench-secret-key",
-    }
     answers, question, values = full_answers()
     section = section_of(question)
-    with serving([sys.executable, "-m", "web.cli", "serve"], env, home, "/healthz") as server:
+    with recentre_served(home, database_url) as server:
         tokens = new_assessments(server, CONCURRENCY, answers)
         autosave = measure(
             server,
@@ -416,7 +364,7 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         found = results_page(server, tokens[0])
         page, cookie = found if found else (None, None)
         results = measure(server, [[request("GET", page.format(token=t), cookie=cookie)] for t in tokens], 200) if page else api_results
-        rss = server.rss_mb()
+        rss = server_rss_mb(server)
     return {
         f"web_autosave_rps_{kind}": autosave.rps,
         f"web_autosave_ratio_vs_hello_{kind}": autosave.rps / hello_rps,

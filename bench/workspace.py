@@ -36,14 +36,15 @@ import os
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from .web import DEFAULT_POSTGRES_URL, postgres_database, serving
+from tests.live_server import recentre_served
+
+from .web import DEFAULT_POSTGRES_URL, postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDED = 100_000
@@ -187,14 +188,7 @@ def measure(home: Path, url: str, kind: str) -> dict[str, float]:
     import httpx
 
     asyncio.run(_add_organiser(url))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECENTRE_")},
-        "PYTHONPATH": str(ROOT),
-        "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": url,
-        "RECENTRE_SECRET_KEY": "bench-secret-key",
-    }
-    with serving([sys.executable, "-m", "web.cli", "serve"], env, home, "/healthz") as server, httpx.Client(base_url=server.url, timeout=120) as client:
+    with recentre_served(home, url) as server, httpx.Client(base_url=server.url, timeout=120) as client:
         sign_in(client)
         cold = timed(client, ANALYSES[:1], 1)[0]
         figures = {f"sector_analysis_cold_ms_{kind}": cold}

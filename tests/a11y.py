@@ -21,6 +21,7 @@ def axe_violations(page) -> list[dict]:
 
 
 def describe(violations: list[dict]) -> str:
+    """The violations as lines to read: each rule broken, and up to five elements that break it."""
     lines = []
     for v in violations:
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} - {v['helpUrl']}")
@@ -30,5 +31,6 @@ def describe(violations: list[dict]) -> str:
 
 
 def assert_accessible(page) -> None:
+    """Fails, describing every violation, unless axe-core finds none on ``page``."""
     violations = axe_violations(page)
     assert not violations, "axe-core found accessibility problems:\n" + describe(violations)

@@ -7,29 +7,22 @@ pass for a green run.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.database import run_coroutine
+from tests.environment import ROOT, missing
+from tests.live_server import recentre_served, sqlite_url
 from tests.small_questionnaire import write_small_questionnaire
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "test-artefacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 POSTGRES_CONNECT_TIMEOUT_S = 2
@@ -45,13 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-
-
-def missing(reason: str) -> NoReturn:
-    """Skip on a developer's machine, fail in CI."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing dependency fails the run)", pytrace=False)
-    pytest.skip(reason)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,13 +57,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Playwright's sync API keeps an event loop running in the main thread from its first
     # use to the end of the session, and no async test can run beside it: browser tests last.
     items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
-
-
-def run_coroutine(coroutine):
-    """Run ``coroutine`` to completion from synchronous code, in a thread of its own so as
-    not to disturb the event loop pytest-asyncio keeps for this thread."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 # --- Questionnaires ---------------------------------------------------------------------
@@ -109,6 +88,18 @@ async def _postgres_execute(url: str, *statements: str) -> None:
         await connection.close()
 
 
+@contextmanager
+def _new_postgres_database(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database beside the one ``server_url`` names, dropped
+    afterwards."""
+    name = f"recentre_test_{uuid.uuid4().hex[:16]}"
+    run_coroutine(_postgres_execute(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        run_coroutine(_postgres_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The PostgreSQL server to test against, once it has answered; tests get databases of
@@ -129,12 +120,8 @@ def postgresql_database(postgres_url: str):
     A database per test, not a shared one emptied between tests: two test runs on one
     machine (a developer's and CI's) cannot see each other's tables.
     """
-    name = f"recentre_test_{uuid.uuid4().hex[:16]}"
-    run_coroutine(_postgres_execute(postgres_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    finally:
-        run_coroutine(_postgres_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _new_postgres_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -157,63 +144,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
 # --- The application, served --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /healthz within {timeout_s} s:\n{log.read_text()}")
-
-
-@contextmanager
-def served(home: Path, database_url: str, questionnaires: Path | None = None):
-    """`recentre serve` (migrations, then uvicorn) on a free port, with ``database_url`` and
-    ``questionnaires`` (the bundled ones when None); yields its base URL."""
-    env = {
-        **os.environ,
-        "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": database_url,
-        "RECENTRE_SECRET_KEY": "live-server-test-key",
-    }
-    env.pop("RECENTRE_QUESTIONNAIRES", None)
-    if questionnaires is not None:
-        env["RECENTRE_QUESTIONNAIRES"] = str(questionnaires)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = home / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
-            cwd=home,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory):
     """The base URL of `recentre serve` with a new SQLite database and the small test
@@ -221,9 +151,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("live_server")
     questionnaires = home / "questionnaires"
     write_small_questionnaire(questionnaires)
-    (home / "data").mkdir()
-    with served(home, f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}", questionnaires) as url:
-        yield url
+    with recentre_served(home, sqlite_url(home), questionnaires=questionnaires) as server:
+        yield server.url
 
 
 @pytest.fixture(
@@ -237,20 +166,12 @@ def bundled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     """`recentre serve` offering the bundled questionnaires, on a new SQLite database and on
     a new PostgreSQL database in turn: the SME's whole journey runs on both."""
     home = tmp_path_factory.mktemp(f"bundled_server_{request.param}")
-    (home / "data").mkdir()
     if request.param == "sqlite":
-        with served(home, f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}") as url:
-            yield url
+        with recentre_served(home, sqlite_url(home)) as server:
+            yield server.url
         return
-    server = request.getfixturevalue("postgres_url")
-    name = f"recentre_test_{uuid.uuid4().hex[:16]}"
-    run_coroutine(_postgres_execute(server, f'CREATE DATABASE "{name}"'))
-    try:
-        database = make_url(server).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-        with served(home, database) as url:
-            yield url
-    finally:
-        run_coroutine(_postgres_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _new_postgres_database(request.getfixturevalue("postgres_url")) as database, recentre_served(home, database) as server:
+        yield server.url
 
 
 # --- The browser --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Small questionnaires written inline, in the manner of pyxform's markdown forms."""
+"""Small questionnaires written inline, in the manner of pyxform's markdown forms, and the
+helpers that compile them."""
 
 from __future__ import annotations
 
@@ -41,10 +42,12 @@ training_topics:
 
 
 def dedent(text: str) -> str:
+    """``text`` without its common indentation and leading blank lines."""
     return textwrap.dedent(text).lstrip("\n")
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
+    """The file ``name`` under ``tmp_path``, holding ``text`` dedented."""
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dedent(text), encoding="utf-8")
@@ -86,3 +89,56 @@ def diagnostics_of(tmp_path: Path, body: str, **files: str) -> list[str]:
     except QuestionnaireError as exc:
         return [str(d).replace(str(tmp_path) + "/", "") for d in exc.diagnostics]
     raise AssertionError("the questionnaire compiled without errors")
+
+
+# --- A questionnaire with conditions -------------------------------------------------------
+
+# meter_use is asked only after has_meter == true, and the option tools.mes only for 50 staff
+# or more.
+SHOW_IF_BODY = """\
+sections:
+  - id: s
+    title: {en: S}
+    questions:
+      - {kind: yes_no, id: has_meter, text: {en: Smart meter?}, dimension: energy}
+      - {kind: scale, id: meter_use, text: {en: How much do you use it?}, dimension: energy, min: 0, max: 4,
+         show_if: "has_meter == true"}
+      - {kind: number, id: staff, text: {en: Staff}, min: 1, max: 5000, integer: true}
+      - kind: multiple_choice
+        id: tools
+        text: {en: Tools}
+        dimension: data
+        options:
+          - {id: erp, text: {en: ERP}, points: 1}
+          - {id: mes, text: {en: MES}, points: 1, show_if: "staff >= 50"}
+"""
+
+# SHOW_IF_BODY with a second section (a scale and an optional text) and a recommendation.
+CONDITIONS_BODY = SHOW_IF_BODY + """\
+  - id: s2
+    title: {en: Markets}
+    questions:
+      - {kind: scale, id: d, text: {en: D}, dimension: data, min: 0, max: 4}
+      - {kind: text, id: note, text: {en: Anything else?}, required: false}
+recommendations:
+  - id: data_first
+    title: {en: Start with data}
+    when: "dimension.data <= 50"
+    rationale: {en: "Your data score is {dimension.data}."}
+    instruments: [iv]
+    training: [data_skills]
+"""
+
+# CONDITIONS_BODY as the file cond.yaml of a folder of questionnaires, beside CATALOG as
+# cond_catalog.yaml (``write_conditions``).
+CONDITIONS = (
+    'kind: questionnaire\nid: cond\nversion: "1"\ntitle: {en: Conditions, it: Condizioni}\n'
+    "catalog: cond_catalog.yaml\n" + SCORING_MODEL + dedent(CONDITIONS_BODY)
+)
+
+
+def write_conditions(folder: Path, text: str = CONDITIONS) -> Path:
+    """``folder``, with ``text`` (the questionnaire ``cond``) and its catalog written into it."""
+    (folder / "cond_catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    (folder / "cond.yaml").write_text(text, encoding="utf-8")
+    return folder

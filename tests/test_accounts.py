@@ -21,7 +21,8 @@ from sqlalchemy import select as sql_select
 from assessment.store.db import create_engine, session_factory, upgrade
 from assessment.store.models import LoginFailure, User, UserSession
 from assessment.workspace.accounts import MAX_LOGIN_FAILURES, hash_session_token
-from tests.conftest import ROOT, run_coroutine
+from tests.database import query, run_coroutine
+from tests.environment import ROOT
 from tests.workspace import PASSWORD, add_user, csrf_token, post_form, sign_in, workspace_settings
 from web import cli
 from web.app import create_app
@@ -37,19 +38,6 @@ def settings(database_url: str, questionnaire_dir: Path, tmp_path: Path):
 def client(settings):
     with TestClient(app=create_app(settings)) as client:
         yield client
-
-
-async def _query(database_url: str, statement):
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return (await session.execute(statement)).all()
-    finally:
-        await engine.dispose()
-
-
-def query(database_url: str, statement) -> list:
-    return run_coroutine(_query(database_url, statement))
 
 
 def user_row(database_url: str, email: str) -> User:

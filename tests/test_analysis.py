@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import msgspec
 import pytest
 from litestar.testing import TestClient
 from markupsafe import escape
@@ -23,7 +22,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, func, select, true
 
 from assessment.store import responses
-from assessment.store.db import create_engine, session_factory
+from assessment.store.db import create_engine
 from assessment.store.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
 from assessment.workspace.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
 from assessment.workspace.seed import seed_assessments
@@ -32,7 +31,7 @@ from scoring.render import i18n
 from scoring.render.i18n import format_score
 from scoring.render.labels import Labels as ReportLabels
 from scoring.synthetic import TendencyAnswers
-from tests.conftest import run_coroutine
+from tests.database import in_database, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 from web.languages import LANGUAGE_COOKIE
@@ -46,20 +45,6 @@ ADVISOR = "advisor@did.example"
 @pytest.fixture(scope="module")
 def bundled():
     return {c.id: c for c in load_bundled()}
-
-
-async def _with_session(url: str, work):
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await work(session)
-    finally:
-        await engine.dispose()
-
-
-def in_database(url: str, work):
-    """Run ``work(session)`` in a transaction on ``url`` and return what it returns."""
-    return run_coroutine(_with_session(url, work))
 
 
 @pytest.fixture
@@ -95,18 +80,6 @@ def client(settings):
 def signed_in(client: TestClient, email: str) -> TestClient:
     assert sign_in(client, email).status_code == 303
     return client
-
-
-def stored(url: str) -> list[tuple[Assessment, dict]]:
-    """Every submitted assessment with its current profile."""
-
-    async def read(session):
-        rows = await session.execute(
-            select(Assessment, Result.profile).join(Result, (Result.assessment_id == Assessment.id) & Result.current.is_(True)).where(Assessment.status == "submitted")
-        )
-        return [(a, msgspec.json.decode(p)) for a, p in rows]
-
-    return in_database(url, read)
 
 
 def expected_figures(rows: list[tuple[Assessment, dict]]) -> dict:
@@ -156,13 +129,13 @@ def assert_matches(analysis, expected: dict) -> None:
 
 
 def test_the_figures_are_those_of_the_stored_profiles(seeded):
-    rows = stored(seeded.database_url)
+    rows = submitted_profiles(seeded.database_url)
     assert len(rows) == SEEDED
     assert_matches(analysis_of(seeded.database_url, Scope(true())), expected_figures(rows))
 
 
 def test_a_sector_and_a_cluster(seeded):
-    rows = [(a, p) for a, p in stored(seeded.database_url) if a.sector == "furniture" and a.cluster == "did"]
+    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.sector == "furniture" and a.cluster == "did"]
     assert len(rows) >= 10
     analysis = analysis_of(seeded.database_url, Scope(true(), sector="furniture", cluster="did"))
     assert_matches(analysis, expected_figures(rows))
@@ -178,7 +151,7 @@ def test_the_most_common_gaps_come_first(seeded):
 
 def test_drafts_and_earlier_results_do_not_count(seeded, bundled):
     url = seeded.database_url
-    before = expected_figures(stored(url))
+    before = expected_figures(submitted_profiles(url))
 
     async def draft_and_rescore(session):
         compiled = bundled["it"]
@@ -210,7 +183,7 @@ def test_the_page_shows_charts_with_text_and_tables(client, seeded):
 
 
 def test_an_advisor_sees_the_shared_assessments_of_their_cluster_only(client, seeded):
-    rows = [(a, p) for a, p in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors]
+    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors]
     signed_in(client, ADVISOR)
     smes = client.get("/workspace/analysis.csv?part=smes")
     table = list(csv.reader(io.StringIO(smes.text.lstrip("\ufeff"))))
@@ -282,7 +255,7 @@ def read_csv(response) -> list[dict]:
 
 
 def test_the_dma_sheet_has_the_plain_mean_of_the_six_dma_dimensions(client, seeded):
-    rows = {a.id: p for a, p in stored(seeded.database_url)}
+    rows = {a.id: p for a, p in submitted_profiles(seeded.database_url)}
     signed_in(client, ORGANISER)
     table = read_csv(client.get("/workspace/analysis.csv?part=dma"))
     assert len(table) == SEEDED
@@ -306,7 +279,7 @@ def test_the_analysis_workbook_has_every_table_and_the_dma_sheet(client, seeded)
 
 
 def test_contact_details_only_where_the_company_agreed(client, seeded):
-    shared = {a.id: a.share_with_advisors for a, _ in stored(seeded.database_url)}
+    shared = {a.id: a.share_with_advisors for a, _ in submitted_profiles(seeded.database_url)}
     signed_in(client, ORGANISER)
     table = read_csv(client.get("/workspace/assessments.csv"))
     assert len(table) == SEEDED
@@ -318,7 +291,7 @@ def test_contact_details_only_where_the_company_agreed(client, seeded):
 
 
 def test_an_advisors_list_download_holds_their_clusters_shared_assessments(client, seeded):
-    expected = {a.id for a, _ in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors}
+    expected = {a.id for a, _ in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors}
     signed_in(client, ADVISOR)
     assert {int(r["Assessment"]) for r in read_csv(client.get("/workspace/assessments.csv"))} == expected
     book = load_workbook(io.BytesIO(client.get("/workspace/assessments.xlsx").content))
@@ -418,7 +391,7 @@ def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, sc
     cache = AnalysisCache()
 
     def expected():
-        rows = [(a, p) for a, p in stored(url)
+        rows = [(a, p) for a, p in submitted_profiles(url)
                 if (not scope.sector or a.sector == scope.sector) and (not scope.cluster or a.cluster == scope.cluster)]
         return expected_figures(rows)
 
@@ -492,7 +465,7 @@ def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith('attachment; filename="recentre-sector-report-it-')
     text = pdf_text(response.content)
-    rows = [a for a, _ in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    rows = [a for a, _ in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
     assert "Sector analysis" in text and "IT and software, dID – Distretto Interni e Design" in text
     assert f"{len(rows)} SMEs. Submitted assessments whose companies agreed to share them with advisors." in text
     for heading in ("SMEs by sector and cluster", "Scores by dimension", "Most common gaps", "Demand for instruments and training", "Green software and sustainable IT"):
@@ -515,7 +488,7 @@ def test_the_sector_report_is_in_the_workspace_language(client, seeded, bundled)
         assert heading not in text, heading
     assert f"{L.sector('it')}, dID – Distretto Interni e Design" in text
     assert any(one_line(bg.gettext("Figures as of %(date)s.") % {"date": L.date(day)}) in text for day in days)
-    rows = [(a, p) for a, p in stored(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
     expected = expected_figures(rows)
     assert one_line(bg.ngettext("%(count)s SME.", "%(count)s SMEs.", len(rows)) % {"count": L.count(len(rows))}) in text
     # Each dimension's title in Bulgarian, with its mean written the Bulgarian way: 47,2.
@@ -618,5 +591,5 @@ def test_gaps_of_stored_results_are_filled_from_their_profiles(seeded):
         )
         return {(a, d) for a, d in rows}
 
-    expected = {(a.id, d) for a, p in stored(url) for d in p["gaps"]}
+    expected = {(a.id, d) for a, p in submitted_profiles(url) for d in p["gaps"]}
     assert expected and in_database(url, flagged) == expected

@@ -5,9 +5,6 @@ journeys, the narrowest phone, the Content-Security-Policy, and axe-core's check
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,8 +13,9 @@ from openpyxl import load_workbook
 
 from assessment.store.db import upgrade
 from tests.a11y import assert_accessible
-from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
-from tests.test_workspace_browser import sign_in, watch_for_errors
+from tests.browser import NARROWEST_PHONE, no_horizontal_overflow, sign_in_as, watch_for_errors
+from tests.database import run_coroutine
+from tests.live_server import recentre_served, sqlite_url
 from tests.workspace import add_user
 
 pytestmark = pytest.mark.browser
@@ -53,43 +51,23 @@ async def _seed(url: str) -> int:
 
 @pytest.fixture(scope="module")
 def analysis_server(tmp_path_factory: pytest.TempPathFactory):
+    """`recentre serve` offering the bundled questionnaires, on a database with 300 seeded
+    assessments, an advisor of did and an organiser."""
     home = tmp_path_factory.mktemp("analysis_server")
-    url = f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}"
+    url = sqlite_url(home)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(upgrade, url).result()
     member = run_coroutine(_seed(url))
     add_user(url, ADVISOR, "advisor", "did")
     add_user(url, ORGANISER, "organiser")
-    env = {
-        **os.environ,
-        "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": url,
-        "RECENTRE_SECRET_KEY": "analysis-browser-test-key",
-    }
-    env.pop("RECENTRE_QUESTIONNAIRES", None)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = home / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_until_healthy(base, process, log)
-        yield {"url": base, "member": member}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with recentre_served(home, url) as server:
+        yield {"url": server.url, "member": member}
 
 
 def test_an_organiser_reads_a_sectors_analysis_and_downloads_it(page, analysis_server, artefacts: Path):
     base = analysis_server["url"]
     problems = watch_for_errors(page)
-    sign_in(page, base, ORGANISER)
+    sign_in_as(page, base, ORGANISER)
     page.get_by_role("link", name="Sector analysis").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Sector analysis"
     assert page.get_by_text("300 SMEs").is_visible()
@@ -121,7 +99,7 @@ def test_an_organiser_reads_a_sectors_analysis_and_downloads_it(page, analysis_s
 def test_an_advisor_finds_partners_for_a_member(page, analysis_server, artefacts: Path):
     base = analysis_server["url"]
     problems = watch_for_errors(page)
-    sign_in(page, base, ADVISOR, f"/workspace/assessments/{analysis_server['member']}")
+    sign_in_as(page, base, ADVISOR, f"/workspace/assessments/{analysis_server['member']}")
     page.get_by_role("link", name="Partners for an innovation-voucher project").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Partners for an innovation-voucher project"
     reasons = page.locator(".partners .reason")
@@ -135,16 +113,16 @@ def test_an_advisor_finds_partners_for_a_member(page, analysis_server, artefacts
 
 
 def test_the_analysis_fits_the_narrowest_phone(page, analysis_server, artefacts: Path):
-    page.set_viewport_size({"width": 320, "height": 640})
-    sign_in(page, analysis_server["url"], ORGANISER, "/workspace/analysis")
+    page.set_viewport_size(NARROWEST_PHONE)
+    sign_in_as(page, analysis_server["url"], ORGANISER, "/workspace/analysis")
     page.screenshot(path=artefacts / "analysis-320.png", full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = no_horizontal_overflow(page)
     assert overflow <= 0, f"the page is {overflow}px wider than a 320px screen"
 
 
 @pytest.mark.parametrize("path", ["/workspace/analysis", "/workspace/analysis?sector=it", "/workspace/analysis?sector=nope", "/workspace/assessments/{member}/partners"])
 def test_analysis_pages_have_no_accessibility_violations(a11y_page, analysis_server, path):
     base = analysis_server["url"]
-    sign_in(a11y_page, base, ORGANISER)
+    sign_in_as(a11y_page, base, ORGANISER)
     a11y_page.goto(base + path.format(**analysis_server))
     assert_accessible(a11y_page)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,30 +18,22 @@ from sqlalchemy import insert, select, update
 
 from assessment.settings import Settings
 from assessment.store.by_token import TokenStore
-from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.db import create_engine, upgrade
 from assessment.store.models import Answer, Assessment, QuestionnaireVersion, Result, encode_resolved, utcnow
 from questionnaires.compile import compile_questionnaire
-from tests.conftest import _free_port, _wait_until_healthy, run_coroutine
-from tests.helpers import CATALOG, SCORING_MODEL, dedent
-from tests.test_responses import BODY as CONDITIONS_BODY
+from tests.database import query, run_coroutine, run_sql
+from tests.helpers import write_conditions
+from tests.live_server import recentre_served, sqlite_url
 from web.app import create_app
 from web.cli import main
 
 API = "/api/v1"
 
-# A second questionnaire with conditions: meter_use is asked only after has_meter == true,
-# and the option tools.mes only for 50 staff or more.
-CONDITIONS = (
-    'kind: questionnaire\nid: cond\nversion: "1"\ntitle: {en: Conditions, it: Condizioni}\n'
-    "catalog: cond_catalog.yaml\n" + SCORING_MODEL + dedent(CONDITIONS_BODY)
-)
-
 
 @pytest.fixture
 def questionnaires(questionnaire_dir: Path) -> Path:
-    (questionnaire_dir / "cond_catalog.yaml").write_text(CATALOG, encoding="utf-8")
-    (questionnaire_dir / "cond.yaml").write_text(CONDITIONS, encoding="utf-8")
-    return questionnaire_dir
+    """The small questionnaire and ``cond``, a questionnaire with conditions (tests/helpers.py)."""
+    return write_conditions(questionnaire_dir)
 
 
 @pytest.fixture
@@ -59,30 +48,8 @@ def client(settings: Settings):
         yield client
 
 
-def run_sql(url: str, *statements) -> list:
-    """Run statements on a connection of its own, beside the app's, and commit."""
-
-    async def go():
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as connection:
-                return [await connection.execute(s) for s in statements]
-        finally:
-            await engine.dispose()
-
-    return run_coroutine(go())
-
-
 def count_rows(url: str, table) -> int:
-    async def go():
-        engine = create_engine(url)
-        try:
-            async with session_factory(engine)() as session:
-                return len((await session.scalars(select(table))).all())
-        finally:
-            await engine.dispose()
-
-    return run_coroutine(go())
+    return len(query(url, select(table)))
 
 
 def error(status: int, message: str, problems: list[tuple[str, str]] = ()) -> dict:
@@ -490,31 +457,12 @@ def test_no_report_before_submitting_nor_for_a_bad_token(client):
 def test_the_served_app_logs_refusals_but_never_a_token(tmp_path, questionnaires):
     """`recentre serve` as deployed: uvicorn's access log would write every path, tokens
     included, so it is off; refusals are logged by route template."""
-    env = {
-        **os.environ,
-        "RECENTRE_DATA_DIR": str(tmp_path / "data"),
-        "RECENTRE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'recentre.db'}",
-        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
-        "RECENTRE_SECRET_KEY": "log-test-key",
-        "PYTHONUNBUFFERED": "1",  # what is logged reaches the file before the server is stopped
-    }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
-                                   cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_healthy(url, process, log)
-        with httpx.Client(base_url=url) as http:
-            token = http.post(f"{API}/assessments", json=NEW).json()["token"]
-            assert http.get(f"{API}/assessments/{token}").status_code == 200
-            assert http.patch(f"{API}/assessments/{token}/answers", json={"staff": "secret-answer"}).status_code == 422
-            assert http.get(f"{API}/assessments/{token[:-1]}Q/nothing").status_code == 404
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    text = log.read_text()
+    with recentre_served(tmp_path, sqlite_url(tmp_path), questionnaires=questionnaires) as server, httpx.Client(base_url=server.url) as http:
+        token = http.post(f"{API}/assessments", json=NEW).json()["token"]
+        assert http.get(f"{API}/assessments/{token}").status_code == 200
+        assert http.patch(f"{API}/assessments/{token}/answers", json={"staff": "secret-answer"}).status_code == 422
+        assert http.get(f"{API}/assessments/{token[:-1]}Q/nothing").status_code == 404
+    text = server.log.read_text()
     assert "PATCH /api/v1/assessments/{token}/answers refused: 422" in text
     assert token not in text and token[:-1] not in text and "secret-answer" not in text
 
@@ -533,7 +481,7 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
     max_leaves=8,
 )
-# Per question of CONDITIONS: answers near the valid ones (the right type, out of range, an
+# Per question of CONDITIONS (tests/helpers.py): answers near the valid ones (the right type, out of range, an
 # unknown option, "na", "yes"), then anything JSON can say.
 NEAR_VALID = {
     "has_meter": st.sampled_from([True, False, "yes", "no", "na", 1, 0, "true"]),

@@ -7,16 +7,13 @@ tokens."""
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import _free_port, _wait_until_healthy
+from tests.live_server import recentre_served, sqlite_url
 from tests.small_questionnaire import write_small_questionnaire
 
 EXAMPLES_PER_ROUTE = 40
@@ -28,21 +25,8 @@ NOT_APPLICABLE = [schemathesis.checks.positive_data_acceptance, schemathesis.che
 def test_no_route_answers_anything_its_description_does_not_document(tmp_path: Path):
     questionnaires = tmp_path / "questionnaires"
     write_small_questionnaire(questionnaires)
-    env = {
-        **os.environ,
-        "RECENTRE_DATA_DIR": str(tmp_path / "data"),
-        "RECENTRE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'recentre.db'}",
-        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
-        "RECENTRE_SECRET_KEY": "schemathesis-key",
-    }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
-                                   cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_healthy(url, process, log)
+    with recentre_served(tmp_path, sqlite_url(tmp_path), questionnaires=questionnaires) as server:
+        url = server.url
         new = {"questionnaire": "small", "cluster": "did", "sector": "furniture", "privacy_accepted": True}
         with httpx.Client(base_url=url) as http:
             draft = http.post("/api/v1/assessments", json=new).json()["token"]
@@ -83,7 +67,4 @@ def test_no_route_answers_anything_its_description_does_not_document(tmp_path: P
             except Exception as exc:  # schemathesis's failure groups: collected, then all shown
                 failures.append(f"{operation.label}: {exc}")
         assert not failures, "\n\n".join(failures)
-        assert " failed" not in log.read_text()  # web.api logs every 500 as "... failed"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        assert " failed" not in server.log.read_text()  # web.api logs every 500 as "... failed"

@@ -12,10 +12,10 @@ import pytest
 
 from questionnaires.compile import CompiledQuestionnaire, compile_questionnaire, find_questionnaire
 from tests.a11y import assert_accessible
+from tests.browser import NARROWEST_PHONE, SQLITE_ONLY, Journey, no_horizontal_overflow, settle, unanswered
 
 pytestmark = pytest.mark.browser
 
-NARROWEST_PHONE = {"width": 320, "height": 640}
 JS_VIEWPORT = {"width": 1280, "height": 900}
 
 
@@ -42,7 +42,7 @@ def test_the_landing_page_fits_the_narrowest_phone(page, live_server: str, artef
     page.set_viewport_size(NARROWEST_PHONE)
     page.goto(live_server)
     page.screenshot(path=artefacts / "landing-320.png", full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = no_horizontal_overflow(page)
     assert overflow <= 0, f"the page is {overflow}px wider than a 320px screen"
 
 
@@ -101,9 +101,6 @@ OFFERED = [
 """Every questionnaire the start page offers (the test below checks that none is missing),
 with the cluster of its sector."""
 
-SENTENCE = "Finding staff who know CAD & CNC <b>now</b>"
-
-
 @functools.cache
 def compiled_bundled(questionnaire_id: str) -> CompiledQuestionnaire:
     """The bundled questionnaire, compiled once for all the tests: what to expect of it."""
@@ -114,104 +111,6 @@ EVERY_QUESTIONNAIRE = pytest.mark.parametrize("questionnaire", OFFERED, ids=[q.i
 """Each offered questionnaire, on SQLite and on PostgreSQL by ``bundled_server``'s own
 parameters (ids "sqlite-chromium-it"). Not a parametrization of both together: pytest would
 then start the servers again and again to run the tests in their order."""
-
-
-def no_horizontal_overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
-def settle(page) -> None:
-    """Wait for htmx's requests to end: htmx marks an element with htmx-request while its
-    autosave is under way. (A locator, not wait_for_function, whose polling evaluates strings,
-    which the Content-Security-Policy forbids.)"""
-    page.locator(".htmx-request").first.wait_for(state="detached")
-
-
-def number_for(box) -> str:
-    """30, or the nearest number the box's bounds allow (a data centre's PUE lies between 1
-    and 5)."""
-    low, high = box.evaluate("box => [box.min, box.max]")
-    return f"{min(max(30.0, float(low or '-inf')), float(high or 'inf')):g}"
-
-
-class Journey:
-    """One SME's way through the pages: answers every visible question (the first option of
-    each, a number, a sentence), takes a screenshot of every page, and checks each with axe
-    when asked."""
-
-    def __init__(self, page, artefacts: Path, name: str, *, keys: bool, axe: bool, narrow: bool = False):
-        self.page = page
-        self.artefacts = artefacts
-        self.name = name
-        self.keys = keys
-        self.axe = axe
-        self.narrow = narrow
-        self.shots = 0
-
-    def check(self, label: str) -> None:
-        self.shots += 1
-        self.page.screenshot(path=self.artefacts / f"{self.name}-{self.shots:02d}-{label}.png", full_page=True)
-        if self.narrow:
-            assert no_horizontal_overflow(self.page) <= 0, f"{label}: wider than a 320px screen"
-        if self.axe:
-            assert_accessible(self.page)
-
-    def press(self, locator, key: str = "Space") -> None:
-        """Space ticks a box or a radio; Enter presses a button, which loads another page."""
-        if key == "Enter":
-            with self.page.expect_navigation():
-                if self.keys:
-                    locator.focus()
-                    self.page.keyboard.press(key)
-                else:
-                    locator.click()
-        elif self.keys:
-            locator.focus()
-            self.page.keyboard.press(key)
-        else:
-            locator.check()
-
-    def settle(self) -> None:
-        if self.keys:
-            settle(self.page)
-
-    def answer(self, question) -> None:
-        if question.locator("table.matrix").count():
-            for row in question.locator("tbody tr").all():
-                self.press(row.locator("input").first)
-        elif question.locator("input[type=number]").count():
-            box = question.locator("input[type=number]")
-            number = number_for(box)
-            if self.keys:
-                box.focus()
-                self.page.keyboard.type(number)
-            else:
-                box.fill(number)
-        elif question.locator("textarea, input[type=text]").count():
-            question.locator("textarea, input[type=text]").first.fill(SENTENCE)
-        else:
-            self.press(question.locator("input").first)
-
-    def answer_page(self) -> int:
-        """Every question the page shows without an answer, including those an answer
-        reveals on it; returns how many questions the page shows."""
-        done: set[str] = set()
-        while True:
-            ids = [i for i in unanswered(self.page) if i not in done]
-            if not ids:
-                return self.page.locator("form#answers .question").count()
-            for qid in ids:
-                done.add(qid)
-                self.answer(self.page.locator(f"#{qid}"))
-            self.settle()
-
-    def section_position(self) -> tuple[int, int]:
-        text = self.page.locator("#progress-text span").first.inner_text()
-        number, count = re.match(r"Section (\d+) of (\d+)", text).groups()
-        return int(number), int(count)
-
-    def next_page(self) -> None:
-        self.press(self.page.get_by_role("button", name=re.compile("^Save and")), "Enter")
 
 
 def start(journey: Journey, base: str, questionnaire: Offered, company: str) -> None:
@@ -291,18 +190,6 @@ def submit_and_check_results(journey: Journey, questionnaire: Offered, company: 
     journey.check("results")
     report = page.request.get(urljoin(page.url, page.get_by_role("link", name="Download the report (PDF)").get_attribute("href")))
     assert report.ok and report.headers["content-type"] == "application/pdf"
-
-
-def unanswered(page) -> list[str]:
-    """The questions of the page that show no answer."""
-    return page.locator("form#answers .question").evaluate_all(
-        """els => els.filter(q => !q.querySelector('input:checked')
-            && ![...q.querySelectorAll('input[type=number], input[type=text], textarea')].some(i => i.value)).map(q => q.id)"""
-    )
-
-
-SQLITE_ONLY = pytest.mark.parametrize("bundled_server", ["sqlite"], indirect=True)
-"""For what does not depend on the database: the SQLite server only."""
 
 
 def database_of(request) -> str:

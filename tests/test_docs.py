@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from assessment.settings import Settings
+from tests.environment import ROOT
 from web.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLE = ROOT / "docs" / "example"
 

@@ -19,7 +19,7 @@ from assessment.store.db import create_engine, session_factory, upgrade
 from assessment.store.models import Answer, Assessment, utcnow
 from assessment.store.responses import hash_token
 from scoring.render.i18n import translations
-from tests.conftest import run_coroutine
+from tests.database import run_coroutine, run_sql
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from web.app import create_app
 
@@ -232,18 +232,6 @@ def assessment_row(database_url: str, token: str) -> Assessment:
             await engine.dispose()
 
     return run_coroutine(go())
-
-
-def run_sql(database_url: str, statement) -> None:
-    async def go():
-        engine = create_engine(database_url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(statement)
-        finally:
-            await engine.dispose()
-
-    run_coroutine(go())
 
 
 def error_summary_links(page: str) -> list[str]:

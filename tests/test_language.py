@@ -6,8 +6,7 @@ import pytest
 
 from questionnaires.compile import compile_questionnaire
 from questionnaires.schema import Matrix, MultipleChoice
-
-from .helpers import SCORING_MODEL, compile_text, diagnostics_of, errors_of, write
+from tests.helpers import SCORING_MODEL, compile_text, diagnostics_of, errors_of, write
 
 DATA_SECTION = """\
 sections:

@@ -14,7 +14,7 @@ import pytest
 from questionnaires.compile import BUNDLED, compile_questionnaire
 from scoring.render.i18n import translations
 from scoring.render.labels import Labels
-from tests.test_browser import SQLITE_ONLY, Journey, unanswered
+from tests.browser import SQLITE_ONLY, Journey, unanswered
 from web.flow import cluster_name
 
 pytestmark = pytest.mark.browser

@@ -19,8 +19,7 @@ from assessment.workspace.matchmaking import GAP, STRENGTH, suggest_partners
 from assessment.workspace.seed import seed_assessments
 from questionnaires.compile import BUNDLED, load_bundled
 from scoring.synthetic import TendencyAnswers
-from tests.conftest import run_coroutine
-from tests.test_analysis import in_database, stored
+from tests.database import in_database, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 
@@ -88,7 +87,7 @@ def titles() -> dict[str, str]:
 
 @pytest.mark.parametrize("viewer", ["organiser", "advisor"])
 def test_the_partners_are_the_best_matches_among_those_who_share(settings, viewer):
-    rows = stored(settings.database_url)
+    rows = submitted_profiles(settings.database_url)
     for seeker, profile in seekers(rows):
         if viewer == "organiser":
             visible, may_see = true(), lambda a: True
@@ -109,7 +108,7 @@ def test_the_partners_are_the_best_matches_among_those_who_share(settings, viewe
 
 
 def first_seeker(settings, cluster: str, shared: bool = True) -> Assessment:
-    rows = stored(settings.database_url)
+    rows = submitted_profiles(settings.database_url)
     return next(a for a, p in seekers(rows, 100) if a.cluster == cluster and a.share_with_advisors == shared)
 
 

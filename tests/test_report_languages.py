@@ -12,7 +12,7 @@ from questionnaires.reference import CLUSTERS
 from scoring.check import random_answers
 from scoring.engine import score
 from scoring.render.report import ReportDetails, render_report
-from tests.test_report import pdf_text, reads_in
+from tests.pdf import pdf_text, reads_in
 
 BUNDLED = {c.id: c for c in load_bundled()}
 LANGS = ["en", "bg", "it", "es", "ro"]

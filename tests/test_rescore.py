@@ -8,31 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from assessment.store import responses as r
-from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.db import upgrade
 from assessment.store.models import Assessment, Result, store_questionnaire_version
 from questionnaires.compile import compile_questionnaire
-from tests.conftest import run_coroutine
-from tests.helpers import CATALOG
+from tests.database import in_database
+from tests.helpers import CONDITIONS, write_conditions
 from tests.small_questionnaire import write_small_questionnaire
-from tests.test_api import CONDITIONS
 from web.cli import main
 
 
 def write_folder(folder: Path, conditions: str | None) -> Path:
     write_small_questionnaire(folder)
     if conditions is not None:
-        (folder / "cond_catalog.yaml").write_text(CATALOG, encoding="utf-8")
-        (folder / "cond.yaml").write_text(conditions, encoding="utf-8")
+        write_conditions(folder, conditions)
     return folder
-
-
-async def _with_session(url: str, work):
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session, session.begin():
-            return await work(session)
-    finally:
-        await engine.dispose()
 
 
 def submitted_assessments(url: str, compiled, answer_sets: list[dict], drafts: int = 0) -> list[int]:
@@ -48,7 +37,7 @@ def submitted_assessments(url: str, compiled, answer_sets: list[dict], drafts: i
             ids.append(a.id)
         return ids
 
-    return run_coroutine(_with_session(url, work))
+    return in_database(url, work)
 
 
 def results(url: str) -> list[tuple[int, bool, str, float]]:
@@ -58,7 +47,7 @@ def results(url: str) -> list[tuple[int, bool, str, float]]:
         rows = (await session.scalars(select(Result).order_by(Result.assessment_id, Result.id))).all()
         return [(x.assessment_id, x.current, r.decode_profile(x).questionnaire.fingerprint[:12], r.decode_profile(x).dimensions["data"].score) for x in rows]
 
-    return run_coroutine(_with_session(url, work))
+    return in_database(url, work)
 
 
 @pytest.fixture
@@ -106,7 +95,7 @@ def test_rescoring_only_what_a_new_version_changes_keeping_old_results(env, tmp_
     async def statuses(session):
         return sorted((await session.scalars(select(Assessment.status))).all())
 
-    assert run_coroutine(_with_session(env, statuses)) == ["draft", "submitted", "submitted"]
+    assert in_database(env, statuses) == ["draft", "submitted", "submitted"]
 
 
 def test_questionnaires_no_longer_offered_are_reported_and_left_alone(env, tmp_path, monkeypatch, capsys):

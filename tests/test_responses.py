@@ -14,24 +14,7 @@ from assessment.store import responses as r
 from assessment.store.by_token import DraftChanged, TokenStore
 from assessment.store.db import create_engine, session_factory, upgrade_async
 from assessment.store.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
-
-from .helpers import compile_text
-from .test_scoring import SHOW_IF_BODY
-
-BODY = SHOW_IF_BODY + """\
-  - id: s2
-    title: {en: Markets}
-    questions:
-      - {kind: scale, id: d, text: {en: D}, dimension: data, min: 0, max: 4}
-      - {kind: text, id: note, text: {en: Anything else?}, required: false}
-recommendations:
-  - id: data_first
-    title: {en: Start with data}
-    when: "dimension.data <= 50"
-    rationale: {en: "Your data score is {dimension.data}."}
-    instruments: [iv]
-    training: [data_skills]
-"""
+from tests.helpers import CONDITIONS_BODY, compile_text
 
 
 @pytest.fixture
@@ -51,7 +34,7 @@ async def tokens(sessions):
 
 @pytest.fixture
 def compiled(tmp_path):
-    return compile_text(tmp_path, BODY)
+    return compile_text(tmp_path, CONDITIONS_BODY)
 
 
 async def new_assessment(sessions, compiled, **kw):
@@ -341,7 +324,7 @@ async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, co
         await session.commit()
     newer_dir = tmp_path / "v2"
     newer_dir.mkdir()
-    newer = compile_text(newer_dir, BODY.replace("max: 4}\n      - {kind: text", "max: 8}\n      - {kind: text"))
+    newer = compile_text(newer_dir, CONDITIONS_BODY.replace("max: 4}\n      - {kind: text", "max: 8}\n      - {kind: text"))
     async with sessions() as session:
         assessment = await r.open_assessment(session, token)
         version = await store_questionnaire_version(session, newer)

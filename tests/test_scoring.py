@@ -14,8 +14,7 @@ from questionnaires.schema import Company
 from scoring.answers import AnswersError, ScoringError
 from scoring.check import random_answers, run_tests, simulate
 from scoring.engine import score
-
-from .helpers import compile_text
+from tests.helpers import SHOW_IF_BODY, compile_text
 
 # A DMA-shaped questionnaire: six dimensions in one pillar, scored as the EDIH DMA does.
 DMA_MODEL = """\
@@ -142,25 +141,6 @@ def test_dont_know_leaves_the_denominator(tmp_path):
     # A visible question left unanswered counts as 0; "don't know" must be said.
     assert score(compiled, {"a": True}).dimensions["data"].score == 50.0
     assert score(compiled, {"a": True, "b": "na"}).questions["b"].na
-
-
-SHOW_IF_BODY = """\
-sections:
-  - id: s
-    title: {en: S}
-    questions:
-      - {kind: yes_no, id: has_meter, text: {en: Smart meter?}, dimension: energy}
-      - {kind: scale, id: meter_use, text: {en: How much do you use it?}, dimension: energy, min: 0, max: 4,
-         show_if: "has_meter == true"}
-      - {kind: number, id: staff, text: {en: Staff}, min: 1, max: 5000, integer: true}
-      - kind: multiple_choice
-        id: tools
-        text: {en: Tools}
-        dimension: data
-        options:
-          - {id: erp, text: {en: ERP}, points: 1}
-          - {id: mes, text: {en: MES}, points: 1, show_if: "staff >= 50"}
-"""
 
 
 def test_hidden_questions_are_left_out(tmp_path):

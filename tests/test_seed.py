@@ -181,7 +181,7 @@ def test_the_command_seeds_the_configured_database(tmp_path, monkeypatch, capsys
         finally:
             await engine.dispose()
 
-    from tests.conftest import run_coroutine
+    from tests.database import run_coroutine
 
     assert run_coroutine(sectors()) <= {"furniture", "energy"}
 

@@ -25,7 +25,7 @@ from assessment.store.models import (
     store_questionnaire_version,
 )
 from questionnaires.compile import compile_questionnaire
-from tests.conftest import run_coroutine
+from tests.database import run_coroutine
 from web import cli
 
 

@@ -14,12 +14,10 @@ from markupsafe import escape
 
 from scoring.render import i18n
 from scoring.render.i18n import LANGUAGES, negotiate
-from tests.test_workspace import members, settings  # noqa: F401 (fixtures)
-from tests.workspace import post_form, sign_in
+from tests.environment import ROOT
+from tests.workspace import add_members, post_form, sign_in, workspace_settings
 from web.app import create_app
 from web.languages import LANGUAGE_COOKIE, format_count, format_score
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -45,7 +43,18 @@ def test_accept_language_is_negotiated_by_quality_and_region(header, expected):
 
 
 @pytest.fixture
-def client(settings):  # noqa: F811
+def settings(database_url: str, questionnaire_dir: Path, tmp_path: Path):
+    return workspace_settings(database_url, questionnaire_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def members(settings, questionnaire_dir):
+    """Assessments of two clusters, shared or not, and the accounts that look at them."""
+    return add_members(settings.database_url, questionnaire_dir)
+
+
+@pytest.fixture
+def client(settings):
     with TestClient(app=create_app(settings)) as client:
         yield client
 
@@ -69,7 +78,7 @@ def test_the_browser_language_is_the_first_guess_on_the_home_and_start_pages(cli
     assert checked_language(client.get("/start").text) == "en"
 
 
-def test_the_workspace_follows_the_browser_then_the_chooser_which_is_remembered(client, members):  # noqa: F811
+def test_the_workspace_follows_the_browser_then_the_chooser_which_is_remembered(client, members):
     sign_in(client, "organiser@recentre.example")
     assert '<html lang="bg">' in client.get("/workspace", headers={"Accept-Language": "bg-BG"}).text
     assert '<html lang="en">' in client.get("/workspace").text
@@ -109,7 +118,7 @@ class Recording:
         return self.real.ngettext(singular, plural, n)
 
 
-def workspace_pages(members) -> list[str]:  # noqa: F811
+def workspace_pages(members) -> list[str]:
     rossi = members["rossi"].id
     return [
         "/workspace",
@@ -128,7 +137,7 @@ def workspace_pages(members) -> list[str]:  # noqa: F811
     ]
 
 
-def test_every_workspace_page_in_every_language(client, members, monkeypatch):  # noqa: F811
+def test_every_workspace_page_in_every_language(client, members, monkeypatch):
     """Each page says its language, shows the catalog's words for it (whatever they are
     today: a label still untranslated shows in English) and writes numbers the locale's way;
     every label the pages ask for is in messages.pot, so that translators see it."""
@@ -161,7 +170,7 @@ def test_every_workspace_page_in_every_language(client, members, monkeypatch):  
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_workspace_errors_are_pages_in_the_readers_language(client, members, lang):  # noqa: F811
+def test_workspace_errors_are_pages_in_the_readers_language(client, members, lang):
     _ = i18n.translations(lang).gettext
     sign_in(client, "advisor@did.example")
     client.cookies.set(LANGUAGE_COOKIE, lang)

@@ -14,7 +14,7 @@ from assessment.store.db import DatabaseNotMigrated, create_engine, session_fact
 from assessment.store.models import QuestionnaireVersion
 from questionnaires.compile import compile_questionnaire
 from questionnaires.diagnostics import QuestionnaireError
-from tests.conftest import run_coroutine
+from tests.database import run_coroutine
 from web.app import create_app
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from assessment.store.models import Note, Result
-from tests.test_accounts import query
-from tests.workspace import HIGH, LOW, MIDDLE, add_user, make_assessment, post_form, sign_in, workspace_settings
+from assessment.store.models import Note
+from tests.database import query, run_coroutine
+from tests.pdf import one_line, pdf_text
+from tests.workspace import HIGH, LOW, MIDDLE, add_members, add_user, make_assessment, post_form, sign_in, workspace_settings
 from web.app import create_app
 from web.dashboard import MAX_PAGE, PAGE_SIZE
 
@@ -34,28 +34,7 @@ def client(settings):
 @pytest.fixture
 def members(settings, questionnaire_dir):
     """Assessments of two clusters, shared or not, and the accounts that look at them."""
-    url = settings.database_url
-    made = {
-        "rossi": make_assessment(url, questionnaire_dir, name="Mobili Rossi", cluster="did", answers=HIGH, contact_email="anna@rossi.example", created_at=datetime(2026, 3, 1, tzinfo=UTC)),
-        "bianchi": make_assessment(url, questionnaire_dir, name="Bianchi Design", cluster="did", size="micro", answers=LOW, created_at=datetime(2026, 5, 1, tzinfo=UTC)),
-        "secret": make_assessment(url, questionnaire_dir, name="Segreto Srl", cluster="did", share=False, contact_email="ceo@segreto.example", answers=MIDDLE),
-        "muebles": make_assessment(url, questionnaire_dir, name="Muebles Garcia", cluster="cenfim", country="ES", answers=MIDDLE, contact_email="info@garcia.example"),
-        "draft": make_assessment(url, questionnaire_dir, name="Arredo Bozza", cluster="did", submit=False),
-    }
-    # The small questionnaire has no archetypes: give one result one, as a bundled one would.
-    set_archetype(url, made["rossi"].id, "twin_leader")
-    add_user(url, "advisor@did.example", "advisor", "did")
-    add_user(url, "advisor@cenfim.example", "advisor", "cenfim")
-    add_user(url, "organiser@recentre.example", "organiser")
-    return made
-
-
-def set_archetype(url: str, assessment_id: int, archetype: str) -> None:
-    from sqlalchemy import update
-
-    from tests.test_api import run_sql
-
-    run_sql(url, update(Result).where(Result.assessment_id == assessment_id).values(archetype=archetype))
+    return add_members(settings.database_url, questionnaire_dir)
 
 
 def companies(page: str) -> list[str]:
@@ -336,8 +315,6 @@ def test_progress_leaves_out_assessments_the_company_did_not_share(client, setti
             (await session.get(Assessment, t1.id)).share_with_advisors = True
         await engine.dispose()
 
-    from tests.conftest import run_coroutine
-
     run_coroutine(share_t1())
     add_user(url, "advisor@did.example")
     sign_in(client, "advisor@did.example")
@@ -409,8 +386,6 @@ def test_an_unknown_questionnaire_is_404(client, members):
 
 
 def test_the_pdf_carries_the_advisors_notes_and_the_action_plan(client, members, tmp_path):
-    from tests.test_report import one_line, pdf_text
-
     rossi = members["rossi"].id
     sign_in(client, "advisor@did.example")
     add(client, rossi, "note", "Owner keen on a CNC upgrade")

@@ -4,9 +4,6 @@ every workspace page."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +13,10 @@ from playwright.sync_api import expect
 
 from assessment.store.db import upgrade
 from tests.a11y import assert_accessible
-from tests.conftest import _free_port, _wait_until_healthy
+from tests.browser import NARROWEST_PHONE, no_horizontal_overflow, sign_in_as, watch_for_errors
+from tests.live_server import recentre_served, sqlite_url
 from tests.small_questionnaire import write_small_questionnaire
-from tests.workspace import HIGH, LOW, MIDDLE, PASSWORD, add_user, make_assessment
+from tests.workspace import HIGH, LOW, MIDDLE, add_user, make_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +31,7 @@ def workspace_server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("workspace_server")
     questionnaires = home / "questionnaires"
     write_small_questionnaire(questionnaires)
-    url = f"sqlite+aiosqlite:///{home / 'data' / 'recentre.db'}"
+    url = sqlite_url(home)
     # In a thread of its own: Playwright may already run an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(upgrade, url).result()
@@ -44,45 +42,8 @@ def workspace_server(tmp_path_factory: pytest.TempPathFactory):
     make_assessment(url, questionnaires, name="Muebles Garcia", cluster="cenfim", country="ES")
     add_user(url, ADVISOR, "advisor", "did")
     add_user(url, ORGANISER, "organiser")
-    env = {
-        **os.environ,
-        "RECENTRE_DATA_DIR": str(home / "data"),
-        "RECENTRE_DATABASE_URL": url,
-        "RECENTRE_QUESTIONNAIRES": str(questionnaires),
-        "RECENTRE_SECRET_KEY": "workspace-browser-test-key",
-    }
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = home / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_until_healthy(base, process, log)
-        yield {"url": base, "t0": t0.id, "t1": t1.id}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def watch_for_errors(page) -> list[str]:
-    problems: list[str] = []
-    page.on("console", lambda message: message.type == "error" and not message.text.startswith("Failed to load resource") and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def sign_in(page, base: str, email: str, path: str = "/workspace") -> None:
-    page.goto(base + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + path)
+    with recentre_served(home, url, questionnaires=questionnaires) as server:
+        yield {"url": server.url, "t0": t0.id, "t1": t1.id}
 
 
 def test_an_advisor_finds_a_member_annotates_its_results_and_compares_t0_with_t1(page, workspace_server, artefacts: Path):
@@ -90,7 +51,7 @@ def test_an_advisor_finds_a_member_annotates_its_results_and_compares_t0_with_t1
     problems = watch_for_errors(page)
 
     # Sign in: the workspace asks for it, then brings the advisor where they were going.
-    sign_in(page, base, ADVISOR)
+    sign_in_as(page, base, ADVISOR)
     assert page.get_by_role("heading", level=1).inner_text() == "Assessments"
     assert page.get_by_text("Signed in as advisor@did.example (advisor, did)").is_visible()
     assert page.get_by_role("link", name="Muebles Garcia").count() == 0  # another cluster's
@@ -140,7 +101,7 @@ def test_filters_work_without_javascript(browser, workspace_server):
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        sign_in(page, workspace_server["url"], ADVISOR)
+        sign_in_as(page, workspace_server["url"], ADVISOR)
         page.get_by_label("Status").select_option("draft")
         page.get_by_role("button", name="Show").click()
         assert "status=draft" in page.url
@@ -151,10 +112,10 @@ def test_filters_work_without_javascript(browser, workspace_server):
 
 
 def test_the_list_fits_the_narrowest_phone(page, workspace_server, artefacts: Path):
-    page.set_viewport_size({"width": 320, "height": 640})
-    sign_in(page, workspace_server["url"], ADVISOR)
+    page.set_viewport_size(NARROWEST_PHONE)
+    sign_in_as(page, workspace_server["url"], ADVISOR)
     page.screenshot(path=artefacts / "workspace-list-320.png", full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = no_horizontal_overflow(page)
     assert overflow <= 0, f"the page is {overflow}px wider than a 320px screen"
 
 
@@ -174,6 +135,6 @@ def test_the_list_fits_the_narrowest_phone(page, workspace_server, artefacts: Pa
 def test_workspace_pages_have_no_accessibility_violations(a11y_page, workspace_server, path):
     base = workspace_server["url"]
     if path != "/workspace/login":
-        sign_in(a11y_page, base, ORGANISER)
+        sign_in_as(a11y_page, base, ORGANISER)
     a11y_page.goto(base + path.format(**workspace_server))
     assert_accessible(a11y_page)

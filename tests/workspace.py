@@ -1,18 +1,21 @@
 """Helpers for tests of the workspace: accounts, signing in through the real forms (with
-their CSRF tokens), and an app on a migrated database of either kind."""
+their CSRF tokens), an app on a migrated database of either kind, and stored assessments."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from assessment.settings import Settings
 from assessment.store.db import create_engine, session_factory, upgrade
+from assessment.store.models import Result
 from assessment.workspace.accounts import create_user
-from tests.conftest import run_coroutine
+from tests.database import run_coroutine, run_sql
 
 PASSWORD = "correct horse battery staple"
 _CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -35,6 +38,7 @@ async def _add_user(database_url: str, email: str, role: str, cluster: str | Non
 
 
 def add_user(database_url: str, email: str, role: str = "advisor", cluster: str | None = "did", password: str = PASSWORD) -> int:
+    """The id of a new account: an advisor of ``cluster``, or an organiser (of no cluster)."""
     return run_coroutine(_add_user(database_url, email, role, cluster if role == "advisor" else None, password))
 
 
@@ -51,6 +55,7 @@ def csrf_token(client: TestClient, path: str) -> str:
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_url: str = "/workspace"):
+    """The answer to the sign-in form posted as ``email``, with its CSRF token."""
     token = csrf_token(client, "/workspace/login")
     return client.post(
         "/workspace/login",
@@ -74,6 +79,8 @@ MIDDLE = {"kwh": 500, "audit": False, "tools": "none"}
 
 @dataclass
 class Made:
+    """A stored assessment: its id and its private token."""
+
     id: int
     token: str
 
@@ -123,3 +130,21 @@ def make_assessment(database_url: str, questionnaires: Path, **spec) -> Made:
     ``spec``: name, cluster, sector, size, country, share, contact_name, contact_email,
     answers, created_at, previous (the id of the assessment this one repeats)."""
     return run_coroutine(_make_assessment(database_url, questionnaires, spec))
+
+
+def add_members(database_url: str, questionnaires: Path) -> dict[str, Made]:
+    """Assessments of two clusters, shared or not, by name, and the accounts that look at them:
+    advisor@did.example, advisor@cenfim.example and organiser@recentre.example."""
+    made = {
+        "rossi": make_assessment(database_url, questionnaires, name="Mobili Rossi", cluster="did", answers=HIGH, contact_email="anna@rossi.example", created_at=datetime(2026, 3, 1, tzinfo=UTC)),
+        "bianchi": make_assessment(database_url, questionnaires, name="Bianchi Design", cluster="did", size="micro", answers=LOW, created_at=datetime(2026, 5, 1, tzinfo=UTC)),
+        "secret": make_assessment(database_url, questionnaires, name="Segreto Srl", cluster="did", share=False, contact_email="ceo@segreto.example", answers=MIDDLE),
+        "muebles": make_assessment(database_url, questionnaires, name="Muebles Garcia", cluster="cenfim", country="ES", answers=MIDDLE, contact_email="info@garcia.example"),
+        "draft": make_assessment(database_url, questionnaires, name="Arredo Bozza", cluster="did", submit=False),
+    }
+    # The small questionnaire has no archetypes: give one result one, as a bundled one would.
+    run_sql(database_url, update(Result).where(Result.assessment_id == made["rossi"].id).values(archetype="twin_leader"))
+    add_user(database_url, "advisor@did.example", "advisor", "did")
+    add_user(database_url, "advisor@cenfim.example", "advisor", "cenfim")
+    add_user(database_url, "organiser@recentre.example", "organiser")
+    return made
