@@ -74,26 +74,35 @@ def new_assessment(client, **changes) -> str:
 
 
 def test_an_assessment_from_creation_to_its_result(client):
+    base = a_new_draft(client)
+    answers_show_and_hide_questions(client, base)
+    submitting_stores_the_result_the_stateless_endpoint_gives(client, base)
+
+
+def a_new_draft(client) -> str:
+    """Create an assessment; its draft is empty. Returns its URL."""
     response = client.post(f"{API}/assessments", json=NEW)
     assert response.status_code == 201
     created = response.json()
     token = created["token"]
     assert len(token) == 32
     base = f"{API}/assessments/{token}"
-    assert response.headers["location"] == base
-    assert response.headers["cache-control"] == "no-store"
-    assert created["status"] == "draft"
-    assert created["questionnaire"]["id"] == "cond"
+    assert (response.headers["location"], response.headers["cache-control"]) == (base, "no-store")
+    assert (created["status"], created["questionnaire"]["id"]) == ("draft", "cond")
     assert created["links"] == {"self": base, "answers": f"{base}/answers", "submit": f"{base}/submit", "report": f"{base}/report.pdf"}
 
     view = client.get(base).json()
-    assert view["status"] == "draft" and view["answers"] == {} and view["result"] is None
+    assert (view["status"], view["answers"], view["result"]) == ("draft", {}, None)
     assert view["company"] == {"name": "Mobili Rossi", "size": "medium", "country": "IT", "nace": None, "contact_name": None, "contact_email": "info@example.com"}
     # meter_use is asked once has_meter is true.
     assert view["hidden"] == ["meter_use"]
     assert view["progress"] == {"answered": 0, "questions": 5, "required_unanswered": ["has_meter", "staff", "tools", "d"]}
     assert view["current_section"] is None
+    return base
 
+
+def answers_show_and_hide_questions(client, base: str) -> None:
+    """Answers saved in turn: each answer shows or hides the questions that depend on it."""
     response = client.patch(f"{base}/answers", json={"has_meter": "yes", "meter_use": 3})
     assert response.status_code == 200
     assert response.json() == {
@@ -113,8 +122,11 @@ def test_an_assessment_from_creation_to_its_result(client):
 
     view = client.get(base).json()
     assert view["answers"] == {"has_meter": False, "meter_use": 3, "staff": 80, "tools": ["erp", "mes"], "d": 2}
-    assert view["hidden"] == ["meter_use"] and view["current_section"] == "s2"
+    assert (view["hidden"], view["current_section"]) == (["meter_use"], "s2")
 
+
+def submitting_stores_the_result_the_stateless_endpoint_gives(client, base: str) -> None:
+    """Submit; the stored result is the one scoring the same answers without storing them gives."""
     response = client.post(f"{base}/submit")
     assert response.status_code == 200
     submitted = response.json()
@@ -124,9 +136,7 @@ def test_an_assessment_from_creation_to_its_result(client):
     assert "meter_use" not in result["questions"]
 
     view = client.get(base).json()
-    assert view["status"] == "submitted" and view["submitted_at"] == submitted["submitted_at"]
-    assert view["result"] == result
-    # The stored result is what the stateless endpoint gives for the same answers.
+    assert (view["status"], view["submitted_at"], view["result"]) == ("submitted", submitted["submitted_at"], result)
     stateless = client.post(
         f"{API}/questionnaires/cond/score",
         json={"answers": {k: v for k, v in view["answers"].items() if k != "meter_use"},
