@@ -16,9 +16,9 @@ import msgspec
 
 from . import expressions as ex
 from .diagnostics import Diagnostics, Location, did_you_mean
+from .reference import LANGUAGES
 from .resolve import Resolved
 from .schema import (
-    LANGUAGES,
     FreeText,
     Matrix,
     MultipleChoice,

@@ -19,8 +19,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-LANGUAGES = ("en", "bg", "it", "es", "ro")
-PILLARS = ("digital", "green", "resilience")
+from .reference import LANGUAGES, CompanySize, InstrumentKind, LanguageCode
+
+PillarId = Literal["digital", "green", "resilience"]
 
 Id = Annotated[
     str,
@@ -40,7 +41,6 @@ Expression = Annotated[
 ]
 Weight = Annotated[float, Meta(ge=0, description="A relative weight; 0 switches the item off.")]
 Score100 = Annotated[float, Meta(ge=0, le=100)]
-LanguageCode = Literal["en", "bg", "it", "es", "ro"]
 
 
 class Text(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -189,7 +189,7 @@ class Section(Base):
 
 
 class Pillar(Base):
-    id: Literal["digital", "green", "resilience"]
+    id: PillarId
     title: Text
     weight: Weight = 1.0
 
@@ -197,7 +197,7 @@ class Pillar(Base):
 class Dimension(Base):
     id: Id
     title: Text
-    pillar: Literal["digital", "green", "resilience"]
+    pillar: PillarId
     weight: Annotated[Weight, Meta(description="The dimension's weight within its pillar.")] = 1.0
     description: Text | None = None
     formula: Annotated[Expression | None, Meta(description='A computed score (0-100) for dimensions whose formula is not the weighted mean of their questions.')] = None
@@ -223,8 +223,8 @@ class ArchetypeMatrix(Base):
     """Places a company in a grid by two pillar scores; ``grid`` rows run from low ``y`` to
     high ``y``, and each row from low ``x`` to high ``x``."""
 
-    x: Literal["digital", "green", "resilience"] = "digital"
-    y: Literal["digital", "green", "resilience"] = "green"
+    x: PillarId = "digital"
+    y: PillarId = "green"
     x_cuts: list[Score100] = msgspec.field(default_factory=lambda: [50.0])
     y_cuts: list[Score100] = msgspec.field(default_factory=lambda: [50.0])
     grid: list[list[Id]] = msgspec.field(default_factory=list)
@@ -234,7 +234,7 @@ class ArchetypeMatrix(Base):
 class Eligibility(Base):
     """Who a recommendation or instrument is for; an empty list means everyone."""
 
-    sizes: list[Literal["micro", "small", "medium", "large"]] = msgspec.field(default_factory=list)
+    sizes: list[CompanySize] = msgspec.field(default_factory=list)
     sectors: list[Id] = msgspec.field(default_factory=list)
     clusters: list[Id] = msgspec.field(default_factory=list)
     countries: list[Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]] = msgspec.field(
@@ -260,7 +260,7 @@ class Recommendation(Base):
 
 
 class Company(Base):
-    size: Literal["micro", "small", "medium", "large"] = "small"
+    size: CompanySize = "small"
     sector: Id = "furniture"
     country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] = "IT"
     cluster: Id = "did"
@@ -351,7 +351,7 @@ class ModuleFile(Base, tag="module", tag_field="kind"):
 
 class Instrument(Base):
     id: Id
-    kind: Literal["innovation_voucher", "internationalisation_voucher", "training"]
+    kind: InstrumentKind
     title: Text
     description: Text
     eligibility: Eligibility | None = None

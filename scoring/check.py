@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import get_args
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.diagnostics import Diagnostic, Location
-from questionnaires.reference import CLUSTERS, SECTORS, SIZES
+from questionnaires.reference import CLUSTERS, SECTORS, CompanySize
 from questionnaires.schema import (
     Company,
     FreeText,
@@ -118,7 +119,7 @@ def run_tests(compiled: CompiledQuestionnaire, report: CheckReport | None = None
 
 def random_company(rng: random.Random) -> Company:
     cluster, country = rng.choice(CLUSTER_COUNTRIES)
-    return Company(size=rng.choice(SIZES), sector=rng.choice(SECTORS), country=country, cluster=cluster)
+    return Company(size=rng.choice(get_args(CompanySize)), sector=rng.choice(tuple(SECTORS)), country=country, cluster=cluster)
 
 
 def _visible_options(compiled, q, items, answers, company, attr: str):

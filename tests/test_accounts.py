@@ -182,7 +182,7 @@ def test_signing_in_sets_a_secure_session_cookie_and_leads_to_the_page_asked_for
     assert "secure" not in cookie.replace("samesite", "")  # plain http: a Secure cookie would be dropped
     page = client.get("/workspace/password")
     assert page.status_code == 200
-    assert "Signed in as ana@example.org (advisor, did)" in page.text
+    assert "Signed in as ana@example.org (advisor, dID – Distretto Interni e Design)" in page.text
 
 
 def test_session_cookies_are_secure_over_https(settings):

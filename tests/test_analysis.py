@@ -24,9 +24,10 @@ from sqlalchemy import delete, func, select, true
 from assessment.store import responses
 from assessment.store.db import create_engine
 from assessment.store.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
-from assessment.workspace.analysis import DMA_DIMENSIONS, Labels, Scope, analyse
+from assessment.workspace.analysis import Labels, Scope, analyse
 from assessment.workspace.seed import seed_assessments
 from questionnaires.compile import BUNDLED, load_bundled
+from questionnaires.reference import DMA_DIMENSIONS
 from scoring.render import i18n
 from scoring.render.i18n import format_score
 from scoring.render.labels import Labels as ReportLabels
@@ -193,7 +194,7 @@ def test_an_advisor_sees_the_shared_assessments_of_their_cluster_only(client, se
     page = client.get("/workspace/analysis")
     assert f"<strong>{len(rows)}</strong> SMEs" in page.text
     assert 'name="cluster"' not in page.text
-    assert '<th scope="col" class="number">did</th>' in page.text and '<th scope="col" class="number">cenfim</th>' not in page.text
+    assert '<th scope="col" class="number">dID – Distretto Interni e Design</th>' in page.text and '<th scope="col" class="number">CENFIM</th>' not in page.text
 
 
 def test_another_cluster_in_the_filter_shows_an_advisor_nothing(client, seeded):

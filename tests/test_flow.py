@@ -748,6 +748,21 @@ def test_unknown_and_malformed_tokens_are_404_pages(client, path, status, messag
     assert post(client, path if "/s/" in path else path + "/s/first", FIRST).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("headers", "path", "message"),
+    [
+        ({}, "/a/not-a-token/s/first?lang=es", "Este enlace no es válido. Compruebe que lo ha copiado entero."),
+        ({"Accept-Language": "bg-BG,bg;q=0.9"}, "/a/" + "A" * 32, "Тази връзка не е валидна. Проверете дали сте я копирали цялата."),
+    ],
+)
+def test_the_stores_refusals_are_shown_in_the_readers_language(client, headers, path, message):
+    """The store writes its refusals once, in English, marked for the catalogs where they are
+    defined; the error page translates them."""
+    response = client.get(path, headers=headers)
+    assert response.status_code == 404
+    assert message in response.text
+
+
 def test_an_unknown_section_is_a_404_page(client):
     token = start(client)
     response = client.get(f"/a/{token}/s/nowhere")

@@ -15,7 +15,6 @@ from questionnaires.compile import BUNDLED, compile_questionnaire
 from scoring.render.i18n import translations
 from scoring.render.labels import Labels
 from tests.browser import SQLITE_ONLY, Journey, unanswered
-from web.flow import cluster_name
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +47,7 @@ def test_a_whole_furniture_assessment_in_bulgarian(browser, bundled_server: str,
     # Accept-Language (bg-BG) is the first guess: Bulgarian is preselected.
     assert page.locator("#f-lang-bg").is_checked()
     journey.check("start")
-    journey.press(page.get_by_label(cluster_name("green_synergy", "bg")))
+    journey.press(page.get_by_label(Labels("bg").cluster("green_synergy")))
     journey.press(page.get_by_label(Labels("bg").sector("furniture")))
     journey.press(page.get_by_role("button", name=bg("Continue")), "Enter")
     journey.check("privacy")

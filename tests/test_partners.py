@@ -121,7 +121,7 @@ def test_the_page_shows_each_partner_with_its_reason(client, settings):
     reasons = re.findall(r'<p class="reason">([^<]*)</p>', page.text)
     assert reasons and all(html.unescape(r).startswith("Strong where you have gaps: ") for r in reasons)
     # An advisor's partners are of their own cluster.
-    assert " · did" in page.text and " · cenfim" not in page.text
+    assert " · dID – Distretto Interni e Design" in page.text and " · CENFIM" not in page.text
 
 
 def test_another_clusters_assessment_answers_404(client, settings):

@@ -45,7 +45,7 @@ def test_the_landing_page_says_what_this_is_and_lists_the_questionnaires(client)
     assert "about 20 minutes" in page
     assert "What happens to your answers" in page
     assert "Small twin-transition check" in page
-    assert "furniture, agri food" in page
+    assert "Furniture and interiors, agri food" in page
 
 
 def test_pages_carry_the_security_headers(client):

@@ -333,7 +333,7 @@ def test_the_library_lists_questionnaires_with_versions_languages_and_tests(clie
     assert page.status_code == 200
     text = page.text
     assert "Small twin-transition check" in text
-    assert "furniture, agri food" in text
+    assert "Furniture and interiors, agri food" in text
     assert "<dt>Languages</dt><dd>en</dd>" in text
     assert "<dt>Tests</dt><dd>none; 3 items no test reaches</dd>" in text
     assert re.search(r"<td>1</td><td><code>[0-9a-f]{12}</code></td><td>\d{4}-\d\d-\d\d</td><td class=\"number\">5</td><td>yes</td>", text)

@@ -53,7 +53,7 @@ def test_an_advisor_finds_a_member_annotates_its_results_and_compares_t0_with_t1
     # Sign in: the workspace asks for it, then brings the advisor where they were going.
     sign_in_as(page, base, ADVISOR)
     assert page.get_by_role("heading", level=1).inner_text() == "Assessments"
-    assert page.get_by_text("Signed in as advisor@did.example (advisor, did)").is_visible()
+    assert page.get_by_text("Signed in as advisor@did.example (advisor, dID – Distretto Interni e Design)").is_visible()
     assert page.get_by_role("link", name="Muebles Garcia").count() == 0  # another cluster's
 
     # Find the member: typing filters the list in place (htmx), and the address follows.

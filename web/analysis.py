@@ -41,7 +41,7 @@ from scoring.render.i18n import translations
 from .auth import requires_user, user_of, visible_assessments
 from .bar_charts import Bar, histogram, horizontal_bars, stacked_share
 from .dashboard import ENGLISH, Messages
-from .languages import N_, format_count, format_share, translator, workspace_language, workspace_page
+from .languages import format_count, format_share, translator, workspace_language, workspace_page
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CACHE_SIZE = 64
@@ -164,10 +164,6 @@ async def analysis_for(request: Request, session: AsyncSession, user: CurrentUse
 
 def bucket_labels() -> list[str]:
     return [f"{i * BUCKET}–{i * BUCKET + BUCKET - 1}" if i < BUCKETS - 1 else f"{i * BUCKET}–100" for i in range(BUCKETS)]
-
-
-# The headings of assessment.workspace.analysis.DEMAND_GROUPS, for the catalogs; shown through gettext.
-DEMAND_HEADINGS = (N_("Innovation vouchers"), N_("Internationalisation vouchers"), N_("Training courses"), N_("Training topics"))
 
 
 def without_common_prefix(titles: list[str]) -> list[str]:

@@ -26,15 +26,14 @@ from litestar.typing import FieldDefinition
 from msgspec import Meta
 
 from assessment.store import responses
-from assessment.store.by_token import SUBMITTED, Draft, TokenStore
-from assessment.store.models import Assessment, QuestionnaireVersion
+from assessment.store.by_token import Draft, TokenStore
+from assessment.store.models import Assessment, QuestionnaireVersion, Status
 from assessment.store.responses import CompanyProfile, ResponseError, Saved
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.reference import CLUSTERS
+from questionnaires.reference import CLUSTERS, CompanySize, LanguageCode
 from questionnaires.schema import (
     Company,
     FreeText,
-    LanguageCode,
     Matrix,
     MultipleChoice,
     Number,
@@ -417,7 +416,7 @@ class CompanyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The company profile: ``size`` and ``country`` count in scoring, the rest is optional."""
 
     name: Annotated[str, Meta(max_length=200)] = ""
-    size: Literal["micro", "small", "medium", "large"] = "small"
+    size: CompanySize = "small"
     country: Annotated[str, Meta(pattern=r"^([A-Za-z]{2})?$", description="ISO 3166 code, such as IT")] = ""
     """Without it, the company is scored as in its cluster's country."""
     nace: Annotated[str, Meta(max_length=10)] = ""
@@ -480,7 +479,7 @@ class CompanyOut(msgspec.Struct, kw_only=True):
 
 
 class AssessmentView(msgspec.Struct, kw_only=True):
-    status: Literal["draft", "submitted"]
+    status: Status
     questionnaire: QuestionnaireRef
     language: str
     cluster: str
@@ -640,7 +639,7 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     async def attempt(draft: Draft) -> AnswersSaved:
         compiled = await draft_version(state, draft)
         if draft.status != "draft":
-            raise responses.AlreadySubmitted(SUBMITTED)
+            raise responses.AlreadySubmitted(responses.SUBMITTED)
         saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
         # Where the SME left off: the page of the last question it touched (all the names
         # are known questions, or checked_updates would have refused them).

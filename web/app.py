@@ -28,10 +28,10 @@ from assessment.store.db import create_engine, ensure_migrated, session_factory
 from assessment.store.models import store_questionnaire_version
 from assessment.store.responses import Versions
 from questionnaires.compile import CompiledQuestionnaire, load_bundled
+from questionnaires.reference import LANGUAGE_NAMES
 from questionnaires.schema import Text
 
 from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review
-from .flow import LANGUAGE_NAMES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -74,20 +74,15 @@ def in_language(text: Text | None, lang: str) -> str:
     return text.get(lang) if text is not None else ""
 
 
-def humanise(identifier: str) -> str:
-    """A template filter for ids shown to people, such as sectors: ``agri_food`` → ``agri food``."""
-    return identifier.replace("_", " ")
-
-
 def configure_jinja(engine: JinjaTemplateEngine) -> None:
     # Templates are files of the installed package: checking their dates at every render
     # (Jinja's default) cost a stat() per template per request. Restart to pick up an edit.
     engine.engine.auto_reload = False
     engine.engine.filters["t"] = in_language
-    engine.engine.filters["humanise"] = humanise
     engine.engine.globals["language_names"] = LANGUAGE_NAMES
     pages.install_translations(engine.engine)
     languages.install_number_filters(engine.engine)
+    languages.install_name_filters(engine.engine)
 
 
 def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:

@@ -38,9 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assessment.store.models import Assessment, User
 from assessment.workspace import accounts
 from assessment.workspace.accounts import AccountError, CurrentUser, current_user_of
-from scoring.render.i18n import LANGUAGES
+from questionnaires.messages import N_
+from questionnaires.reference import LANGUAGES
 
-from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, N_, Refusal, gettext_of, translator, workspace_page
+from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, Refusal, gettext_of, translator, workspace_page
 from .pages import error_for_reader
 
 SESSION_COOKIE = "recentre_session"

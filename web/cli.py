@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from questionnaires import compile as qc
+from questionnaires.reference import CLUSTERS, LANGUAGES
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -431,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("answers", metavar="ANSWERS.yaml")
     p.add_argument("--json", action="store_true", help="print the profile as JSON (the same as the web API)")
     p.add_argument("--explain", action="store_true", help="show which answers made each dimension score")
-    p.add_argument("--lang", default="en", choices=["en", "bg", "it", "es", "ro"], help="language of texts (default: en)")
+    p.add_argument("--lang", default="en", choices=LANGUAGES, help="language of texts (default: en)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser(
@@ -447,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a questionnaire file, or the id of a bundled one (furniture, it, energy, core)")
     p.add_argument("answers", metavar="ANSWERS.yaml")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the PDF ('-' for standard output)")
-    p.add_argument("--lang", default="en", choices=["en", "bg", "it", "es", "ro"], help="language of the report (default: en)")
+    p.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the report (default: en)")
     p.add_argument("--previous", metavar="ANSWERS.yaml", help="the answers of the previous assessment (T0), for a progress section")
     p.add_argument("--date", type=_iso_date, default=None, metavar="YYYY-MM-DD", help="the assessment date shown in the report (default: today)")
     p.set_defaults(func=cmd_report)
@@ -507,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["advisor", "organiser"], help="advisor (one cluster) or organiser (all clusters)")
     p.add_argument(
         "--cluster",
-        choices=["green_synergy", "did", "cenfim", "cluj_it"],
+        choices=list(CLUSTERS),
         help="the advisor's cluster (required for advisors, refused for organisers)",
     )
     p.set_defaults(func=cmd_user_add)

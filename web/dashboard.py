@@ -16,19 +16,19 @@ from litestar.response import Template
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.store.models import Assessment, Result
-from assessment.store.responses import SIZES
-from assessment.workspace.accounts import CLUSTERS, CurrentUser
+from assessment.store.models import STATUSES, Assessment, Result
+from assessment.workspace.accounts import CurrentUser
+from questionnaires.messages import N_
+from questionnaires.reference import CLUSTERS, SIZES, cluster_name
+from scoring.render.labels import sector_name
 
 from .auth import requires_user, user_of, visible_assessments
-from .flow import size_names
-from .languages import N_, translator, workspace_language, workspace_page
+from .languages import translator, workspace_language, workspace_page
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
 """Further than any real list goes; a larger page number is a mistake or a probe: 400."""
 MAX_SEARCH = 100
-STATUSES = {"draft": N_("Draft"), "submitted": N_("Submitted")}
 SORTS = {"date": N_("Date started"), "company": N_("Company"), "score": N_("Overall score")}
 ORDERS = ("asc", "desc")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -316,17 +316,16 @@ def filter_choices(questionnaires: Mapping, lang: str, _: Callable[[str], str]) 
     archetypes: dict[str, str] = {}
     for q in questionnaires.values():
         for sector in q.meta.sectors:
-            sectors.setdefault(sector, sector.replace("_", " "))
+            sectors.setdefault(sector, sector_name(sector, lang))
         for level in q.levels:
             levels.setdefault(level.id, level.title.get(lang))
         if q.archetypes:
             for archetype in q.archetypes.archetypes:
                 archetypes.setdefault(archetype.id, archetype.title.get(lang))
-    sizes = size_names(_)
     return {
-        "cluster": [(c, c.replace("_", " ")) for c in CLUSTERS],
+        "cluster": [(c, cluster_name(c)) for c in CLUSTERS],
         "sector": sorted(sectors.items()),
-        "size": [(s, sizes.get(s, s)) for s in SIZES],
+        "size": [(s, _(size.name)) for s, size in SIZES.items()],
         "status": [(s, _(name)) for s, name in STATUSES.items()],
         "level": list(levels.items()),
         "archetype": list(archetypes.items()),
@@ -361,9 +360,6 @@ async def dashboard(request: Request) -> Template:
         "pages": pages,
         "choices": choices,
         "labels": labels(request.app.state.questionnaires, lang),
-        # What the table writes for a row's size and status.
-        "sizes": dict(choices["size"]),
-        "statuses": dict(choices["status"]),
     }
     if wants_fragment(request):
         # htmx swaps nothing on a 4xx, and the person would not see why the list did not

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.reference import CLUSTERS, SECTORS
+from questionnaires.reference import CLUSTERS, LANGUAGES, SECTORS
 from questionnaires.schema import (
-    LANGUAGES,
     FreeText,
     Matrix,
     MultipleChoice,
@@ -31,9 +30,6 @@ from questionnaires.schema import (
     YesNo,
 )
 from scoring.answers import NA, Env, ScoringError, evaluate, visible_answers
-
-LANGUAGE_NAMES = {"en": "English", "bg": "Български", "it": "Italiano", "es": "Español", "ro": "Română"}
-"""Each language in its own words: a person looks for their language, not for our name of it."""
 
 CONTROL_FIELDS = frozenset({"_csrf_token", "action", "lang", "_autosave", "_shown_error"})
 """Fields of the section form that are not answers."""
@@ -83,20 +79,6 @@ def sector_choices(offered: Mapping[str, CompiledQuestionnaire]) -> list[SectorC
 
 def find_choice(offered: Mapping[str, CompiledQuestionnaire], value: str) -> SectorChoice | None:
     return next((c for c in sector_choices(offered) if c.value == value), None)
-
-
-def sector_name(sector: str, lang: str) -> str:
-    from scoring.render.labels import Labels
-
-    name = Labels(lang).sector(sector)
-    return name.replace("_", " ") if name == sector else name
-
-
-def cluster_name(cluster: str, lang: str) -> str:
-    """The cluster and its country: "Green Synergy Cluster (Bulgaria)"."""
-    from scoring.render.labels import Labels
-
-    return Labels(lang).cluster(cluster)
 
 
 def language_of(value: str | None, default: str = "en") -> str:
@@ -557,22 +539,9 @@ def describe_trigger(compiled: CompiledQuestionnaire, name: str, value: Any, lan
         elif member == "cluster":
             shown_value = labels.cluster(value)
         elif member == "size":
-            shown_value = size_names(_).get(value, value)
+            shown_value = labels.size(value)
         return names.get(member, member), str(shown_value)
     return name, "–" if value is None else str(value)
-
-
-def size_names(_: Gettext) -> dict[str, str]:
-    return {"micro": _("Micro"), "small": _("Small"), "medium": _("Medium-sized"), "large": _("Large")}
-
-
-def size_hints(_: Gettext) -> dict[str, str]:
-    return {
-        "micro": _("fewer than 10 people"),
-        "small": _("10 to 49 people"),
-        "medium": _("50 to 249 people"),
-        "large": _("250 people or more"),
-    }
 
 
 # --- Results -----------------------------------------------------------------------------
@@ -660,11 +629,6 @@ def results_view(compiled: CompiledQuestionnaire, profile, lang: str) -> dict:
             current=(charts.grid_cell(a.y, grid.y_cuts), charts.grid_cell(a.x, grid.x_cuts)),
         )
         archetype.update({"x_pillar": x_title, "y_pillar": y_title, "x": labels.number(a.x), "y": labels.number(a.y)})
-    kinds = {
-        "innovation_voucher": _("Innovation voucher"),
-        "internationalisation_voucher": _("Internationalisation voucher (B2B missions to Mexico and Chile)"),
-        "training": _("Training"),
-    }
     recommendations = []
     for r in profile.recommendations:
         instruments = []
@@ -672,7 +636,7 @@ def results_view(compiled: CompiledQuestionnaire, profile, lang: str) -> dict:
             item = compiled.instruments.get(iid)
             if item is not None:
                 instruments.append(
-                    {"title": item.title.get(lang), "kind": kinds.get(item.kind, item.kind), "description": item.description.get(lang), "url": safe_url(item.url)}
+                    {"title": item.title.get(lang), "kind": labels.instrument_kind(item.kind), "description": item.description.get(lang), "url": safe_url(item.url)}
                 )
         training = [
             {"title": t.title.get(lang), "description": t.description.get(lang) if t.description else ""}

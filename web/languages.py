@@ -10,7 +10,9 @@ pages, and errors.
 
 Numbers are written the locale's way by the template filters ``count``, ``score``,
 ``decimal`` and ``share``, with ``scoring.render.i18n``'s ``format_*`` functions (Babel's
-patterns, parsed once per pattern), which the PDF reports use too.
+patterns, parsed once per pattern), which the PDF reports use too. Ids of the reference data
+are shown by name with the filters ``sector_name``, ``cluster_name``, ``size_name`` and
+``status_name`` (``questionnaires.reference``, ``assessment.store.models.STATUSES``).
 """
 
 from __future__ import annotations
@@ -20,20 +22,19 @@ from datetime import timedelta
 from gettext import NullTranslations
 from typing import Any
 
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from scoring.render.i18n import DEFAULT, LANGUAGES, format_count, format_decimal, format_score, format_share, negotiate, translations
+from assessment.store.models import STATUSES
+from questionnaires.reference import LANGUAGES, SIZES, cluster_name
+from scoring.render.i18n import DEFAULT, format_count, format_decimal, format_score, format_share, negotiate, translations
+from scoring.render.labels import sector_name
 
 LANGUAGE_COOKIE = "recentre_lang"
 COOKIE_LIFETIME = timedelta(days=365)
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogs where it is written, to be translated where it is shown."""
-    return message
 
 
 def accepted_language(request: Request) -> str:
@@ -67,7 +68,8 @@ def is_workspace(request: Request) -> bool:
 
 class Refusal(HTTPException):
     """An HTTP error whose detail is a sentence for the reader, written in English and marked
-    with ``N_``, and shown translated on the error page (web/pages.py)."""
+    with ``N_`` (``questionnaires.messages``), and shown translated on the error page
+    (web/pages.py)."""
 
 
 def translator(request: Request) -> NullTranslations:
@@ -109,3 +111,27 @@ def install_number_filters(environment) -> None:
         return format_share(value, context.get("lang") or DEFAULT)
 
     environment.filters.update(count=count, score=score, decimal=decimal, share=share)
+
+
+def install_name_filters(environment: Environment) -> None:
+    """``{{ id | sector_name }}``, ``cluster_name``, ``size_name`` and ``status_name``: the
+    name of a sector, cluster, company size or assessment status, in the language of the
+    template's context (a cluster's proper name in every language)."""
+
+    def translated(names: dict[str, str]) -> Callable[[Context, str], str]:
+        @pass_context
+        def name(context: Context, value: str) -> str:
+            return translations(context.get("lang") or DEFAULT).gettext(names[value]) if value in names else value
+
+        return name
+
+    @pass_context
+    def sector(context: Context, value: str) -> str:
+        return sector_name(value, context.get("lang") or DEFAULT)
+
+    environment.filters.update(
+        sector_name=sector,
+        cluster_name=cluster_name,
+        size_name=translated({size: s.name for size, s in SIZES.items()}),
+        status_name=translated(STATUSES),
+    )

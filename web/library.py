@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store.models import Assessment, QuestionnaireVersion
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.messages import N_
 from questionnaires.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 from scoring.check import run_tests
 from scoring.render.i18n import translations
 
 from .auth import requires_organiser, user_of
-from .languages import N_, Refusal, workspace_language, workspace_page
+from .languages import Refusal, workspace_language, workspace_page
 
 # --- Test status -------------------------------------------------------------------------
 

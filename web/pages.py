@@ -41,14 +41,14 @@ from assessment.store.by_token import Draft, TokenStore
 from assessment.store.models import Assessment, QuestionnaireVersion
 from assessment.store.responses import CompanyProfile, ResponseError
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.reference import CLUSTERS, SIZES
-from questionnaires.schema import LANGUAGES, Section
+from questionnaires.reference import CLUSTERS, LANGUAGE_NAMES, LANGUAGES, SIZES
+from questionnaires.schema import Section
 from scoring.render.i18n import translations
 from scoring.render.labels import Labels
 
 from . import api, flow, page_cache, reports
-from .flow import LANGUAGE_NAMES, Shown, shown
-from .languages import N_, Refusal, is_workspace, page_language, reader_language
+from .flow import Shown, shown
+from .languages import Refusal, is_workspace, page_language, reader_language
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +66,6 @@ _NACE = re.compile(r"^[A-U]?\s?\d{2}(\.\d{1,2}){0,2}$", re.IGNORECASE)
 
 class NoLongerOffered(ResponseError):
     status_code = 410
-
-
-# The service layer's refusals, in English there: listed here so that the catalogs hold them
-# and an error page shows them in the SME's language.
-SERVICE_MESSAGES = (
-    N_("This link is not valid. Check that you copied all of it."),
-    N_("This link has expired. Start a new assessment, or ask your cluster for help."),
-    N_("The questionnaire version of this assessment is no longer available."),
-    N_("This assessment has not been submitted yet: its report comes with its results."),
-    N_("This assessment kept changing while the answers were saved; nothing was saved. Send them again."),
-)
 
 
 Gettext = Callable[[str], str]
@@ -149,10 +138,11 @@ async def healthz(state: State) -> Response[dict[str, str | int]]:
 
 def start_context(state: State, lang: str, values: dict, errors: dict) -> dict:
     choices = flow.sector_choices(state.questionnaires)
+    labels = Labels(lang)
     return {
         "choices": choices,
-        "sector_names": {c.sector: flow.sector_name(c.sector, lang) for c in choices},
-        "cluster_names": {c: flow.cluster_name(c, lang) for c in CLUSTERS},
+        "sector_names": {c.sector: labels.sector(c.sector) for c in choices},
+        "cluster_names": {c: labels.cluster(c) for c in CLUSTERS},
         "clusters": CLUSTERS,
         "languages": LANGUAGE_NAMES,
         "values": values,
@@ -252,16 +242,16 @@ COMPANY_TARGETS = {"name": "f-name", "size": "f-size-micro", "country": "f-count
 
 
 def company_context(state: State, values: dict, company: dict, errors: dict) -> dict:
-    _ = gettext_for(values["lang"])
+    labels = Labels(values["lang"])
     return {
         "problems": [(target, errors[name]) for name, target in COMPANY_TARGETS.items() if name in errors],
         "values": values,
         "company": company,
         "errors": errors,
         "choice": flow.find_choice(state.questionnaires, values["q"]),
-        "sector_name": flow.sector_name(flow.find_choice(state.questionnaires, values["q"]).sector, values["lang"]),
+        "sector_name": labels.sector(flow.find_choice(state.questionnaires, values["q"]).sector),
         "cluster": CLUSTERS[values["cluster"]],
-        "sizes": [(size, flow.size_names(_)[size], flow.size_hints(_)[size]) for size in SIZES],
+        "sizes": [(size, labels.size(size), labels.size_people(size)) for size in SIZES],
         "countries": countries(values["lang"]),
     }
 

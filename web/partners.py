@@ -20,7 +20,6 @@ from assessment.workspace.matchmaking import GAP, STRENGTH, Partner, suggest_par
 
 from .analysis import labels_of
 from .auth import requires_user, user_of, visible_assessment, visible_assessments
-from .flow import size_names
 from .languages import format_score, translator, workspace_language, workspace_page
 
 
@@ -62,7 +61,6 @@ async def partners_page(request: Request, assessment_id: FromPath[int]) -> Templ
             "strength": STRENGTH,
             "gap": GAP,
             "reason": lambda partner: reason(partner, _, lang),
-            "sizes": size_names(_),
         },
     )
 

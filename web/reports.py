@@ -21,6 +21,7 @@ from assessment.store import responses
 from assessment.store.by_token import Draft
 from assessment.store.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.messages import N_
 from scoring.profile import Profile
 from scoring.render.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
 from scoring.render.report import Note as ReportNote
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 class NotSubmitted(responses.ResponseError):
     status_code = 409
+
+
+NOT_SUBMITTED = N_("This assessment has not been submitted yet: its report comes with its results.")
 
 
 async def compiled_for(state: State, session: AsyncSession, assessment: Assessment, version_id: int | None = None) -> CompiledQuestionnaire:
@@ -57,7 +61,7 @@ async def compiled_version(state: State, session: AsyncSession, assessment_id: i
     except StoredVersionMismatch as exc:
         # The operator's problem, not the client's: say what in the log, and refuse cleanly.
         log.error("assessment %d: %s", assessment_id, exc)
-        raise responses.VersionUnavailable("The questionnaire version of this assessment is no longer available.") from None
+        raise responses.VersionUnavailable(responses.UNAVAILABLE) from None
 
 
 async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[dict[str, float] | None, int]:
@@ -105,7 +109,7 @@ async def report_inputs(
     agreed action plan; the workspace's also the advisors' notes (``advisor_notes``), and
     the previous assessment only where ``previous_allowed`` says the reader may see it."""
     if assessment.status != "submitted":
-        raise NotSubmitted("This assessment has not been submitted yet: its report comes with its results.")
+        raise NotSubmitted(NOT_SUBMITTED)
     result = await responses.current_result(session, assessment)
     # After a re-scoring the current result belongs to a newer version than the one
     # answered; the report explains it with the questionnaire it was scored against.

@@ -20,15 +20,14 @@ from assessment.store.models import Assessment, DimensionScore, Note, Result, Us
 from assessment.store.responses import ResponseError, current_result, decode_profile
 from assessment.workspace.accounts import CurrentUser
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.messages import N_
 from scoring.profile import Profile
 from scoring.render.labels import Labels
 from scoring.render.report import render_report_async
 
 from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
-from .dashboard import STATUSES
-from .flow import size_names
-from .languages import N_, Refusal, format_count, translator, workspace_language, workspace_page
+from .languages import Refusal, format_count, translator, workspace_language, workspace_page
 
 NOTE_KINDS = {"note": N_("Note"), "plan": N_("Action plan step")}
 MAX_NOTE_LENGTH = 5000
@@ -139,8 +138,6 @@ async def assessment_context(request: Request, session: AsyncSession, user: Curr
         "explanation": explanation(compiled, profile, lang) if profile else {},
         "notes": await notes_of(session, assessment.id),
         "note_kinds": {kind: _(name) for kind, name in NOTE_KINDS.items()},
-        "sizes": size_names(_),
-        "statuses": {status: _(name) for status, name in STATUSES.items()},
         "labels": Labels(lang),
         "series_length": len(series),
         "position": next((i for i, a in enumerate(series) if a.id == assessment.id), 0),

@@ -43,11 +43,14 @@ from typing import Any, TypeVar
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from questionnaires.messages import N_
+
 from .db import SQLITE_BUSY_TIMEOUT_MS, sqlite_pragmas
 from .models import UTCDateTime, utcnow
 from .responses import (
     EXPIRED,
     NOT_VALID,
+    SUBMITTED,
     TOKEN_LIFETIME,
     AlreadySubmitted,
     Expired,
@@ -114,8 +117,7 @@ class ChangedMeanwhile(ResponseError):
     status_code = 409
 
 
-SUBMITTED = "This assessment has been submitted; its answers can no longer change."
-CHANGED = "This assessment kept changing while the answers were saved; nothing was saved. Send them again."
+CHANGED = N_("This assessment kept changing while the answers were saved; nothing was saved. Send them again.")
 
 _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster, language"
 

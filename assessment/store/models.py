@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 import msgspec
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, false, func, select, text
@@ -11,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from questionnaires.compile import CompiledQuestionnaire, Resolved, compile_resolved
+from questionnaires.messages import N_
+
+Status = Literal["draft", "submitted"]
+STATUSES: dict[str, str] = {"draft": N_("Draft"), "submitted": N_("Submitted")}
+"""An assessment's statuses, in their order (draft, then submitted), with their names."""
 
 # Constraint names that are the same on every database, so migrations can name them.
 NAMING_CONVENTION = {
@@ -147,7 +153,7 @@ class Assessment(Base):
     cluster: Mapped[str] = mapped_column(String(32), index=True)
     sector: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    """draft, then submitted."""
+    """One of STATUSES."""
     share_with_advisors: Mapped[bool] = mapped_column(Boolean, default=False)
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The company profile: what scoring, the advisors and the report need, nothing more.

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.messages import N_
 from questionnaires.reference import CLUSTERS, SIZES
 from questionnaires.schema import FreeText
 from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
@@ -46,8 +47,14 @@ TOKEN_BYTES = 24  # 192 bits, above the 128 the link must carry
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 TOKEN_LIFETIME = timedelta(days=365)
 """A link stays valid this long after the assessment was last changed."""
-NOT_VALID = "This link is not valid. Check that you copied all of it."
-EXPIRED = "This link has expired. Start a new assessment, or ask your cluster for help."
+# The refusals a person may read, in English here, marked for the catalogs: the web's error
+# pages show them translated, the JSON API as they are.
+NOT_VALID = N_("This link is not valid. Check that you copied all of it.")
+EXPIRED = N_("This link has expired. Start a new assessment, or ask your cluster for help.")
+UNAVAILABLE = N_("The questionnaire version of this assessment is no longer available.")
+SUBMITTED = N_("This assessment has been submitted; its answers can no longer change.")
+ALREADY_SUBMITTED = N_("This assessment has already been submitted.")
+NOT_SAVED = N_("Some answers could not be saved.")
 
 
 
@@ -193,7 +200,7 @@ class Versions:
             version = await session.get(QuestionnaireVersion, version_id)
             loaded = await load_questionnaire_version(session, version.fingerprint) if version else None
             if loaded is None:
-                raise VersionUnavailable("The questionnaire version of this assessment is no longer available.")
+                raise VersionUnavailable(UNAVAILABLE)
             compiled = self.compiled[version_id] = loaded
         return compiled
 
@@ -218,7 +225,7 @@ class Saved:
 
 def _must_be_draft(assessment: Assessment) -> None:
     if assessment.status != "draft":
-        raise AlreadySubmitted("This assessment has been submitted; its answers can no longer change.")
+        raise AlreadySubmitted(SUBMITTED)
 
 
 def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict, updates: dict) -> Saved:
@@ -230,7 +237,7 @@ def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict
     given, problems = check_each(compiled, {q: v for q, v in updates.items() if q not in cleared})
     problems += [AnswerProblem(str(q), "unknown question") for q in cleared if q not in compiled.questions]
     if problems:
-        raise InvalidAnswers("Some answers could not be saved.", problems)
+        raise InvalidAnswers(NOT_SAVED, problems)
     merged = {q: v for q, v in {**stored, **given}.items() if q not in cleared}
     try:
         visible, hidden = visible_answers(compiled, merged, company)
@@ -240,7 +247,7 @@ def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict
     except ScoringError as exc:
         problems = [AnswerProblem("show_if", str(exc))]
     if problems:
-        raise InvalidAnswers("Some answers could not be saved.", problems)
+        raise InvalidAnswers(NOT_SAVED, problems)
     return Saved(merged, set(hidden), given, cleared)
 
 
@@ -372,7 +379,7 @@ async def submit(session: AsyncSession, assessment: Assessment, compiled: Compil
         .values(status="submitted", submitted_at=utcnow(), updated_at=utcnow())
     )
     if claimed.rowcount != 1:
-        raise AlreadySubmitted("This assessment has already been submitted.")
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
     await session.refresh(assessment)
     answers = await load_answers(session, assessment)
     try:

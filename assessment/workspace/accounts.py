@@ -18,10 +18,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store.models import LoginFailure, User, UserSession, utcnow
-from questionnaires.reference import CLUSTERS as CLUSTER_LIST
+from questionnaires.reference import CLUSTERS
 
 ROLES = ("advisor", "organiser")
-CLUSTERS = tuple(CLUSTER_LIST)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 """Hashing a megabyte-long password is work an attacker should not get for free."""

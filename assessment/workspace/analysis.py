@@ -22,14 +22,14 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.messages import N_
+from questionnaires.reference import DMA_DIMENSIONS
 
 from .exports import Table
 
 BUCKET = 10
 """Width of the histogram bars, in points; 100 falls in the last bar, 90-100."""
 BUCKETS = 100 // BUCKET
-DMA_DIMENSIONS = ("strategy", "readiness", "human", "data", "automation", "green_digital")
-"""The six dimensions of the EDIH Digital Maturity Assessment, whose plain mean is the DMA score."""
 
 
 class whole_points(FunctionElement):
@@ -263,13 +263,14 @@ def summarise_dimensions(
 
 
 DEMAND_GROUPS = {
-    "innovation_voucher": "Innovation vouchers",
-    "internationalisation_voucher": "Internationalisation vouchers",
-    "training": "Training courses",
-    "topic": "Training topics",
+    "innovation_voucher": N_("Innovation vouchers"),
+    "internationalisation_voucher": N_("Internationalisation vouchers"),
+    "training": N_("Training courses"),
+    "topic": N_("Training topics"),
 }
-"""The groups the demand is shown in, in this order: catalog instruments by their kind, then
-the training topics recommendations name."""
+"""The groups the demand is shown in, in this order, with their headings: catalog instruments
+by their kind (``questionnaires.reference.INSTRUMENT_KINDS``), then the training topics
+recommendations name."""
 
 
 @dataclass
@@ -391,16 +392,7 @@ def dma_columns() -> list:
     ]
 
 
-DMA_TITLES = {
-    "strategy": "Digital Business Strategy",
-    "readiness": "Digital Readiness",
-    "human": "Human-Centric Digitalisation",
-    "data": "Data Management",
-    "automation": "Automation & AI",
-    "green_digital": "Green Digitalisation",
-}
-"""The six dimensions as EDIH exports name them."""
-DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", *DMA_TITLES.values()]
+DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", *DMA_DIMENSIONS.values()]
 
 
 def dma_statement(scope: Scope) -> Select:

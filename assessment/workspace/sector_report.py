@@ -24,7 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table
 
 from assessment.workspace.analysis import BUCKET, DEMAND_GROUPS, Analysis
-from questionnaires.reference import CLUSTERS
+from questionnaires.reference import cluster_name
 from scoring.render import charts
 from scoring.render.charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE
 from scoring.render.i18n import format_score
@@ -51,15 +51,6 @@ class SectorReportDetails(msgspec.Struct, frozen=True, kw_only=True):
     analysis was shaped in."""
 
 
-def sector_name(L: Labels, sector: str) -> str:
-    name = L.sector(sector)
-    return name.replace("_", " ") if name == sector else name
-
-
-def cluster_name(cluster: str) -> str:
-    return CLUSTERS[cluster].name if cluster in CLUSTERS else cluster
-
-
 def capitalised(words: str) -> str:
     return words[:1].upper() + words[1:]
 
@@ -67,7 +58,7 @@ def capitalised(words: str) -> str:
 def scope_of(L: Labels, details: SectorReportDetails) -> str:
     """What the figures cover: "IT and software, dID – Distretto Interni e Design"."""
     _ = L.gettext
-    sector = sector_name(L, details.sector) if details.sector else capitalised(_("all sectors"))
+    sector = L.sector(details.sector) if details.sector else capitalised(_("all sectors"))
     cluster = cluster_name(details.cluster) if details.cluster else _("all clusters")
     return f"{sector}, {cluster}"
 
@@ -136,7 +127,7 @@ def counts_section(analysis: Analysis, L: Labels) -> list:
     _ = L.gettext
     s = styles()
     rows = [[_head(_("Sector"), False), _head(_("Cluster"), False), _head(_("SMEs"))]] + [
-        [_cell(sector_name(L, sector)), _cell(cluster_name(cluster)), L.count(n)] for (sector, cluster), n in sorted(analysis.counts.items())
+        [_cell(L.sector(sector)), _cell(cluster_name(cluster)), L.count(n)] for (sector, cluster), n in sorted(analysis.counts.items())
     ]
     return [text(_("SMEs by sector and cluster"), s["h2"]), _table(rows, [60 * mm, 70 * mm, 25 * mm], numeric_from=2)]
 
@@ -213,7 +204,6 @@ def demand_section(analysis: Analysis, L: Labels) -> list:
         text(_("Demand for instruments and training"), s["h2"]),
         text(_("How many SMEs were recommended each instrument and training topic: the demand for innovation vouchers, internationalisation vouchers and training. An SME counts once per instrument, however many of its recommendations point there."), s["small"]),
     ]
-    # The headings are marked for the catalogs where the page shows them (web/analysis.py).
     for group, heading in DEMAND_GROUPS.items():
         items = [d for d in analysis.demand if d.group == group]
         if not items:

@@ -21,13 +21,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from questionnaires.reference import LANGUAGES
+
 if TYPE_CHECKING:
     from babel import Locale
     from babel.numbers import NumberPattern
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
-LANGUAGES = ("en", "bg", "it", "es", "ro")
 DEFAULT = "en"
 
 _lock = threading.Lock()

@@ -8,18 +8,19 @@ from datetime import date, datetime
 from typing import Any
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS, INSTRUMENT_KINDS, SECTORS, SIZES
 from questionnaires.schema import Number
 from scoring.text import describe_answer
 
 from .i18n import format_count, format_share, translations
 
-# The RE-CENTRE clusters: proper names, with the country shown in the reader's language.
-CLUSTERS = {
-    "green_synergy": ("Green Synergy Cluster", "BG"),
-    "did": ("dID – Distretto Interni e Design", "IT"),
-    "cenfim": ("CENFIM", "ES"),
-    "cluj_it": ("Cluj IT Cluster", "RO"),
-}
+
+def sector_name(sector_id: str, lang: str) -> str:
+    """The sector's name in ``lang``; a sector the Eurocluster does not name, by its id with
+    spaces (``agri_food`` → ``agri food``)."""
+    if sector_id in SECTORS:
+        return translations(lang).gettext(SECTORS[sector_id])
+    return sector_id.replace("_", " ") or "–"
 
 
 class Labels:
@@ -71,16 +72,27 @@ class Labels:
         return self.locale.territories.get(code.upper(), code) if code else "–"
 
     def cluster(self, cluster_id: str) -> str:
+        """The cluster's name and its country: "Green Synergy Cluster (Bulgaria)"."""
         if cluster_id in CLUSTERS:
-            name, country = CLUSTERS[cluster_id]
-            return f"{name} ({self.country(country)})"
+            cluster = CLUSTERS[cluster_id]
+            return f"{cluster.name} ({self.country(cluster.country)})"
         return cluster_id or "–"
 
     def sector(self, sector_id: str) -> str:
-        _ = self.gettext
-        # TRANSLATORS: the RE-CENTRE sectors, as shown on the report's cover.
-        names = {"furniture": _("Furniture and interiors"), "it": _("IT and software"), "energy": _("Energy")}
-        return names.get(sector_id, sector_id or "–")
+        """The sector's name (``sector_name``)."""
+        return sector_name(sector_id, self.lang)
+
+    def size(self, size_id: str) -> str:
+        """The company size's name: "Medium-sized"; an unknown id as it is."""
+        return self.gettext(SIZES[size_id].name) if size_id in SIZES else size_id
+
+    def size_people(self, size_id: str) -> str:
+        """How many people a company of that size employs: "50 to 249 people"."""
+        return self.gettext(SIZES[size_id].people) if size_id in SIZES else ""
+
+    def instrument_kind(self, kind: str) -> str:
+        """The kind of a support instrument: "Innovation voucher"; an unknown kind as it is."""
+        return self.gettext(INSTRUMENT_KINDS[kind]) if kind in INSTRUMENT_KINDS else kind
 
     def answer(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> str:
         """An answer in words, on one line."""

@@ -43,12 +43,12 @@ from reportlab.platypus import (
 )
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.reference import CLUSTERS, DMA_DIMENSIONS, LANGUAGES
 from scoring.profile import Profile
 
 from . import charts
 from .charts import FONT, FONT_BOLD, INK, MUTED, PANEL, RULE, WHITE
-from .i18n import LANGUAGES
-from .labels import CLUSTERS, Labels
+from .labels import Labels
 
 MIN_PEERS = 5
 """The fewest other assessments a sector average may be built from before it is shown: an
@@ -731,11 +731,6 @@ class _Report:
             out.append(text(_("No recommendation applies to your answers: keep improving where your scores are lowest."), s["body"]))
             return out
         out.append(text(_("Ranked by priority: start at the top. Each one names the RE-CENTRE support that can fund or teach it."), s["lead"]))
-        kinds = {
-            "innovation_voucher": _("Innovation voucher"),
-            "internationalisation_voucher": _("Internationalisation voucher (B2B missions to Mexico and Chile)"),
-            "training": _("Training"),
-        }
         labels = [_("Why"), _("Support you can apply for"), _("Training topics"), _("Eligibility"), _("Next step"), _("Cross-sector opportunity")]
         label_w = 9 * mm + 8 + column(*labels, padding=6, minimum=22 * mm)
         described: dict[str, int] = {}
@@ -752,7 +747,7 @@ class _Report:
                 inst = self.c.instruments.get(iid)
                 if inst is None:
                     continue
-                support.append(markup(f"<font color='#5B6473'>{escape(kinds.get(inst.kind, inst.kind))}</font><br/><b>{escape(self.t(inst.title))}</b>", s["cell"]))
+                support.append(markup(f"<font color='#5B6473'>{escape(self.L.instrument_kind(inst.kind))}</font><br/><b>{escape(self.t(inst.title))}</b>", s["cell"]))
                 # Several recommendations often share an instrument: describe it once.
                 if iid in described:
                     support.append(text(_("Described under recommendation %(number)d.") % {"number": described[iid]}, s["cell_muted"]))
@@ -887,7 +882,7 @@ class _Report:
         out: list[Flowable] = [CondPageBreak(70 * mm), _heading(_("About this report"), s["h2"])]
         out.append(text(_("Each dimension scores from 0 to 100 from your answers. The dimensions combine into the digital, green and resilience pillars, "
                           "and the pillars into the overall score. The same levels apply to every dimension, pillar and the overall score."), s["body"]))
-        if {"strategy", "readiness", "human", "data", "automation", "green_digital"} <= set(self.c.dimensions):
+        if DMA_DIMENSIONS.keys() <= self.c.dimensions.keys():
             out.append(text(_("The digital dimensions follow the EU Digital Maturity Assessment of the European Digital Innovation Hubs (EDIH): "
                               "Digital Business Strategy, Digital Readiness, Human-Centric Digitalisation, Data Management, "
                               "Automation and Artificial Intelligence, and Green Digitalisation."), s["body"]))
