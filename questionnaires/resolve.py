@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -21,6 +21,7 @@ from .schema import (
     Changes,
     Dimension,
     ModuleFile,
+    Pillar,
     Question,
     QuestionnaireFile,
     Recommendation,
@@ -171,6 +172,27 @@ class Resolved(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     catalog: CatalogFile | None = None
 
 
+_Weighted = TypeVar("_Weighted", Dimension, Pillar)
+
+
+class _Sections:
+    """A variant's sections while its changes apply: in order, by id, and the ids of the
+    base's questions (what a misspelt question id is compared with)."""
+
+    def __init__(self, sections: list[Section]):
+        self.sections = sections
+        self.by_id = {s.id: s for s in sections}
+        self.base_questions = [q.id for s in sections for q in s.questions]
+
+    def find_question(self, qid: str) -> tuple[Section, int] | None:
+        """The section that holds question ``qid`` and its place there."""
+        for s in self.sections:
+            for i, q in enumerate(s.questions):
+                if q.id == qid:
+                    return s, i
+        return None
+
+
 class _Resolver:
     def __init__(self, loader: Loader, diags: Diagnostics):
         self.loader = loader
@@ -268,52 +290,85 @@ class _Resolver:
             self.stack.pop()
 
     def extend(self, loaded: Loaded, base: QuestionnaireFile, doc: QuestionnaireFile) -> QuestionnaireFile:
-        """Apply a sector variant to its (already resolved) base."""
-        sections = [msgspec.structs.replace(s, questions=list(s.questions)) for s in base.sections]
-        for old, new in zip(base.sections, sections, strict=True):
-            self.locs[id(new)] = self.where(old)
+        """Apply a sector variant to its (already resolved) base: its changes in the order the
+        README gives them, each of which reports what it cannot find."""
         changes = doc.changes or Changes()
-        by_id = {s.id: s for s in sections}
+        sections = _Sections(self.copy_sections(base.sections))
+        self.remove_questions(loaded, changes, sections)
+        self.remove_sections(loaded, changes, sections)
+        self.replace_questions(changes, sections)
+        self.add_sections(loaded, changes, sections)
+        self.add_questions(changes, sections)
+        self.reweight_questions(loaded, changes, sections)
+        dimensions = self.reweighted(loaded, changes, "dimension_weights", "dimension", list(base.dimensions) + list(doc.dimensions))
+        pillars = self.reweighted(loaded, changes, "pillar_weights", "pillar", list(doc.pillars or base.pillars))
+        recommendations = self.remaining_recommendations(loaded, changes, list(base.recommendations))
+        own = [self.section(loaded, s) for s in doc.sections]
+        return msgspec.structs.replace(
+            doc,
+            description=doc.description or base.description,
+            sectors=doc.sectors or base.sectors,
+            estimated_minutes=doc.estimated_minutes or base.estimated_minutes,
+            catalog=None,
+            sections=sections.sections + own,
+            pillars=pillars,
+            dimensions=dimensions,
+            levels=doc.levels or base.levels,
+            archetypes=doc.archetypes or base.archetypes,
+            recommendations=recommendations + list(changes.add_recommendations) + list(doc.recommendations),
+            include=doc.include,
+        )
 
-        def find_question(qid: str):
-            for s in sections:
-                for i, q in enumerate(s.questions):
-                    if q.id == qid:
-                        return s, i
-            return None, None
+    def copy_sections(self, sections: list[Section]) -> list[Section]:
+        """Copies of the base's sections with lists of questions of their own, for the
+        variant's changes to edit, at the places of the originals."""
+        copies = [msgspec.structs.replace(s, questions=list(s.questions)) for s in sections]
+        for old, new in zip(sections, copies, strict=True):
+            self.locs[id(new)] = self.where(old)
+        return copies
 
-        all_qids = [q.id for s in sections for q in s.questions]
+    def remove_questions(self, loaded: Loaded, changes: Changes, sections: _Sections) -> None:
         for i, qid in enumerate(changes.remove_questions):
-            s, j = find_question(qid)
-            if s is None:
-                self.diags.error(loaded.where(changes, "remove_questions", i), f"cannot remove unknown question '{qid}'{did_you_mean(qid, all_qids)}")
+            found = sections.find_question(qid)
+            if found is None:
+                self.diags.error(loaded.where(changes, "remove_questions", i), f"cannot remove unknown question '{qid}'{did_you_mean(qid, sections.base_questions)}")
             else:
+                s, j = found
                 del s.questions[j]
+
+    def remove_sections(self, loaded: Loaded, changes: Changes, sections: _Sections) -> None:
         for i, sid in enumerate(changes.remove_sections):
-            if sid not in by_id:
-                self.diags.error(loaded.where(changes, "remove_sections", i), f"cannot remove unknown section '{sid}'{did_you_mean(sid, by_id)}")
+            if sid not in sections.by_id:
+                self.diags.error(loaded.where(changes, "remove_sections", i), f"cannot remove unknown section '{sid}'{did_you_mean(sid, sections.by_id)}")
             else:
-                sections.remove(by_id.pop(sid))
+                sections.sections.remove(sections.by_id.pop(sid))
+
+    def replace_questions(self, changes: Changes, sections: _Sections) -> None:
         for q in changes.replace_questions:
-            s, j = find_question(q.id)
-            if s is None:
-                self.diags.error(self.where(q), f"cannot replace unknown question '{q.id}'{did_you_mean(q.id, all_qids)}; use add_questions for a new one")
+            found = sections.find_question(q.id)
+            if found is None:
+                self.diags.error(self.where(q), f"cannot replace unknown question '{q.id}'{did_you_mean(q.id, sections.base_questions)}; use add_questions for a new one")
             else:
+                s, j = found
                 s.questions[j] = q
+
+    def add_sections(self, loaded: Loaded, changes: Changes, sections: _Sections) -> None:
         for add in changes.add_sections:
-            position = len(sections)
+            position = len(sections.sections)
             if add.after is not None:
-                if add.after not in by_id:
-                    self.diags.error(self.where(add), f"unknown section '{add.after}' in 'after'{did_you_mean(add.after, by_id)}")
+                if add.after not in sections.by_id:
+                    self.diags.error(self.where(add), f"unknown section '{add.after}' in 'after'{did_you_mean(add.after, sections.by_id)}")
                 else:
-                    position = sections.index(by_id[add.after]) + 1
+                    position = sections.sections.index(sections.by_id[add.after]) + 1
             new_sections = [self.section(loaded, s) for s in add.sections]
-            sections[position:position] = new_sections
-            by_id.update({s.id: s for s in new_sections})
+            sections.sections[position:position] = new_sections
+            sections.by_id.update({s.id: s for s in new_sections})
+
+    def add_questions(self, changes: Changes, sections: _Sections) -> None:
         for add in changes.add_questions:
-            s = by_id.get(add.section)
+            s = sections.by_id.get(add.section)
             if s is None:
-                self.diags.error(self.where(add), f"unknown section '{add.section}'{did_you_mean(add.section, by_id)}")
+                self.diags.error(self.where(add), f"unknown section '{add.section}'{did_you_mean(add.section, sections.by_id)}")
                 continue
             position = len(s.questions)
             if add.after is not None:
@@ -323,11 +378,15 @@ class _Resolver:
                 else:
                     position = ids.index(add.after) + 1
             s.questions[position:position] = add.questions
+
+    def reweight_questions(self, loaded: Loaded, changes: Changes, sections: _Sections) -> None:
+        """A question's new weight; one that scores into several dimensions gets it in each."""
         for qid, weight in changes.question_weights.items():
-            s, j = find_question(qid)
-            if s is None:
-                self.diags.error(loaded.where(changes, "question_weights", qid), f"unknown question '{qid}'{did_you_mean(qid, all_qids)}")
+            found = sections.find_question(qid)
+            if found is None:
+                self.diags.error(loaded.where(changes, "question_weights", qid), f"unknown question '{qid}'{did_you_mean(qid, sections.base_questions)}")
                 continue
+            s, j = found
             q = s.questions[j]
             if q.dimensions is not None:
                 new_q = msgspec.structs.replace(q, dimensions={d: weight for d in q.dimensions})
@@ -335,49 +394,29 @@ class _Resolver:
                 new_q = msgspec.structs.replace(q, weight=weight)
             self.locs[id(new_q)] = self.where(q)
             s.questions[j] = new_q
-        dimensions = list(base.dimensions) + list(doc.dimensions)
-        dim_ids = [d.id for d in dimensions]
-        for did, weight in changes.dimension_weights.items():
-            if did not in dim_ids:
-                self.diags.error(loaded.where(changes, "dimension_weights", did), f"unknown dimension '{did}'{did_you_mean(did, dim_ids)}")
+
+    def reweighted(self, loaded: Loaded, changes: Changes, key: str, noun: str, items: list[_Weighted]) -> list[_Weighted]:
+        """``items`` (dimensions or pillars) with the weights of ``changes.<key>``."""
+        ids = [item.id for item in items]
+        for item_id, weight in getattr(changes, key).items():
+            if item_id not in ids:
+                self.diags.error(loaded.where(changes, key, item_id), f"unknown {noun} '{item_id}'{did_you_mean(item_id, ids)}")
                 continue
-            i = dim_ids.index(did)
-            new_d = msgspec.structs.replace(dimensions[i], weight=weight)
-            self.locs[id(new_d)] = self.where(dimensions[i])
-            dimensions[i] = new_d
-        pillars = list(doc.pillars or base.pillars)
-        for pid, weight in changes.pillar_weights.items():
-            ids = [p.id for p in pillars]
-            if pid not in ids:
-                self.diags.error(loaded.where(changes, "pillar_weights", pid), f"unknown pillar '{pid}'{did_you_mean(pid, ids)}")
-                continue
-            i = ids.index(pid)
-            new_p = msgspec.structs.replace(pillars[i], weight=weight)
-            self.locs[id(new_p)] = self.where(pillars[i])
-            pillars[i] = new_p
-        recommendations = list(base.recommendations)
-        rec_ids = [r.id for r in recommendations]
+            i = ids.index(item_id)
+            new = msgspec.structs.replace(items[i], weight=weight)
+            self.locs[id(new)] = self.where(items[i])
+            items[i] = new
+        return items
+
+    def remaining_recommendations(self, loaded: Loaded, changes: Changes, recommendations: list[Recommendation]) -> list[Recommendation]:
+        """The base's recommendations less those the variant removes."""
+        ids = [r.id for r in recommendations]
         for i, rid in enumerate(changes.remove_recommendations):
-            if rid not in rec_ids:
-                self.diags.error(loaded.where(changes, "remove_recommendations", i), f"cannot remove unknown recommendation '{rid}'{did_you_mean(rid, rec_ids)}")
+            if rid not in ids:
+                self.diags.error(loaded.where(changes, "remove_recommendations", i), f"cannot remove unknown recommendation '{rid}'{did_you_mean(rid, ids)}")
             else:
                 recommendations = [r for r in recommendations if r.id != rid]
-        recommendations += list(changes.add_recommendations) + list(doc.recommendations)
-        own = [self.section(loaded, s) for s in doc.sections]
-        return msgspec.structs.replace(
-            doc,
-            description=doc.description or base.description,
-            sectors=doc.sectors or base.sectors,
-            estimated_minutes=doc.estimated_minutes or base.estimated_minutes,
-            catalog=None,
-            sections=sections + own,
-            pillars=pillars,
-            dimensions=dimensions,
-            levels=doc.levels or base.levels,
-            archetypes=doc.archetypes or base.archetypes,
-            recommendations=recommendations,
-            include=doc.include,
-        )
+        return recommendations
 
     def catalog_for(self, loaded: Loaded, seen: frozenset = frozenset()) -> CatalogFile | None:
         """The catalog named by this file, or by the base it extends."""

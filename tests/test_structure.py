@@ -87,7 +87,6 @@ REWRITTEN_ELSEWHERE = {
     "questionnaires/checks.py Checker.check_question",
     "questionnaires/checks.py Checker.check_scoring_model",
     "questionnaires/expressions.py tokenize",
-    "questionnaires/resolve.py _Resolver.extend",
     "scoring/answers.py _check_value",
     "scoring/check.py random_answer",
     "scoring/engine.py _answer_scorer",
