@@ -149,46 +149,64 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    """The tokens of ``text``, each with its offset, ending with an ``end`` token."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
-        c = text[i]
-        if c in " \t\r\n":
+        if text[i] in " \t\r\n":
             i += 1
-        elif c.isascii() and (c.isalpha() or c == "_"):
-            j = i + 1
-            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
-                j += 1
-            tokens.append(Token("name", text[i:j], i))
-            i = j
-        elif c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            j = i
-            while j < n and (text[j] in _DIGITS or text[j] == "."):
-                j += 1
-            raw = text[i:j]
-            if raw.count(".") > 1:
-                raise ExpressionError(f"'{raw}' is not a number", i)
-            tokens.append(Token("number", float(raw) if "." in raw else int(raw), i))
-            i = j
-        elif c in "'\"":
-            j = text.find(c, i + 1)
-            if j < 0:
-                raise ExpressionError("this text has no closing quote", i)
-            tokens.append(Token("string", text[i + 1 : j], i))
-            i = j + 1
-        else:
-            for op in _OPERATORS:
-                if text.startswith(op, i):
-                    tokens.append(Token("op", op, i))
-                    i += len(op)
-                    break
-            else:
-                hint = " (use 'and', 'or', 'not')" if c in "&|!" else ""
-                if c == "=":
-                    hint = " (use '==' to compare)"
-                raise ExpressionError(f"unexpected character '{c}'{hint}", i)
+            continue
+        token, i = _read_token(text, i)
+        tokens.append(token)
     tokens.append(Token("end", None, n))
     return tokens
+
+
+def _read_token(text: str, i: int) -> tuple[Token, int]:
+    """The token that starts at ``i``, and the offset after it."""
+    c = text[i]
+    if c.isascii() and (c.isalpha() or c == "_"):
+        return _read_name(text, i)
+    if c in _DIGITS or (c == "." and i + 1 < len(text) and text[i + 1] in _DIGITS):
+        return _read_number(text, i)
+    if c in "'\"":
+        return _read_string(text, i)
+    return _read_operator(text, i)
+
+
+def _read_name(text: str, i: int) -> tuple[Token, int]:
+    j = i + 1
+    while j < len(text) and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
+        j += 1
+    return Token("name", text[i:j], i), j
+
+
+def _read_number(text: str, i: int) -> tuple[Token, int]:
+    j = i
+    while j < len(text) and (text[j] in _DIGITS or text[j] == "."):
+        j += 1
+    raw = text[i:j]
+    if raw.count(".") > 1:
+        raise ExpressionError(f"'{raw}' is not a number", i)
+    return Token("number", float(raw) if "." in raw else int(raw), i), j
+
+
+def _read_string(text: str, i: int) -> tuple[Token, int]:
+    j = text.find(text[i], i + 1)
+    if j < 0:
+        raise ExpressionError("this text has no closing quote", i)
+    return Token("string", text[i + 1 : j], i), j + 1
+
+
+def _read_operator(text: str, i: int) -> tuple[Token, int]:
+    for op in _OPERATORS:
+        if text.startswith(op, i):
+            return Token("op", op, i), i + len(op)
+    c = text[i]
+    hint = " (use 'and', 'or', 'not')" if c in "&|!" else ""
+    if c == "=":
+        hint = " (use '==' to compare)"
+    raise ExpressionError(f"unexpected character '{c}'{hint}", i)
 
 
 # --- Parser -------------------------------------------------------------------------------

@@ -86,7 +86,6 @@ REWRITTEN_ELSEWHERE = {
     "questionnaires/checks.py Checker.check_expressions",
     "questionnaires/checks.py Checker.check_question",
     "questionnaires/checks.py Checker.check_scoring_model",
-    "questionnaires/expressions.py tokenize",
     "scoring/answers.py _check_value",
     "scoring/check.py random_answer",
     "scoring/engine.py _answer_scorer",
