@@ -89,7 +89,6 @@ REWRITTEN_ELSEWHERE = {
     "scoring/answers.py _check_value",
     "scoring/check.py random_answer",
     "scoring/engine.py _answer_scorer",
-    "scoring/render/report.py _Report.matrix_section",
     "scoring/synthetic.py TendencyAnswers.answer",
     "web/flow.py describe_trigger",
     "web/flow.py parse_question",

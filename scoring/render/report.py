@@ -44,6 +44,8 @@ from reportlab.platypus import (
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.reference import CLUSTERS, DMA_DIMENSIONS, LANGUAGES
+from questionnaires.schema import ArchetypeMatrix
+from scoring.profile import Archetype as PlacedArchetype
 from scoring.profile import Profile
 
 from . import charts
@@ -582,71 +584,95 @@ class _Report:
         return out
 
     def matrix_section(self) -> list[Flowable]:
+        """The twin-transition matrix with the company's place and profile beside it, then
+        every profile and what it means."""
         _ = self._
         s = self.s
-        p = self.p
         m = self.c.archetypes
-        if p.archetype is None or m is None:
+        placed = self.p.archetype
+        if placed is None or m is None:
             return []
         titles = {a.id: self.t(a.title) for a in m.archetypes}
-        cell_titles = [[titles.get(a, a) for a in row] for row in m.grid]
+        previous = self.previous_placement(placed)
+        layout = Table([[self.matrix_drawing(m, titles, placed, previous), self.matrix_side(m, titles, placed, previous)]],
+                       colWidths=[94 * mm, CONTENT_WIDTH - 94 * mm], hAlign="LEFT", splitInRow=SPLIT_IN_ROW,
+                       style=tstyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                         ("LEFTPADDING", (1, 0), (1, 0), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        return [_heading(_("Twin-transition matrix"), s["h1"]),
+                text(_("Where your company stands in the digital and green transition, and what each profile means."), s["lead"]),
+                layout, Spacer(1, 10), text(_("The profiles"), s["h2"]),
+                self.profiles_table(m, titles, placed)]
+
+    def previous_placement(self, placed: PlacedArchetype) -> PlacedArchetype | None:
+        """The previous assessment's place in the matrix, when it was placed by the same two
+        pillars as this one."""
+        prev = self.d.previous
+        if prev is None or prev.archetype is None:
+            return None
+        if (prev.archetype.x_pillar, prev.archetype.y_pillar) != (placed.x_pillar, placed.y_pillar):
+            return None
+        return prev.archetype
+
+    def matrix_drawing(self, m: ArchetypeMatrix, titles: dict[str, str], placed: PlacedArchetype, previous: PlacedArchetype | None) -> Flowable:
+        """The grid of profiles with the company's point (and the previous one) on it."""
         highlight = None
         for r, row in enumerate(m.grid):
             for c, a in enumerate(row):
-                if a == p.archetype.id:
+                if a == placed.id:
                     highlight = (r, c)
-        point = (p.archetype.x or 0.0, p.archetype.y or 0.0)
-        previous = None
-        prev = self.d.previous
-        if prev is not None and prev.archetype is not None and prev.archetype.x_pillar == p.archetype.x_pillar and prev.archetype.y_pillar == p.archetype.y_pillar:
-            previous = (prev.archetype.x or 0.0, prev.archetype.y or 0.0)
-        drawing = charts.twin_matrix(
-            x_cuts=list(m.x_cuts), y_cuts=list(m.y_cuts), cell_titles=cell_titles,
+        return charts.twin_matrix(
+            x_cuts=list(m.x_cuts), y_cuts=list(m.y_cuts), cell_titles=[[titles.get(a, a) for a in row] for row in m.grid],
             x_label=self.pillar_title(m.x), y_label=self.pillar_title(m.y),
             x_colour=charts.pillar_colour(m.x), y_colour=charts.pillar_colour(m.y),
-            point=point, previous=previous, highlight=highlight, size=74 * mm, width=92 * mm,
+            point=(placed.x or 0.0, placed.y or 0.0), previous=(previous.x or 0.0, previous.y or 0.0) if previous is not None else None,
+            highlight=highlight, size=74 * mm, width=92 * mm,
         )
-        x_title, y_title = self.pillar_title(p.archetype.x_pillar), self.pillar_title(p.archetype.y_pillar)
+
+    def matrix_side(self, m: ArchetypeMatrix, titles: dict[str, str], placed: PlacedArchetype, previous: PlacedArchetype | None) -> list[Flowable]:
+        """Beside the matrix: the company's profile, how it is placed, and the key to the points."""
+        _ = self._
+        s = self.s
+        x_title, y_title = self.pillar_title(placed.x_pillar), self.pillar_title(placed.y_pillar)
         side: list[Flowable] = [
-            text(titles.get(p.archetype.id, p.archetype.id), s["h3"]),
+            text(titles.get(placed.id, placed.id), s["h3"]),
         ]
-        arch = {a.id: a for a in m.archetypes}.get(p.archetype.id)
+        arch = {a.id: a for a in m.archetypes}.get(placed.id)
         if arch is not None and arch.description:
             side.append(text(self.t(arch.description), s["body"]))
         # TRANSLATORS: %(x)s and %(y)s are pillar names, such as Digital and Green.
         side.append(text(_("Your company is placed by its %(x)s score (across) and its %(y)s score (up). The dashed lines are where one profile ends and the next begins.")
                          % {"x": x_title, "y": y_title}, s["small"]))
-        key = [[charts.legend_marker("point"), text(f"{self.company_name}: {x_title} {self.L.number(p.archetype.x)}, {y_title} {self.L.number(p.archetype.y)}", s["cell"])]]
-        if previous is not None and prev is not None:
+        key = [[charts.legend_marker("point"), text(f"{self.company_name}: {x_title} {self.L.number(placed.x)}, {y_title} {self.L.number(placed.y)}", s["cell"])]]
+        if previous is not None:
             previous_label = _("Previous assessment")
             if self.d.previous_date:
                 previous_label = f"{previous_label} ({self.L.date(self.d.previous_date)})"
             key.append([charts.legend_marker("previous"),
-                        text(f"{previous_label}: {x_title} {self.L.number(prev.archetype.x)}, {y_title} {self.L.number(prev.archetype.y)}", s["cell"])])
+                        text(f"{previous_label}: {x_title} {self.L.number(previous.x)}, {y_title} {self.L.number(previous.y)}", s["cell"])])
         side.append(Spacer(1, 4))
         side.append(Table(key, colWidths=[10 * mm, CONTENT_WIDTH - 100 * mm], hAlign="LEFT", splitInRow=SPLIT_IN_ROW,
                           style=tstyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)])))
-        layout = Table([[drawing, side]], colWidths=[94 * mm, CONTENT_WIDTH - 94 * mm], hAlign="LEFT", splitInRow=SPLIT_IN_ROW,
-                       style=tstyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                         ("LEFTPADDING", (1, 0), (1, 0), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-        out: list[Flowable] = [_heading(_("Twin-transition matrix"), s["h1"]),
-                               text(_("Where your company stands in the digital and green transition, and what each profile means."), s["lead"]),
-                               layout, Spacer(1, 10), text(_("The profiles"), s["h2"])]
+        return side
+
+    def profiles_table(self, m: ArchetypeMatrix, titles: dict[str, str], placed: PlacedArchetype) -> Flowable:
+        """Every profile of the grid once, highest ``y`` first as in the chart, the company's
+        own shaded."""
+        s = self.s
+        described = {a.id: a for a in m.archetypes}
+        yours = self._("your profile")
         rows = []
-        yours = _("your profile")
         for r in reversed(range(len(m.grid))):  # high y first, as in the chart
             for aid in m.grid[r]:
                 if any(aid == row[0] for row in rows):
                     continue
-                a = {x.id: x for x in m.archetypes}.get(aid)
-                chosen = aid == p.archetype.id
+                a = described.get(aid)
+                chosen = aid == placed.id
                 label = titles.get(aid, aid) + (f" · {yours}" if chosen else "")
                 rows.append((aid, chosen, [text(label, s["cell_bold"] if chosen else s["cell"]),
                                            text(self.t(a.description) if a is not None else "", s["cell"])]))
         style = [("BACKGROUND", (0, i), (-1, i), PANEL) for i, (_aid, chosen, _r) in enumerate(rows) if chosen]
-        out.append(self.table([r for _aid, _c, r in rows], [48 * mm, CONTENT_WIDTH - 48 * mm], style, header=False))
-        return out
+        return self.table([r for _aid, _c, r in rows], [48 * mm, CONTENT_WIDTH - 48 * mm], style, header=False)
 
     def dimensions(self) -> list[Flowable]:
         _ = self._
