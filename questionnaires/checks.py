@@ -16,20 +16,11 @@ import msgspec
 
 from . import expressions as ex
 from .diagnostics import Diagnostics, Location, did_you_mean
+from .kinds import Question, kind_of
+from .primitives import Text
 from .reference import LANGUAGES
 from .resolve import Resolved
-from .schema import (
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Question,
-    Recommendation,
-    Scale,
-    SingleChoice,
-    Text,
-    YesNo,
-)
+from .schema import Recommendation
 
 
 @dataclass(frozen=True)
@@ -49,20 +40,7 @@ class CompiledExpression:
 
 
 def _scored(q: Question) -> bool:
-    if isinstance(q, FreeText):
-        return False
-    if isinstance(q, Number):
-        return bool(q.bands)
-    return True
-
-
-def _answer_options(q: Question) -> set[str] | None:
-    """The literal values an answer to ``q`` can take, where there is a closed set."""
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        return {o.id for o in q.options} | ({"na"} if q.allow_na else set())
-    if isinstance(q, YesNo):
-        return None  # yes/no answers are true/false
-    return None
+    return kind_of(q).unscored_reason(q) is None
 
 
 class Checker:
@@ -130,45 +108,14 @@ class Checker:
         self.check_translations()
 
     def check_question(self, question: Question) -> None:
+        kind = kind_of(question)
         for did in question.scoring():
             if did not in self.dimensions:
                 self.error(question, f"question '{question.id}' names unknown dimension '{did}'{did_you_mean(did, self.dimensions)}")
-        if question.scoring() and not _scored(question):
-            what = "free text is never scored" if isinstance(question, FreeText) else "a number needs 'bands' to be scored"
-            self.error(question, f"question '{question.id}' has a dimension but {what}")
-        if isinstance(question, (SingleChoice, MultipleChoice)):
-            self.unique(question.options, f"option (in question '{question.id}')")
-            if isinstance(question, SingleChoice):
-                if any(o.exclusive for o in question.options):
-                    self.error(question, f"question '{question.id}': 'exclusive' applies to multiple choice only")
-                if question.scoring() and max(o.points for o in question.options) <= 0:
-                    self.error(question, f"question '{question.id}' is scored but no option has positive points")
-            else:
-                maximum = question.max_points if question.max_points is not None else sum(o.points for o in question.options if o.points > 0 and not o.exclusive)
-                if question.scoring() and maximum <= 0:
-                    self.error(question, f"question '{question.id}' is scored but its options can earn no points")
-        if isinstance(question, Scale):
-            if question.min >= question.max:
-                self.error(question, f"question '{question.id}': 'min' must be below 'max'")
-            for point in question.labels:
-                if not question.min <= point.value <= question.max:
-                    self.error(point, f"label value {point.value} is outside {question.min}..{question.max}")
-        if isinstance(question, Matrix):
-            self.unique(question.rows, f"row (in question '{question.id}')")
-            if question.columns is not None:
-                self.unique(question.columns, f"column (in question '{question.id}')")
-                if question.scoring() and max(c.points for c in question.columns) <= 0:
-                    self.error(question, f"question '{question.id}' is scored but no column has positive points")
-            if question.scale is not None:
-                values = [p.value for p in question.scale]
-                if len(set(values)) != len(values) or values != sorted(values):
-                    self.error(question, f"question '{question.id}': scale values must rise without repeats")
-        if isinstance(question, Number):
-            levels = [b.at_least for b in question.bands]
-            if levels != sorted(levels) or len(set(levels)) != len(levels):
-                self.error(question, f"question '{question.id}': bands must be listed with 'at_least' rising")
-            if question.scoring() and question.bands and max(b.points for b in question.bands) <= 0:
-                self.error(question, f"question '{question.id}' is scored but no band has positive points")
+        unscored = kind.unscored_reason(question)
+        if question.scoring() and unscored is not None:
+            self.error(question, f"question '{question.id}' has a dimension but {unscored}")
+        kind.check_definition(question, self)
 
     def check_scoring_model(self) -> None:
         q = self.q
@@ -250,10 +197,10 @@ class Checker:
                 return False
             question = self.questions[name]
             if ns == "answer" and ref.member is not None:
-                if not isinstance(question, Matrix):
+                rows = kind_of(question).member_ids(question)
+                if rows is None:
                     self.diags.error(where, f"{owner}: '{name}.{ref.member}': only matrix questions have rows")
                     return False
-                rows = [r.id for r in question.rows]
                 if ref.member not in rows:
                     self.diags.error(where, f"{owner}: question '{name}' has no row '{ref.member}'{did_you_mean(ref.member, rows)}")
                     return False
@@ -306,10 +253,8 @@ class Checker:
     def known_values(self, ref: ex.Ref) -> set[str] | None:
         if ref.namespace == "answer" and ref.name in self.questions:
             question = self.questions[ref.name]
-            if ref.member is not None and isinstance(question, Matrix) and question.columns is not None:
-                return {c.id for c in question.columns} | ({"na"} if question.allow_na else set())
-            if ref.member is None:
-                return _answer_options(question)
+            kind = kind_of(question)
+            return kind.answer_values(question) if ref.member is None else kind.member_values(question)
         if ref.namespace == "level":
             return {lv.id for lv in self.q.levels}
         if ref.namespace == "archetype":
@@ -346,12 +291,7 @@ class Checker:
                     for ref in c.expression.refs():
                         if ref.namespace == "answer" and order.get(ref.name, -1) > order[question.id]:
                             self.error(question, f"question '{question.id}' show_if uses '{ref.name}', which comes later; a condition may only use earlier answers")
-            items = []
-            if isinstance(question, (SingleChoice, MultipleChoice)):
-                items = [("option", o) for o in question.options]
-            elif isinstance(question, Matrix):
-                items = [("row", r) for r in question.rows]
-            for kind, item in items:
+            for kind, item in kind_of(question).conditional_items(question):
                 if item.show_if:
                     c = self.expression(item, "show_if", item.show_if, f"{kind} '{question.id}.{item.id}' show_if", answers_only, question.id)
                     if c:

@@ -24,8 +24,9 @@ import msgspec
 
 from .checks import Checker, CompiledExpression
 from .diagnostics import Diagnostics, Location, QuestionnaireError
+from .kinds import kind_of
 from .resolve import KIND_NAMES, Loader, Resolved, resolve
-from .schema import Level, Matrix, MultipleChoice, QuestionnaireFile, Recommendation, Section, SingleChoice
+from .schema import Level, QuestionnaireFile, Recommendation, Section
 from .source import SourceError
 
 __all__ = [
@@ -101,10 +102,9 @@ def fingerprint(resolved: Resolved) -> str:
 def build(resolved: Resolved, checker: Checker, warnings: list, file: str) -> CompiledQuestionnaire:
     options = {}
     for qid, question in checker.questions.items():
-        if isinstance(question, (SingleChoice, MultipleChoice)):
-            options[qid] = MappingProxyType({o.id: o for o in question.options})
-        elif isinstance(question, Matrix) and question.columns is not None:
-            options[qid] = MappingProxyType({o.id: o for o in question.columns})
+        named = kind_of(question).options(question)
+        if named:
+            options[qid] = MappingProxyType({o.id: o for o in named})
     cat = resolved.catalog
     return CompiledQuestionnaire(
         resolved=resolved,

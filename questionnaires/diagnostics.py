@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import msgspec
@@ -54,7 +55,7 @@ class Diagnostics:
         return [d for d in self.items if d.severity == "warning"]
 
 
-def did_you_mean(name: str, candidates) -> str:
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A suggestion suffix for an unknown name, or the empty string."""
     import difflib
 

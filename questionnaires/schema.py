@@ -19,159 +19,24 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from .reference import LANGUAGES, CompanySize, InstrumentKind, LanguageCode
+from .kinds import Question as Question
+
+# The questions' Structs live with their kinds (questionnaires.kinds); the plain kinds are
+# named here too, for code that builds or asserts one kind of question by hand.
+from .kinds.matrix import Matrix as Matrix
+from .kinds.multiple_choice import MultipleChoice as MultipleChoice
+from .kinds.number import Number as Number
+from .kinds.scale import Scale as Scale
+from .kinds.single_choice import SingleChoice as SingleChoice
+from .kinds.text import FreeText as FreeText
+from .kinds.yes_no import YesNo as YesNo
+from .primitives import Base, Expression, Id, Weight
+from .primitives import Text as Text
+from .reference import CompanySize, InstrumentKind, LanguageCode
 
 PillarId = Literal["digital", "green", "resilience"]
 
-Id = Annotated[
-    str,
-    Meta(
-        pattern=r"^[a-z][a-z0-9_]*$",
-        max_length=64,
-        description="Lower-case letters, digits and underscores, starting with a letter.",
-    ),
-]
-Expression = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=2000,
-        description="An expression in the recentre expression language (see README).",
-    ),
-]
-Weight = Annotated[float, Meta(ge=0, description="A relative weight; 0 switches the item off.")]
 Score100 = Annotated[float, Meta(ge=0, le=100)]
-
-
-class Text(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """Text in several languages. ``en`` is required; the others fall back to it."""
-
-    en: Annotated[str, Meta(min_length=1)]
-    bg: str | None = None
-    it: str | None = None
-    es: str | None = None
-    ro: str | None = None
-
-    def get(self, lang: str) -> str:
-        return getattr(self, lang, None) or self.en
-
-    def missing(self) -> list[str]:
-        return [lang for lang in LANGUAGES if not getattr(self, lang)]
-
-
-class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    pass
-
-
-# --- Questions ---------------------------------------------------------------------------
-
-
-class Option(Base):
-    id: Id
-    text: Text
-    points: Annotated[float, Meta(description='Points for choosing this option. Negative points count against the score.')] = 0.0
-    exclusive: Annotated[bool, Meta(description='Ticking it clears every other option ("none of these"); multiple choice only.')] = False
-    show_if: Expression | None = None
-
-
-class Row(Base):
-    id: Id
-    text: Text
-    show_if: Expression | None = None
-
-
-class ScalePoint(Base):
-    value: int
-    text: Text
-
-
-class Band(Base):
-    """Points for a number that is at least ``at_least`` (the highest matching band wins)."""
-
-    at_least: float
-    points: float
-
-
-class QuestionBase(Base, tag_field="kind"):
-    id: Id
-    text: Text
-    help: Annotated[Text | None, Meta(description='Short help text: why the question matters.')] = None
-    show_if: Expression | None = None
-    required: bool = True
-    dimension: Annotated[Id | None, Meta(description='The dimension this question scores into (shorthand for `dimensions: {id: weight}`).')] = None
-    weight: Weight = 1.0
-    dimensions: Annotated[dict[Id, Weight] | None, Meta(description='Several dimensions with a weight each; use instead of `dimension`/`weight`.')] = None
-    allow_na: Annotated[bool, Meta(description='Offer "Don\'t know / not applicable", which takes the question out of the denominator.')] = False
-
-    def __post_init__(self) -> None:
-        if self.dimension is not None and self.dimensions is not None:
-            raise ValueError("give either `dimension` or `dimensions`, not both")
-
-    def scoring(self) -> dict[str, float]:
-        if self.dimensions is not None:
-            return dict(self.dimensions)
-        if self.dimension is not None:
-            return {self.dimension: self.weight}
-        return {}
-
-
-class SingleChoice(QuestionBase, tag="single_choice"):
-    options: Annotated[list[Option], Meta(min_length=2)] = msgspec.field(default_factory=list)
-
-
-class MultipleChoice(QuestionBase, tag="multiple_choice"):
-    options: Annotated[list[Option], Meta(min_length=1)] = msgspec.field(default_factory=list)
-    max_points: Annotated[float | None, Meta(description='The denominator; by default the sum of the positive points of the options.')] = None
-
-
-class Scale(QuestionBase, tag="scale"):
-    min: int = 0
-    max: int = 5
-    labels: list[ScalePoint] = msgspec.field(default_factory=list)
-
-
-class Matrix(QuestionBase, tag="matrix"):
-    """Rows that share one scale, one option set, or a set of tick columns."""
-
-    rows: Annotated[list[Row], Meta(min_length=1)] = msgspec.field(default_factory=list)
-    scale: Annotated[Annotated[list[ScalePoint], Meta(min_length=2)] | None, Meta(description='A numeric scale, such as 0 = Not used ... 5 = Operational; scores mean / max.')] = None
-    columns: Annotated[Annotated[list[Option], Meta(min_length=1)] | None, Meta(description='An option set with points, such as No (0) / Partially (0.5) / Yes (1).')] = None
-    multiple: Annotated[bool, Meta(description='With `columns`: each row is a set of tick boxes (for example "already invested" and "plan to invest"), scored as the row\'s ticked points over the row\'s maximum.')] = False
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if (self.scale is None) == (self.columns is None):
-            raise ValueError("a matrix needs exactly one of `scale` or `columns`")
-        if self.multiple and self.columns is None:
-            raise ValueError("`multiple: true` needs `columns`")
-
-
-class Number(QuestionBase, tag="number"):
-    unit: Text | None = None
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
-    bands: Annotated[list[Band], Meta(description='Scoring: the points of the highest band the number reaches. Without bands the number is not scored.')] = msgspec.field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("`min` is greater than `max`")
-
-
-class YesNo(QuestionBase, tag="yes_no"):
-    yes_points: float = 1.0
-    no_points: float = 0.0
-
-
-class FreeText(QuestionBase, tag="text"):
-    """Free text. It is never scored."""
-
-    multiline: bool = False
-    max_length: Annotated[int, Meta(ge=1, le=10000)] = 2000
-
-
-Question = SingleChoice | MultipleChoice | Scale | Matrix | Number | YesNo | FreeText
 
 
 class Section(Base):
