@@ -275,7 +275,7 @@ def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
     unconditionally, on which no condition depends, so that changing it hides nothing."""
     from assessment.store.responses import required_unanswered
     from questionnaires.compile import compile_questionnaire, find_questionnaire
-    from questionnaires.schema import SingleChoice
+    from questionnaires.kinds import kind_of
     from scoring.answers import check_answers
     from scoring.check import random_answers
 
@@ -285,16 +285,16 @@ def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
     read_by_conditions = {ref.name for cond in show_if.values() for ref in cond.expression.refs() if ref.namespace == "answer"}
     autosaved = next(
         q for qid, q in compiled.questions.items()
-        if isinstance(q, SingleChoice) and qid not in read_by_conditions
+        if kind_of(q).tag == "single_choice" and qid not in read_by_conditions
         and ("question", qid) not in show_if and ("section", compiled.section_of[qid]) not in show_if
-        and not any(("option", qid, o.id) in show_if for o in q.options)
+        and not any(("option", qid, o.id) in show_if for o in compiled.options[qid].values())
     )
     rng = random.Random(seed)
     for _ in range(1000):
         answers = {q: v for q, v in random_answers(compiled, rng, company).items() if v not in ("", [], {})}
         if not required_unanswered(compiled, answers, company):
             check_answers(compiled, answers, company)
-            return answers, autosaved.id, [o.id for o in autosaved.options[:2]]
+            return answers, autosaved.id, list(compiled.options[autosaved.id])[:2]
     raise RuntimeError("no complete random answer set in 1000 tries")
 
 

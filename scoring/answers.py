@@ -1,39 +1,28 @@
 """Answers: checking them against a compiled questionnaire, and which questions are visible.
 
-An answer set maps question ids to values:
-
-* single choice: an option id;      multiple choice: a list of option ids;
-* scale: a whole number;            number: a number;
-* yes/no: true or false ("yes"/"no" are accepted too);
-* text: a string;                   matrix: a mapping of row id to a scale number, a column id,
-  or (for tick columns) a list of column ids;
-* ``"na"`` for "don't know / not applicable", where the question allows it (also per row).
+An answer set maps question ids to values. What a value can be depends on the question's
+kind (README, "Question kinds"; each kind's ``answer_check`` in ``questionnaires.kinds``):
+an option id, a list of them, a number, true or false, text, a mapping of matrix rows...;
+``"na"`` is "don't know / not applicable", where the question allows it.
 """
 
 from __future__ import annotations
 
-import math
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
+from questionnaires.checks import CompiledExpression
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.diagnostics import did_you_mean
 from questionnaires.expressions import EvaluationError
-from questionnaires.schema import (
-    Company,
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Scale,
-    SingleChoice,
-    YesNo,
-)
+from questionnaires.kinds import kind_of
+from questionnaires.kinds.base import AnswerCheck, BadAnswer, QuestionBase
+from questionnaires.schema import Company
 
-NA = "na"
-_NOTHING_HIDDEN: frozenset = frozenset()
+_NOTHING_HIDDEN: frozenset[str] = frozenset()
 
 
 class ScoringError(Exception):
@@ -70,19 +59,20 @@ class Env:
 
     __slots__ = ("answers", "scores", "points", "dimensions", "pillars", "levels", "overall", "archetype", "company")
 
-    def __init__(self, answers: dict, company: dict):
+    def __init__(self, answers: dict[str, Any], company: dict[str, Any]):
         self.answers = answers
         self.company = company
-        self.scores: dict = {}
-        self.points: dict = {}
-        self.dimensions: dict = {}
-        self.pillars: dict = {}
-        self.levels: dict = {}
-        self.overall = None
-        self.archetype = None
+        self.scores: dict[str, float | None] = {}
+        self.points: dict[str, float | None] = {}
+        self.dimensions: dict[str, float | None] = {}
+        self.pillars: dict[str, float | None] = {}
+        self.levels: dict[str, str | None] = {}
+        self.overall: float | None = None
+        self.archetype: str | None = None
 
 
-def company_dict(company: Company | Mapping | None) -> dict:
+def company_dict(company: Company | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The company's attributes as expressions see them; raises AnswersError for bad ones."""
     if company is None:
         company = Company()
     if isinstance(company, Company):
@@ -94,14 +84,15 @@ def company_dict(company: Company | Mapping | None) -> dict:
     return company_dict(c)
 
 
-def evaluate(compiled_expression, env: Env):
+def evaluate(compiled_expression: CompiledExpression, env: Env) -> Any:
+    """The value of an expression; raises ExpressionFailure, with where it was written."""
     try:
         return compiled_expression.evaluate(env)
     except EvaluationError as exc:
         raise ExpressionFailure(str(compiled_expression.location), compiled_expression.owner, str(exc)) from None
 
 
-def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any], company: dict) -> tuple[dict, set[str]]:
+def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any], company: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str] | set[str]]:
     """The answers to visible questions, and the ids of hidden questions.
 
     Conditions only use earlier answers (the compiler checks this), so one pass in page order
@@ -109,7 +100,7 @@ def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any],
     """
     conditions = compiled.visibility
     if not conditions:
-        return answers, _NOTHING_HIDDEN
+        return answers if isinstance(answers, dict) else dict(answers), _NOTHING_HIDDEN
     visible = dict(answers)
     env = Env(visible, company)
     hidden: set[str] = set()
@@ -123,31 +114,60 @@ def visible_answers(compiled: CompiledQuestionnaire, answers: Mapping[str, Any],
     return visible, hidden
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def shown_items(compiled: CompiledQuestionnaire, q: QuestionBase, env: Env) -> list[Any]:
+    """The options or rows of ``q`` whose condition holds, in the question's order."""
+    show_if = compiled.show_if
+    return [
+        item
+        for name, item in kind_of(q).conditional_items(q)
+        if (condition := show_if.get((name, q.id, item.id))) is None or evaluate(condition, env)
+    ]
 
 
-def check_each(compiled: CompiledQuestionnaire, answers: Mapping[str, Any]) -> tuple[dict, list[AnswerProblem]]:
+class _Checks:
+    """What checking answers to one questionnaire needs, worked out once: each question's
+    answer check, and the questions with options or rows of their own conditions."""
+
+    __slots__ = ("by_question", "with_conditional_items", "__weakref__")
+
+    def __init__(self, compiled: CompiledQuestionnaire):
+        self.by_question: dict[str, AnswerCheck] = {qid: kind_of(q).answer_check(q) for qid, q in compiled.questions.items()}
+        self.with_conditional_items = frozenset(key[1] for key in compiled.show_if if key[0] in ("option", "row"))
+
+
+_checks: weakref.WeakKeyDictionary[CompiledQuestionnaire, _Checks] = weakref.WeakKeyDictionary()
+
+
+def _checks_for(compiled: CompiledQuestionnaire) -> _Checks:
+    checks = _checks.get(compiled)
+    if checks is None:
+        checks = _checks[compiled] = _Checks(compiled)
+    return checks
+
+
+def check_each(compiled: CompiledQuestionnaire, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[AnswerProblem]]:
     """Check each answer on its own (question, options, type, range), without conditions:
     the normalised answers that pass, and the problems of those that do not."""
+    checks = _checks_for(compiled).by_question
     problems: list[AnswerProblem] = []
-    normalised: dict = {}
+    normalised: dict[str, Any] = {}
     for qid, value in answers.items():
-        if not isinstance(qid, str) or qid not in compiled.questions:
+        check = checks.get(qid)
+        if check is None:
             problems.append(AnswerProblem(str(qid), f"unknown question{did_you_mean(str(qid), compiled.questions)}"))
             continue
         if value is None:
             continue
-        found = len(problems)
-        result = _check_value(compiled, compiled.questions[qid], value, problems)
-        if result is not None and len(problems) == found:
-            normalised[qid] = result
+        try:
+            normalised[qid] = check(value)
+        except BadAnswer as exc:
+            problems.extend(AnswerProblem(qid, message) for message in exc.messages)
     return normalised, problems
 
 
 def check_answers(
-    compiled: CompiledQuestionnaire, answers: Mapping[str, Any], company: Company | Mapping | None = None
-) -> dict:
+    compiled: CompiledQuestionnaire, answers: Mapping[str, Any], company: Company | Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the answers normalised (yes/no as booleans); raise AnswersError listing every
     problem: unknown questions or options, wrong types, numbers out of range, and answers to
     hidden questions or options."""
@@ -168,147 +188,31 @@ def check_answers(
 
 
 def hidden_answer_problems(
-    compiled: CompiledQuestionnaire, given: Mapping[str, Any], seen: dict, hidden: set[str], company: dict
+    compiled: CompiledQuestionnaire,
+    given: Mapping[str, Any],
+    seen: dict[str, Any],
+    hidden: frozenset[str] | set[str],
+    company: dict[str, Any],
 ) -> list[AnswerProblem]:
     """The problems of ``given`` answers that are hidden, or that choose options or rows
     hidden, when the conditions read the answers ``seen`` (those ``visible_answers`` let
     through, ``hidden`` being the rest)."""
     problems: list[AnswerProblem] = []
     env = Env(seen, company)
+    conditional = _checks_for(compiled).with_conditional_items
     for qid, value in given.items():
         if qid in hidden:
             problems.append(AnswerProblem(qid, "this question is hidden by its show_if condition, so it cannot be answered"))
-        else:
-            _check_hidden_items(compiled, qid, value, env, problems)
+        elif qid in conditional:
+            problems += _hidden_items(compiled, qid, value, env)
     return problems
 
 
-def _check_hidden_items(compiled, qid, value, env, problems) -> None:
+def _hidden_items(compiled: CompiledQuestionnaire, qid: str, value: Any, env: Env) -> list[AnswerProblem]:
     q = compiled.questions[qid]
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        chosen = value if isinstance(value, list) else [value]
-        for oid in chosen:
-            cond = compiled.show_if.get(("option", qid, oid))
-            if cond is not None and not evaluate(cond, env):
-                problems.append(AnswerProblem(qid, f"option '{oid}' is hidden by its show_if condition"))
-    elif isinstance(q, Matrix) and isinstance(value, dict):
-        for rid in value:
-            cond = compiled.show_if.get(("row", qid, rid))
-            if cond is not None and not evaluate(cond, env):
-                problems.append(AnswerProblem(qid, f"row '{rid}' is hidden by its show_if condition"))
-
-
-def _check_value(compiled, q, value, problems: list[AnswerProblem]):
-    qid = q.id
-
-    def bad(message: str):
-        problems.append(AnswerProblem(qid, message))
-        return None
-
-    if value == NA and not isinstance(q, FreeText):
-        if not q.allow_na:
-            return bad("this question does not offer \"don't know / not applicable\"")
-        return NA
-    if isinstance(q, SingleChoice):
-        if not isinstance(value, str):
-            return bad(f"expected an option id, got {_describe(value)}")
-        if value not in compiled.options[qid]:
-            return bad(f"unknown option '{value}'{did_you_mean(value, compiled.options[qid])}")
-        return value
-    if isinstance(q, MultipleChoice):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return bad(f"expected a list of option ids, got {_describe(value)}")
-        options = compiled.options[qid]
-        unknown = [v for v in value if v not in options]
-        if unknown:
-            return bad("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(f"'{u}'{did_you_mean(u, options)}" for u in unknown))
-        if len(set(value)) != len(value):
-            return bad("an option is ticked twice")
-        exclusive = [v for v in value if options[v].exclusive]
-        if exclusive and len(value) > 1:
-            return bad(f"option '{exclusive[0]}' excludes every other option")
-        return list(value)
-    if isinstance(q, Scale):
-        if not _is_number(value) or value != int(value):
-            return bad(f"expected a whole number from {q.min} to {q.max}, got {_describe(value)}")
-        if not q.min <= value <= q.max:
-            return bad(f"{value} is outside the scale {q.min}..{q.max}")
-        return int(value)
-    if isinstance(q, Number):
-        if not _is_number(value):
-            return bad(f"expected a number, got {_describe(value)}")
-        if q.integer and value != int(value):
-            return bad(f"expected a whole number, got {value}")
-        if q.min is not None and value < q.min:
-            return bad(f"{value:g} is below the minimum {q.min:g}")
-        if q.max is not None and value > q.max:
-            return bad(f"{value:g} is above the maximum {q.max:g}")
-        return value
-    if isinstance(q, YesNo):
-        if isinstance(value, bool):
-            return value
-        if value in ("yes", "no"):
-            return value == "yes"
-        return bad(f"expected yes or no, got {_describe(value)}")
-    if isinstance(q, FreeText):
-        if not isinstance(value, str):
-            return bad(f"expected text, got {_describe(value)}")
-        if len(value) > q.max_length:
-            return bad(f"the text is {len(value)} characters long; the limit is {q.max_length}")
-        return value
-    if isinstance(q, Matrix):
-        if not isinstance(value, dict):
-            return bad(f"expected a mapping of row id to value, got {_describe(value)}")
-        rows = {r.id for r in q.rows}
-        out = {}
-        for rid, cell in value.items():
-            if rid not in rows:
-                bad(f"unknown row '{rid}'{did_you_mean(str(rid), rows)}")
-                continue
-            if cell is None:
-                continue
-            if cell == NA:
-                if not q.allow_na:
-                    bad(f"row '{rid}': this question does not offer \"don't know / not applicable\"")
-                else:
-                    out[rid] = NA
-                continue
-            if q.scale is not None:
-                values = [p.value for p in q.scale]
-                if not _is_number(cell) or cell not in values:
-                    bad(f"row '{rid}': expected one of {', '.join(map(str, values))}, got {_describe(cell)}")
-                    continue
-                out[rid] = int(cell)
-            elif q.multiple:
-                if isinstance(cell, str):
-                    cell = [cell]
-                columns = compiled.options[qid]
-                if not isinstance(cell, list) or not all(isinstance(c, str) and c in columns for c in cell):
-                    bad(f"row '{rid}': expected a list of column ids ({', '.join(columns)}), got {_describe(cell)}")
-                    continue
-                out[rid] = sorted(set(cell), key=list(columns).index)
-            else:
-                columns = compiled.options[qid]
-                if not isinstance(cell, str) or cell not in columns:
-                    bad(f"row '{rid}': expected one of {', '.join(columns)}, got {_describe(cell)}")
-                    continue
-                out[rid] = cell
-        return out
-    return bad("this question cannot be answered")  # pragma: no cover - every kind is handled above
-
-
-def _describe(value) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"'{shown}'"
-    if isinstance(value, (int, float)):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    problems = []
+    for item, item_id in kind_of(q).chosen_items(q, value):
+        cond = compiled.show_if.get((item, qid, item_id))
+        if cond is not None and not evaluate(cond, env):
+            problems.append(AnswerProblem(qid, f"{item} '{item_id}' is hidden by its show_if condition"))
+    return problems

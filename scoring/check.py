@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import Any, get_args
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.diagnostics import Diagnostic, Location
+from questionnaires.kinds import NA, Question, kind_of
 from questionnaires.reference import CLUSTERS, SECTORS, CompanySize
-from questionnaires.schema import (
-    Company,
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Scale,
-    SingleChoice,
-    TestCase,
-    YesNo,
-)
+from questionnaires.schema import Company, TestCase
 
-from .answers import NA, Env, ExpressionFailure, ScoringError, evaluate
+from .answers import Env, ExpressionFailure, ScoringError, evaluate, shown_items
 from .engine import scorer_for
 from .profile import Profile
 
@@ -122,58 +113,18 @@ def random_company(rng: random.Random) -> Company:
     return Company(size=rng.choice(get_args(CompanySize)), sector=rng.choice(tuple(SECTORS)), country=country, cluster=cluster)
 
 
-def _visible_options(compiled, q, items, answers, company, attr: str):
-    show_if = compiled.show_if
-    env = Env(answers, company)
-    return [o for o in items if (cond := show_if.get((attr, q.id, o.id))) is None or evaluate(cond, env)]
-
-
-def random_answer(compiled: CompiledQuestionnaire, q, rng: random.Random, answers: dict, company: dict, best: bool = False):
-    """A valid answer to ``q``: random, or the best-scoring one when ``best`` is set."""
+def random_answer(
+    compiled: CompiledQuestionnaire, q: Question, rng: random.Random, answers: dict[str, Any], company: dict[str, Any], best: bool = False
+) -> Any:
+    """A valid answer to ``q``: random, or the best-scoring one when ``best`` is set; None
+    to leave it unanswered."""
     if not best and q.allow_na and rng.random() < 0.05:
         return NA
     if not best and rng.random() < 0.05:
         return None  # left unanswered
-    if isinstance(q, SingleChoice):
-        options = _visible_options(compiled, q, q.options, answers, company, "option")
-        if not options:
-            return None
-        return max(options, key=lambda o: o.points).id if best else rng.choice(options).id
-    if isinstance(q, MultipleChoice):
-        options = _visible_options(compiled, q, q.options, answers, company, "option")
-        plain = [o for o in options if not o.exclusive]
-        if best:
-            return [o.id for o in plain if o.points > 0]
-        exclusive = [o for o in options if o.exclusive]
-        if exclusive and rng.random() < 0.15:
-            return [rng.choice(exclusive).id]
-        return [o.id for o in plain if rng.random() < 0.5]
-    if isinstance(q, Scale):
-        return q.max if best else rng.randint(q.min, q.max)
-    if isinstance(q, Number):
-        low = q.min if q.min is not None else 0
-        high = q.max if q.max is not None else max([low + 100] + [b.at_least * 2 for b in q.bands])
-        if best:
-            top = max(q.bands, key=lambda b: b.points).at_least if q.bands else high
-            return max(low, min(high, top if not q.integer else int(top)))
-        value = rng.uniform(low, high)
-        return int(value) if q.integer else round(value, 2)
-    if isinstance(q, YesNo):
-        return (q.yes_points >= q.no_points) if best else rng.random() < 0.5
-    if isinstance(q, FreeText):
-        return None if best else rng.choice(["", "Our main challenge is <energy> & 'costs'.", "n/a"])
-    if isinstance(q, Matrix):
-        rows = _visible_options(compiled, q, q.rows, answers, company, "row")
-        out = {}
-        for r in rows:
-            if q.scale is not None:
-                out[r.id] = q.scale[-1].value if best else rng.choice(q.scale).value
-            elif q.multiple:
-                out[r.id] = [c.id for c in q.columns if (c.points > 0 if best else rng.random() < 0.5)]
-            else:
-                out[r.id] = max(q.columns, key=lambda c: c.points).id if best else rng.choice(q.columns).id
-        return out
-    return None
+    kind = kind_of(q)
+    shown = shown_items(compiled, q, Env(answers, company))
+    return kind.draw_best(q, shown) if best else kind.draw_uniform(q, rng, shown)
 
 
 def random_answers(compiled: CompiledQuestionnaire, rng: random.Random, company: dict, best: bool = False) -> dict:

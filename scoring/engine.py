@@ -20,24 +20,16 @@ import math
 import re
 import weakref
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.expressions import EvaluationError, Ref
-from questionnaires.schema import (
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Question,
-    Recommendation,
-    Scale,
-    SingleChoice,
-    YesNo,
-)
+from questionnaires.kinds import NA, Question, kind_of
+from questionnaires.kinds.base import ConditionalScorer, QuestionScorer, Score
+from questionnaires.schema import Recommendation
 
-from .answers import NA, Env, ExpressionFailure, ScoringError, check_answers, company_dict, evaluate, visible_answers
+from .answers import Env, ExpressionFailure, ScoringError, check_answers, company_dict, evaluate, visible_answers
 from .profile import (
     Archetype,
     Contribution,
@@ -51,200 +43,44 @@ from .profile import (
     Trigger,
 )
 
-QuestionScorer = Callable[[Any], "tuple[float | None, float | None]"]
-UNSCORED = (None, None)
-
-
-def _clamp(x: float) -> float:
-    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
-
-
-def _ratio(points: float, top: float) -> float | None:
-    """Points as a share of the maximum; None for questions that can earn nothing (such as
-    an unscored choice that only feeds recommendations)."""
-    return _clamp(points / top) if top > 0 else None
-
 
 def question_scorer(q: Question) -> QuestionScorer | None:
-    fn = _answer_scorer(q)
-    if fn is None or _can_earn_points(q):
+    """A function from an answer to (score in [0, 1] or None, points or None); None for a
+    question that is not scored (see ``Kind.scorer``)."""
+    kind = kind_of(q)
+    fn = kind.scorer(q)
+    if fn is None or kind.can_earn_points(q):
         return fn
+    scorer = fn
 
-    def points_only(a):  # a choice that only feeds rules: its points count, it has no score
-        return None, fn(a)[1]
+    def points_only(a: Any) -> Score:  # a choice that only feeds rules: its points count, it has no score
+        return None, scorer(a)[1]
 
     return points_only
 
 
-def _can_earn_points(q: Question) -> bool:
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        return any(o.points > 0 for o in q.options) and (q.max_points is None or q.max_points > 0) if isinstance(q, MultipleChoice) else any(o.points > 0 for o in q.options)
-    if isinstance(q, Matrix):
-        return q.scale is not None or any(c.points > 0 for c in q.columns)
-    if isinstance(q, Number):
-        return any(b.points > 0 for b in q.bands)
-    if isinstance(q, YesNo):
-        return max(q.yes_points, q.no_points) > 0
-    return True
-
-
-def _answer_scorer(q: Question) -> QuestionScorer | None:
-    """A function from an answer to (score in [0, 1] or None, points or None).
-
-    None as the answer means "visible but unanswered", which scores 0; "na" leaves the
-    question out of the denominator. Unscored questions have no scorer.
-    """
-    if isinstance(q, FreeText) or (isinstance(q, Number) and not q.bands):
-        return None
-    if isinstance(q, SingleChoice):
-        top = max(o.points for o in q.options)
-        table = {o.id: (_ratio(o.points, top), o.points) for o in q.options}
-        table[None] = (0.0, 0.0)
-        table[NA] = UNSCORED
-        return table.__getitem__
-    if isinstance(q, MultipleChoice):
-        points = {o.id: o.points for o in q.options}
-        top = q.max_points if q.max_points is not None else sum(o.points for o in q.options if o.points > 0 and not o.exclusive)
-
-        def multiple(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            p = 0.0
-            for oid in a:
-                p += points[oid]
-            return _ratio(p, top), p
-
-        return multiple
-    if isinstance(q, Scale):
-        span = q.max - q.min
-        table = {v: ((v - q.min) / span, float(v)) for v in range(q.min, q.max + 1)}
-        table[None] = (0.0, 0.0)
-        table[NA] = UNSCORED
-        return table.__getitem__
-    if isinstance(q, Matrix):
-        rows = tuple(r.id for r in q.rows)
-        if q.scale is not None:
-            low = q.scale[0].value
-            span = q.scale[-1].value - low
-
-            def cell_score(v):
-                return (v - low) / span, float(v)
-        elif q.multiple:
-            column_points = {c.id: c.points for c in q.columns}
-            top = sum(p for p in column_points.values() if p > 0)
-
-            def cell_score(v):
-                p = 0.0
-                for c in v:
-                    p += column_points[c]
-                return _ratio(p, top), p
-        else:
-            column_points = {c.id: c.points for c in q.columns}
-            top = max(column_points.values())
-
-            def cell_score(v):
-                p = column_points[v]
-                return _ratio(p, top), p
-
-        def matrix(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            total = 0.0
-            points = 0.0
-            counted = 0
-            for rid in rows:
-                v = a.get(rid)
-                if v == NA:
-                    continue
-                counted += 1
-                if v is not None:
-                    s, p = cell_score(v)
-                    if s is None:
-                        return None, None
-                    total += s
-                    points += p
-            if not counted:
-                return UNSCORED
-            return total / counted, points
-
-        return matrix
-    if isinstance(q, Number):
-        thresholds = [b.at_least for b in q.bands]
-        band_points = [b.points for b in q.bands]
-        top = max(band_points)
-
-        def number(a):
-            if a is None:
-                return 0.0, 0.0
-            if a == NA:
-                return UNSCORED
-            i = bisect_right(thresholds, a) - 1
-            p = band_points[i] if i >= 0 else 0.0
-            return _ratio(p, top), p
-
-        return number
-    if isinstance(q, YesNo):
-        top = max(q.yes_points, q.no_points)
-        table = {True: (_ratio(q.yes_points, top), q.yes_points), False: (_ratio(q.no_points, top), q.no_points)}
-        table[None] = (0.0, 0.0)
-        table[NA] = UNSCORED
-        return table.__getitem__
-    return None  # pragma: no cover
-
-
-def conditional_scorer(compiled: CompiledQuestionnaire, q: Question):
+def conditional_scorer(compiled: CompiledQuestionnaire, q: Question) -> ConditionalScorer | None:
     """For questions with conditional options or rows: a scorer of (answer, env) in which
     hidden options leave the maximum and hidden rows the mean, so that every company can
     reach 100 with the options it is shown. None for other questions."""
+    kind = kind_of(q)
     show_if = compiled.show_if
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        conditions = {o.id: show_if.get(("option", q.id, o.id)) for o in q.options}
-        if not any(conditions.values()):
-            return None
-        base = question_scorer(q)
+    conditions = {
+        item.id: condition
+        for name, item in kind.conditional_items(q)
+        if (condition := show_if.get((name, q.id, item.id))) is not None
+    }
+    if not conditions:
+        return None
+    base = question_scorer(q)
+    if base is None:
+        return None
 
-        def shown(env):
-            return [o for o in q.options if conditions[o.id] is None or evaluate(conditions[o.id], env)]
+    def visible(item_id: str, env: Any) -> bool:
+        condition = conditions.get(item_id)
+        return condition is None or bool(evaluate(condition, env))
 
-        if isinstance(q, SingleChoice):
-
-            def single(a, env):
-                s, p = base(a)
-                if s is None or p is None or not p:
-                    return s, p
-                top = max(o.points for o in shown(env))
-                return _ratio(p, top), p
-
-            return single
-        if q.max_points is not None:
-            return None  # the author fixed the denominator
-
-        def multiple(a, env):
-            s, p = base(a)
-            if s is None or not p:
-                return s, p
-            top = sum(o.points for o in shown(env) if o.points > 0 and not o.exclusive)
-            return _ratio(p, top), p
-
-        return multiple
-    if isinstance(q, Matrix):
-        conditions = {r.id: show_if.get(("row", q.id, r.id)) for r in q.rows}
-        if not any(conditions.values()):
-            return None
-        base = question_scorer(q)
-
-        def matrix(a, env):
-            if isinstance(a, dict):
-                hidden = {rid: NA for rid, c in conditions.items() if c is not None and not evaluate(c, env)}
-                a = {**a, **hidden}  # a hidden row counts like "not applicable"
-            return base(a)
-
-        return matrix
-    return None
+    return kind.conditional_scorer(q, base, visible)
 
 
 def _round(x: float | None) -> float | None:

@@ -10,12 +10,14 @@ that sectors, clusters and sizes differ the way the data of real clusters would.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.schema import FreeText, Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
+from questionnaires.kinds import NA, Question, kind_of
+from questionnaires.kinds.base import clamp
 
-from .answers import NA, Env, evaluate
+from .answers import Env, evaluate, shown_items
 
 # Where a company of each sector tends to stand, by pillar (0-1).
 SECTOR_PILLARS = {
@@ -60,10 +62,6 @@ CHALLENGES = {
 }
 
 
-def clamp(x: float, low: float = 0.0, high: float = 1.0) -> float:
-    return low if x < low else high if x > high else x
-
-
 def company_propensities(
     compiled: CompiledQuestionnaire, rng: random.Random, company: Mapping, *, drift: float = 0.0
 ) -> dict[str, float]:
@@ -88,22 +86,6 @@ def improved(propensities: Mapping[str, float], rng: random.Random) -> dict[str,
     return {d: clamp(p + rng.gauss(0.07, 0.07), 0.02, 0.98) for d, p in propensities.items()}
 
 
-def _pick_ranked(items: Sequence, p: float, rng: random.Random):
-    """One of ``items`` (sorted worst to best), near position p of the list."""
-    if len(items) == 1:
-        return items[0]
-    index = round(clamp(rng.gauss(p, 0.18)) * (len(items) - 1))
-    return items[index]
-
-
-def _tick(p: float, points: float, rng: random.Random) -> bool:
-    if points > 0:
-        return rng.random() < clamp(p, 0.04, 0.96)
-    if points < 0:
-        return rng.random() < 0.3 * (1 - p)
-    return rng.random() < 0.25
-
-
 class TendencyAnswers:
     """Draws answer sets for one questionnaire; what does not depend on the company
     (options by points, each question's dimension weights) is worked out once."""
@@ -115,24 +97,19 @@ class TendencyAnswers:
             (show_if.get(("section", section.id)), [(q, show_if.get(("question", q.id)), self._weights(q)) for q in section.questions])
             for section in compiled.sections
         ]
-        self.ranked: dict[str, tuple] = {}
-        for q in compiled.questions.values():
-            if isinstance(q, (SingleChoice, MultipleChoice)):
-                self.ranked[q.id] = tuple(sorted(q.options, key=lambda o: o.points))
-            elif isinstance(q, Matrix):
-                self.ranked[q.id] = tuple(sorted(q.scale, key=lambda s: s.value) if q.scale is not None else sorted(q.columns, key=lambda c: c.points))
+        self.items = {q.id: [item for _, item in kind_of(q).conditional_items(q)] for q in compiled.questions.values()}
         # Questions with conditional options or rows: the others skip the filtering.
         self.conditional = {key[1] for key in show_if if key[0] in ("option", "row")}
 
     @staticmethod
-    def _weights(q) -> tuple[tuple[str, float], ...]:
+    def _weights(q: Question) -> tuple[tuple[str, float], ...]:
         weights = q.scoring()
         total = sum(weights.values())
         return tuple((d, w / total) for d, w in weights.items()) if total else ()
 
-    def draw(self, rng: random.Random, company: Mapping, propensities: Mapping[str, float]) -> dict:
+    def draw(self, rng: random.Random, company: Mapping[str, Any], propensities: Mapping[str, float]) -> dict[str, Any]:
         """A valid answer set, built in page order so that show_if sees earlier answers."""
-        answers: dict = {}
+        answers: dict[str, Any] = {}
         env = Env(answers, dict(company))
         for cond, questions in self.pages:
             if cond is not None and not evaluate(cond, env):
@@ -148,59 +125,19 @@ class TendencyAnswers:
                     answers[q.id] = value
         return answers
 
-    def _shown(self, kind: str, qid: str, items: Sequence, env: Env) -> Sequence:
-        if qid not in self.conditional:
-            return items
-        show_if = self.compiled.show_if
-        return [o for o in items if (cond := show_if.get((kind, qid, o.id))) is None or evaluate(cond, env)]
-
-    def answer(self, q, p: float, rng: random.Random, env: Env, company: Mapping):
+    def answer(self, q: Question, p: float, rng: random.Random, env: Env, company: Mapping[str, Any]) -> Any:
         """A valid answer to ``q`` from a company whose propensity in its dimensions is
         ``p``; None to leave it unanswered."""
         if q.allow_na and rng.random() < 0.03:
             return NA
-        if isinstance(q, SingleChoice):
-            options = self._shown("option", q.id, self.ranked[q.id], env)
-            return _pick_ranked(options, p, rng).id if options else None
-        if isinstance(q, MultipleChoice):
-            options = self._shown("option", q.id, q.options, env)
-            exclusive = [o for o in options if o.exclusive]
-            if exclusive and rng.random() < 0.5 * (1 - p) ** 3:
-                return [rng.choice(exclusive).id]
-            ticked = [o.id for o in options if not o.exclusive and _tick(p, o.points, rng)]
-            return ticked or ([exclusive[0].id] if exclusive else [])
-        if isinstance(q, Scale):
-            return q.min + round(clamp(rng.gauss(p, 0.18)) * (q.max - q.min))
-        if isinstance(q, Matrix):
-            rows = self._shown("row", q.id, q.rows, env)
-            ranked = self.ranked[q.id]
-            if q.scale is not None:
-                return {r.id: _pick_ranked(ranked, p, rng).value for r in rows}
-            if q.multiple:
-                return {r.id: [c.id for c in q.columns if _tick(p, c.points, rng)] for r in rows}
-            return {r.id: _pick_ranked(ranked, p, rng).id for r in rows}
-        if isinstance(q, Number):
-            return _number(q, p, rng, company)
-        if isinstance(q, YesNo):
-            yes_is_better = q.yes_points >= q.no_points
-            return (rng.random() < p) == yes_is_better
-        if isinstance(q, FreeText):
-            challenges = CHALLENGES.get(company.get("sector", ""), [])
-            return rng.choice(challenges) if challenges and rng.random() < 0.3 else None
-        return None
-
-
-def _number(q: Number, p: float, rng: random.Random, company: Mapping):
-    if q.id == "employees" and company.get("size") in EMPLOYEES:
-        low, high = EMPLOYEES[company["size"]]
-        return rng.randint(low, high)
-    low = q.min if q.min is not None else 0.0
-    high = q.max if q.max is not None else max([low + 100.0] + [b.at_least * 2 for b in q.bands])
-    if q.bands:
-        bands = sorted(q.bands, key=lambda b: b.points)
-        band = _pick_ranked(bands, p, rng)
-        above = [b.at_least for b in q.bands if b.at_least > band.at_least]
-        low, high = max(low, band.at_least), min(high, min(above) - 1e-6 if above else high)
-    value = rng.uniform(low, max(low, high))
-    return int(value) if q.integer else round(value, 1)
-
+        kind = kind_of(q)
+        size = company.get("size")
+        if q.id == "employees" and size in EMPLOYEES and kind.tag == "number":
+            # The bundled questionnaires ask for the number of employees: keep it within the
+            # company's size class.
+            low, high = EMPLOYEES[size]
+            return rng.randint(low, high)
+        shown = self.items[q.id]
+        if q.id in self.conditional:
+            shown = shown_items(self.compiled, q, env)
+        return kind.draw_leaning(q, p, rng, shown, CHALLENGES.get(company.get("sector", ""), []))

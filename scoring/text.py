@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from questionnaires import kinds
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds.base import plain_words
 
 from .profile import Profile
 
 
-def describe_answer(compiled: CompiledQuestionnaire, qid: str, value, lang: str = "en") -> str:
-    """An answer as a person would read it: option texts instead of ids, yes/no, rows."""
-    if value is None:
+class PlainWords:
+    """The words of the terminal: English, and numbers as Python writes them."""
+
+    def __init__(self, lang: str = "en"):
+        self.lang = lang
+
+    def not_answered(self) -> str:
         return "not answered"
-    if value == "na":
+
+    def not_applicable(self) -> str:
         return "don't know / not applicable"
-    if isinstance(value, bool):
+
+    def yes_no(self, value: bool) -> str:
         return "yes" if value else "no"
-    options = compiled.options.get(qid, {})
-    if isinstance(value, str):
-        return options[value].text.get(lang) if value in options else value
-    if isinstance(value, list):
-        return ", ".join(describe_answer(compiled, qid, v, lang) for v in value) or "none ticked"
-    if isinstance(value, dict):
-        question = compiled.questions.get(qid)
-        rows = {r.id: r.text.get(lang) for r in getattr(question, "rows", [])}
-        scale = {p.value: p.text.get(lang) for p in (getattr(question, "scale", None) or [])}
-        return "; ".join(
-            f"{rows.get(r, r)}: {scale[v] if _is_scale_value(v, scale) else describe_answer(compiled, qid, v, lang)}"
-            for r, v in value.items()
-        )
-    return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def none_ticked(self) -> str:
+        return "none ticked"
+
+    def quantity(self, value: float, unit: str) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def date(self, value: date) -> str:
+        return value.isoformat()
+
+
+def describe_answer(compiled: CompiledQuestionnaire, qid: str, value: Any, lang: str = "en") -> str:
+    """An answer as a person would read it: option texts instead of ids, yes/no, rows."""
+    words = PlainWords(lang)
+    question = compiled.questions.get(qid)
+    if question is None:
+        return plain_words(value, words)
+    parts = kinds.describe_answer(question, value, words)
+    return (", " if isinstance(value, list) else "; ").join(parts)
 
 
 def _bar(score: float | None, width: int = 20) -> str:
@@ -36,11 +52,6 @@ def _bar(score: float | None, width: int = 20) -> str:
         return " " * width
     filled = round(score / 100 * width)
     return "#" * filled + "." * (width - filled)
-
-
-def _is_scale_value(value, scale: dict) -> bool:
-    # A row of tick columns holds a list, which cannot be looked up in the scale.
-    return isinstance(value, int) and not isinstance(value, bool) and value in scale
 
 
 def _value(value) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from questionnaires.compile import load_bundled
-from questionnaires.schema import FreeText
+from questionnaires.kinds import kind_of
 from scoring.check import run_tests, simulate
 from web.cli import main
 
@@ -42,7 +42,7 @@ def test_sector_questionnaires_are_sized_for_twenty_minutes(qid):
 
 @pytest.mark.parametrize("qid", sorted(BUNDLED))
 def test_every_question_says_why_it_matters(qid):
-    missing = [q.id for q in BUNDLED[qid].questions.values() if q.help is None and not isinstance(q, FreeText)]
+    missing = [q.id for q in BUNDLED[qid].questions.values() if q.help is None and not kind_of(q).optional]
     assert missing == []
 
 

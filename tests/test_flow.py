@@ -650,6 +650,38 @@ def test_a_reassessment_starts_with_the_previous_answers(client, database_url):
     assert post(client, f"/a/{new}/reassess").status_code == 409
 
 
+def test_the_library_previews_each_kind_with_the_submitted_answers_counted(client, database_url):
+    from tests.workspace import add_user, sign_in
+
+    token = start(client)
+    answer_all(client, token)
+    post(client, f"/a/{token}/submit")
+    add_user(database_url, "organiser@recentre.example", "organiser")
+    sign_in(client, "organiser@recentre.example")
+    page = client.get("/workspace/library/kinds")
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", page.text)
+
+    def counted(label: str, count: str) -> bool:
+        return f'{label}</label> <span class="muted" lang="en">· {count}</span>' in text
+
+    def cell(label: str, count: int) -> bool:
+        return f'aria-label="{label}"> <span class="muted" lang="en">{count}</span>' in text
+
+    # Choices drawn as the respondent sees them, each with its share of the answers.
+    assert counted('<input type="radio"> An ERP or CRM', "1 (100%)") and counted('<input type="radio"> None of them', "0 (0%)")
+    assert counted('<input type="checkbox"> Dashboards', "1 (100%)") and counted('<input type="checkbox"> None: we work on paper', "0 (0%)")
+    assert counted('<input type="radio"> No', "1 (100%)") and counted('<input type="radio"> Yes', "0 (0%)")
+    assert counted('<input type="radio"> 2', "1 (100%)") and counted('<input type="radio"> 0: Not at all', "0 (0%)")
+    # Matrix cells, "don't know" among them, and tick columns.
+    assert cell("ERP system: In use", 1) and cell("ERP system: Testing", 0)
+    assert cell("AI tools: Don&#39;t know / not applicable", 1)
+    assert cell("Cloud: Already invested", 1) and cell("Cloud: Plan to invest", 1) and cell("Robots: Plan to invest", 0)
+    # A number and a text box.
+    assert '<input type="number" aria-label="Share of sites with a meter"> %' in text and "No numbers given yet" in text
+    assert '<input type="text" aria-label="Your biggest challenge?">' in text
+
+
 def test_the_kept_results_page_carries_each_visitors_own_csrf_token(client, settings):
     token = start(client, {"name": "Mobili <Rossi>"})
     answer_all(client, token)

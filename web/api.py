@@ -30,18 +30,9 @@ from assessment.store.by_token import Draft, TokenStore
 from assessment.store.models import Assessment, QuestionnaireVersion, Status
 from assessment.store.responses import CompanyProfile, ResponseError, Saved
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds import KindOut, answer_required, kind_of
 from questionnaires.reference import CLUSTERS, CompanySize, LanguageCode
-from questionnaires.schema import (
-    Company,
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Scale,
-    SingleChoice,
-    Text,
-    YesNo,
-)
+from questionnaires.schema import Company, Text
 from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
@@ -271,55 +262,13 @@ async def get_questionnaire(state: State, questionnaire_id: FromPath[str]) -> Qu
     return detail(offered(state, questionnaire_id))
 
 
-class ChoiceOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
-    text: str
-    exclusive: bool = False
-    show_if: str | None = None
-    """An expression over earlier answers: the option is offered only when it holds."""
-
-
-class ScalePointOut(msgspec.Struct, kw_only=True):
-    value: int
-    text: str
-
-
-class RowOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
-    text: str
-    show_if: str | None = None
-
-
-class QuestionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One question, with what a form needs to ask it; the answer each kind takes is in
-    README, "Question kinds"."""
-
-    id: str
-    kind: Literal["single_choice", "multiple_choice", "scale", "matrix", "number", "yes_no", "text"]
-    text: str
-    help: str | None = None
-    required: bool = True
-    allow_na: bool = False
-    show_if: str | None = None
-    options: list[ChoiceOut] | None = None
-    rows: list[RowOut] | None = None
-    scale: list[ScalePointOut] | None = None
-    columns: list[ChoiceOut] | None = None
-    multiple: bool = False
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
-    unit: str | None = None
-    multiline: bool = False
-    max_length: int | None = None
-
-
 class SectionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     title: str
     intro: str | None = None
     show_if: str | None = None
-    questions: list[QuestionOut]
+    questions: list[KindOut]
+    """Each question with the fields of its kind (``kind`` tells them apart)."""
 
 
 class QuestionnaireForm(msgspec.Struct, kw_only=True):
@@ -335,37 +284,10 @@ def _t(text: Text | None, lang: str) -> str | None:
     return text.get(lang) if text is not None else None
 
 
-def question_out(q, lang: str) -> QuestionOut:
-    kind = type(q).__struct_config__.tag
-    out = QuestionOut(
-        id=q.id, kind=kind, text=q.text.get(lang), help=_t(q.help, lang),
-        required=q.required, allow_na=q.allow_na, show_if=q.show_if,
-    )
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        out.options = [ChoiceOut(id=o.id, text=o.text.get(lang), exclusive=o.exclusive, show_if=o.show_if) for o in q.options]
-    elif isinstance(q, Scale):
-        labels = {p.value: p.text.get(lang) for p in q.labels}
-        out.scale = [ScalePointOut(value=v, text=labels.get(v, str(v))) for v in range(q.min, q.max + 1)]
-    elif isinstance(q, Matrix):
-        out.rows = [RowOut(id=r.id, text=r.text.get(lang), show_if=r.show_if) for r in q.rows]
-        if q.scale is not None:
-            out.scale = [ScalePointOut(value=p.value, text=p.text.get(lang)) for p in q.scale]
-        else:
-            out.columns = [ChoiceOut(id=c.id, text=c.text.get(lang)) for c in q.columns or []]
-            out.multiple = q.multiple
-    elif isinstance(q, Number):
-        out.min, out.max, out.integer, out.unit = q.min, q.max, q.integer, _t(q.unit, lang)
-    elif isinstance(q, FreeText):
-        out.multiline, out.max_length = q.multiline, q.max_length
-    else:
-        assert isinstance(q, YesNo), kind
-    return out
-
-
 def form(q: CompiledQuestionnaire, lang: str) -> QuestionnaireForm:
-    by_section: dict[str, list[QuestionOut]] = {s.id: [] for s in q.sections}
+    by_section: dict[str, list[KindOut]] = {s.id: [] for s in q.sections}
     for qid, question in q.questions.items():
-        by_section[q.section_of[qid]].append(question_out(question, lang))
+        by_section[q.section_of[qid]].append(kind_of(question).describe_for_api(question, lang))
     return QuestionnaireForm(
         id=q.id, version=q.version, fingerprint=q.fingerprint, language=lang, title=q.meta.title.get(lang),
         sections=[
@@ -526,7 +448,7 @@ def progress(compiled: CompiledQuestionnaire, answers: dict, hidden: set[str]) -
         total += 1
         if qid in answers:
             answered += 1
-        elif q.required and not isinstance(q, FreeText):
+        elif answer_required(q):
             missing.append(qid)
     return Progress(answered=answered, questions=total, required_unanswered=missing)
 

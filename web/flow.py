@@ -10,32 +10,20 @@ Question and row ids are ``[a-z][a-z0-9_]*``, so the dot cannot be part of eithe
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds import NA, Question, answer_required, kind_of
+from questionnaires.kinds.base import Gettext, Widget
 from questionnaires.reference import CLUSTERS, LANGUAGES, SECTORS
-from questionnaires.schema import (
-    FreeText,
-    Matrix,
-    MultipleChoice,
-    Number,
-    Question,
-    Scale,
-    Section,
-    SingleChoice,
-    YesNo,
-)
-from scoring.answers import NA, Env, ScoringError, evaluate, visible_answers
+from questionnaires.schema import Section
+from scoring.answers import Env, ScoringError, shown_items, visible_answers
 
 CONTROL_FIELDS = frozenset({"_csrf_token", "action", "lang", "_autosave", "_shown_error"})
 """Fields of the section form that are not answers."""
-
-Gettext = Callable[[str], str]
-
 
 class Form(Protocol):
     def getall(self, key: str, default: Any = ...) -> list: ...
@@ -122,26 +110,16 @@ class Shown:
     def total(self) -> int:
         return sum(1 for q in self.compiled.questions if q not in self.hidden)
 
-    def options(self, q: Question) -> list:
-        """The question's options (or a matrix's columns) whose condition holds."""
-        items = getattr(q, "options", None) or (q.columns if isinstance(q, Matrix) else None) or []
-        return [o for o in items if self._holds(("option", q.id, o.id))]
+    def items(self, q: Question) -> list[Any]:
+        """The question's options or rows whose condition holds."""
+        return shown_items(self.compiled, q, self.env)
 
-    def rows(self, q: Matrix) -> list:
-        return [r for r in q.rows if self._holds(("row", q.id, r.id))]
-
-    def _holds(self, key: tuple) -> bool:
-        condition = self.compiled.show_if.get(key)
-        return condition is None or bool(evaluate(condition, self.env))
-
-    def signature(self, qid: str) -> tuple:
+    def signature(self, qid: str) -> tuple[Any, ...]:
         """What decides how a question is drawn besides its answer: shown or not, and which
         options and rows. A change means its fragment must be drawn again."""
         if qid in self.hidden:
             return ("hidden",)
-        q = self.compiled.questions[qid]
-        rows = tuple(r.id for r in self.rows(q)) if isinstance(q, Matrix) else ()
-        return ("shown", tuple(o.id for o in self.options(q)), rows)
+        return ("shown", tuple(item.id for item in self.items(self.compiled.questions[qid])))
 
 
 def shown(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> Shown:
@@ -177,150 +155,22 @@ class Parsed:
     cleared the others): their fragment must be drawn again."""
 
 
-def field_names(q: Question, rows: Iterable = ()) -> list[str]:
-    """The names of the form fields of a question (for htmx's hx-params)."""
-    if isinstance(q, Matrix):
-        return [f"{q.id}.{r.id}" for r in rows]
-    if isinstance(q, Number) and q.allow_na:
-        return [q.id, f"{q.id}.na"]
-    return [q.id]
-
-
 def question_of_field(name: str) -> str:
     return name.split(".", 1)[0]
-
-
-def _exclusive_pick(ticked: list[str], exclusive: set[str], before: list[str]) -> tuple[list[str], bool]:
-    """Ticked boxes where an exclusive one ("None of these", "Don't know") rules out the
-    rest. The box ticked last wins: if the exclusive one was ticked already, the SME has
-    just ticked another, so the exclusive one goes; otherwise it has just been ticked, so
-    the others go. Returns the boxes kept and whether that changed what was ticked."""
-    chosen = [v for v in ticked if v in exclusive]
-    if not chosen or len(ticked) == 1:
-        return ticked, False
-    already = [v for v in chosen if v in before]
-    if already and len(already) == len(chosen):
-        return [v for v in ticked if v not in exclusive], True
-    return [next(v for v in chosen if v not in before)], True
-
-
-def _as_list(value: Any) -> list:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str):
-        return [value]
-    return []
-
-
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-
-
-def parse_number(text: str) -> float | None:
-    """A number as people type it: a decimal comma is read as a point."""
-    text = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not _NUMBER.match(text):
-        return None
-    value = float(text.replace(",", "."))
-    return value if math.isfinite(value) else None
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
 
 
 def parse_question(q: Question, form: Form, stored: Any, shown_: Shown, _: Gettext, parsed: Parsed) -> None:
     """Read one question's fields into ``parsed``. Ids are passed on unchecked:
     ``save_answers`` refuses unknown options, and its message goes next to the field."""
-    qid = q.id
-    values = field_values(form, qid)
-
-    def error(message: str) -> None:
-        parsed.errors[qid] = message
-
-    if isinstance(q, MultipleChoice):
-        exclusive = {o.id for o in q.options if o.exclusive} | ({NA} if q.allow_na else set())
-        ticked = list(dict.fromkeys(values))
-        kept, changed = _exclusive_pick(ticked, exclusive, _as_list(stored))
-        if changed:
-            parsed.adjusted.add(qid)
-        parsed.answers[qid] = (NA if kept == [NA] else kept) or None
-        return
-    if isinstance(q, Matrix):
-        columns = {str(p.value): p.value for p in q.scale} if q.scale is not None else None
-        before = stored if isinstance(stored, dict) else {}
-        answer: dict[str, Any] = {}
-        for row in shown_.rows(q):
-            cell = field_values(form, f"{qid}.{row.id}")
-            if not cell:
-                continue
-            if q.multiple:
-                kept, changed = _exclusive_pick(list(dict.fromkeys(cell)), {NA} if q.allow_na else set(), _as_list(before.get(row.id)))
-                if changed:
-                    parsed.adjusted.add(qid)
-                answer[row.id] = NA if kept == [NA] else kept
-            elif len(cell) > 1:
-                return error(_("Choose one answer in each row."))
-            elif cell[0] == NA:
-                answer[row.id] = NA
-            elif columns is not None:
-                # An unknown value stays text, and save_answers names it.
-                answer[row.id] = columns.get(cell[0], cell[0])
-            else:
-                answer[row.id] = cell[0]
-        parsed.answers[qid] = answer or None
-        return
-    if isinstance(q, FreeText):
-        text = values[0] if values else ""
-        text = text.replace("\r\n", "\n")
-        if len(values) > 1:
-            return error(_("Send one text only."))
-        if len(text) > q.max_length:
-            parsed.raw[qid] = text
-            return error(_("Shorten the text to %(limit)s characters or fewer; it has %(length)s.") % {"limit": q.max_length, "length": len(text)})
-        parsed.answers[qid] = text if text.strip() else None
-        return
-    if isinstance(q, Number):
-        na = q.allow_na and NA in field_values(form, f"{qid}.na")
-        text = values[0].strip() if values else ""
-        if len(values) > 1:
-            return error(_("Enter one number."))
-        if na and text:
-            # Both given: the one changed last wins, as with an exclusive box.
-            parsed.adjusted.add(qid)
-            na = stored != NA
-        if na:
-            parsed.answers[qid] = NA
-            return
-        if not text:
-            parsed.answers[qid] = None
-            return
-        number = parse_number(text)
-        parsed.raw[qid] = text
-        if number is None:
-            return error(_("Enter a number, such as 12 or 12.5."))
-        if q.integer and number != int(number):
-            return error(_("Enter a whole number, such as 12."))
-        if q.min is not None and number < q.min:
-            return error(_("Enter a number of %(min)s or more.") % {"min": _fmt(q.min)})
-        if q.max is not None and number > q.max:
-            return error(_("Enter a number of %(max)s or less.") % {"max": _fmt(q.max)})
-        parsed.answers[qid] = int(number) if number == int(number) else number
-        return
-    # One choice: single choice, scale, yes/no.
-    if len(values) > 1:
-        return error(_("Choose one answer."))
-    if not values:
-        parsed.answers[qid] = None
-        return
-    value = values[0]
-    if value == NA:
-        parsed.answers[qid] = NA
-    elif isinstance(q, Scale):
-        parsed.answers[qid] = int(value) if re.fullmatch(r"-?\d{1,9}", value) else value
-    elif isinstance(q, YesNo):
-        parsed.answers[qid] = {"yes": True, "no": False}.get(value, value)
+    reading = kind_of(q).parse(q, lambda name: field_values(form, name), stored, shown_.items(q), _)
+    if reading.adjusted:
+        parsed.adjusted.add(q.id)
+    if reading.raw is not None:
+        parsed.raw[q.id] = reading.raw
+    if reading.error is not None:
+        parsed.errors[q.id] = reading.error
     else:
-        parsed.answers[qid] = value
+        parsed.answers[q.id] = reading.answer
 
 
 @dataclass
@@ -376,29 +226,21 @@ def hidden_by(compiled: CompiledQuestionnaire, answers: dict, updates: dict, com
 
 
 @dataclass
-class Choice:
-    id: str
-    value: str
-    text: str
-    exclusive: bool = False
-
-
-@dataclass
 class QuestionView:
-    """A question as the template draws it, in one language."""
+    """A question as the template draws it, in one language: its words, and the widget its
+    kind draws it with (``questionnaires.kinds.base``: choices, a matrix or an input box)."""
 
     q: Question
-    kind: str
+    widget: Widget
     text: str
     help: str
     required: bool
     value: Any
     error: str | None
-    choices: list[Choice]
-    rows: list[Choice]
     fields: list[str]
     exclusive_note: str | None
-    unit: str = ""
+    form: dict[str, list[str]]
+    """The answer as the form's fields hold it, by field name."""
     raw: str | None = None
 
     @property
@@ -412,88 +254,45 @@ class QuestionView:
     @property
     def first_input_id(self) -> str:
         """Where an error summary's link takes the keyboard."""
-        if self.kind in ("number", "text"):
-            return f"f-{self.q.id}"
-        if self.kind == "matrix":
-            row = self.rows[0].id if self.rows else ""
-            col = self.choices[0].id if self.choices else ""
-            return f"f-{self.q.id}-{row}-{col}"
-        return f"f-{self.q.id}-{self.choices[0].id}" if self.choices else self.dom_id
+        return self.widget.first_input_id(self.q.id)
 
     def checked(self, value: str, row: str | None = None) -> bool:
-        current = self.value.get(row) if row is not None and isinstance(self.value, dict) else self.value
-        if isinstance(current, list):
-            return value in current
-        if isinstance(current, bool):
-            return value == ("yes" if current else "no")
-        return current is not None and str(current) == value
+        return value in self.form.get(self.q.id if row is None else f"{self.q.id}.{row}", ())
+
+    @property
+    def na_ticked(self) -> bool:
+        """The "don't know" box beside an input box (the field ``{qid}.na``) is ticked."""
+        return NA in self.form.get(f"{self.q.id}.na", ())
 
     @property
     def input_value(self) -> str:
-        """The value of a number or text box: what was typed when it was refused."""
+        """The value of an input box: what was typed when it was refused."""
         if self.raw is not None:
             return self.raw
-        if self.value is None or self.value == NA and self.kind == "number":
-            return ""
-        if isinstance(self.value, float):
-            return _fmt(self.value)
-        return str(self.value)
-
-
-KINDS = {
-    SingleChoice: "single_choice",
-    MultipleChoice: "multiple_choice",
-    Scale: "scale",
-    Matrix: "matrix",
-    Number: "number",
-    YesNo: "yes_no",
-    FreeText: "text",
-}
+        return next(iter(self.form.get(self.q.id, ())), "")
 
 
 def question_view(q: Question, shown_: Shown, lang: str, _: Gettext, value: Any = None, error: str | None = None, raw: str | None = None) -> QuestionView:
-    kind = KINDS[type(q)]
-    na = Choice(NA, NA, _("Don't know / not applicable"), exclusive=True) if q.allow_na else None
-    choices: list[Choice] = []
-    rows: list[Choice] = []
-    unit = ""
+    kind = kind_of(q)
+    items = shown_.items(q)
+    widget = kind.view(q, items, lang, _)
     exclusive_note = None
-    if isinstance(q, (SingleChoice, MultipleChoice)):
-        choices = [Choice(o.id, o.id, o.text.get(lang), o.exclusive) for o in shown_.options(q)]
-    elif isinstance(q, Scale):
-        labels = {p.value: p.text.get(lang) for p in q.labels}
-        choices = [Choice(str(v), str(v), f"{v}: {labels[v]}" if v in labels else str(v)) for v in range(q.min, q.max + 1)]
-    elif isinstance(q, YesNo):
-        choices = [Choice("yes", "yes", _("Yes")), Choice("no", "no", _("No"))]
-    elif isinstance(q, Matrix):
-        if q.scale is not None:
-            choices = [Choice(str(p.value), str(p.value), p.text.get(lang)) for p in q.scale]
-        else:
-            choices = [Choice(o.id, o.id, o.text.get(lang)) for o in shown_.options(q)]
-        rows = [Choice(r.id, r.id, r.text.get(lang)) for r in shown_.rows(q)]
-    elif isinstance(q, Number):
-        unit = q.unit.get(lang) if q.unit else ""
-    if na is not None and not isinstance(q, (Number, FreeText)):
-        choices.append(na)
-    if isinstance(q, MultipleChoice) or (isinstance(q, Matrix) and q.multiple and q.allow_na):
-        names = [c.text for c in choices if c.exclusive]
-        if names:
-            exclusive_note = _("Ticking “%(option)s” clears the other boxes, and ticking another box clears it.") % {
-                "option": "”, “".join(names)
-            }
+    names = widget.exclusive_texts()
+    if names:
+        exclusive_note = _("Ticking “%(option)s” clears the other boxes, and ticking another box clears it.") % {
+            "option": "”, “".join(names)
+        }
     return QuestionView(
         q=q,
-        kind=kind,
+        widget=widget,
         text=q.text.get(lang),
         help=q.help.get(lang) if q.help else "",
-        required=q.required and not isinstance(q, FreeText),
+        required=answer_required(q),
         value=value,
         error=error,
-        choices=choices,
-        rows=rows,
-        fields=field_names(q, shown_.rows(q) if isinstance(q, Matrix) else ()),
+        fields=kind.field_names(q, items),
         exclusive_note=exclusive_note,
-        unit=unit,
+        form=kind.form_values(q, value),
         raw=raw,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import msgspec
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -16,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store.models import Assessment, QuestionnaireVersion
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds import Question, kind_of
+from questionnaires.kinds.base import Widget
 from questionnaires.messages import N_
-from questionnaires.schema import Matrix, MultipleChoice, Number, Scale, SingleChoice, YesNo
 from scoring.check import run_tests
 from scoring.render.i18n import translations
 
@@ -107,26 +109,28 @@ async def library_page(request: Request) -> Template:
 
 @dataclass
 class QuestionStats:
+    counted: str | None = None
+    """What is counted of the answers beyond their number (``Kind.statistics``)."""
     answered: int = 0
     counts: dict[tuple[str | None, str], int] = field(default_factory=dict)
-    """(matrix row or None, chosen value) -> number of assessments."""
+    """(matrix row or None, chosen value as the form posts it) -> number of assessments."""
     number: tuple[int, float | None, float | None, float | None] | None = None
     """(count, min, mean, max) of the numbers given."""
 
 
+# An answer is one value, a list of values, or (matrix) a mapping of rows to either: each
+# becomes one row per chosen value, as JSON text, so that GROUP BY counts them.
 _CHOICES_SQL = {
-    # An answer is one value, a list of values, or (matrix) a mapping of rows to either:
-    # each becomes one row per chosen value, so that GROUP BY counts them.
     "sqlite": """
-        SELECT a.question_id, NULL AS row_id, e.value AS choice, count(*) AS n
+        SELECT a.question_id, NULL AS row_id, CASE e.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_quote(e.value) END AS choice, count(*) AS n
         FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS e
         WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
-        GROUP BY a.question_id, e.value
+        GROUP BY a.question_id, choice
     """,
     "postgresql": """
-        SELECT a.question_id, NULL AS row_id, e.choice, count(*) AS n
+        SELECT a.question_id, NULL AS row_id, e.choice::text AS choice, count(*) AS n
         FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id,
-             LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.value::jsonb) = 'array'
+             LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.value::jsonb) = 'array'
                  THEN a.value::jsonb ELSE jsonb_build_array(a.value::jsonb) END) AS e(choice)
         WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
         GROUP BY a.question_id, e.choice
@@ -134,16 +138,17 @@ _CHOICES_SQL = {
 }
 _MATRIX_SQL = {
     "sqlite": """
-        SELECT a.question_id, r.key AS row_id, c.value AS choice, count(*) AS n
-        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS r, json_each(r.value) AS c
+        SELECT a.question_id, r.key AS row_id, CASE c.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_quote(c.value) END AS choice, count(*) AS n
+        FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS r,
+             json_each(CASE WHEN r.type = 'array' THEN r.value ELSE json_array(r.value) END) AS c
         WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
-        GROUP BY a.question_id, r.key, c.value
+        GROUP BY a.question_id, r.key, choice
     """,
     "postgresql": """
-        SELECT a.question_id, r.key AS row_id, c.choice, count(*) AS n
+        SELECT a.question_id, r.key AS row_id, c.choice::text AS choice, count(*) AS n
         FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id,
              LATERAL jsonb_each(a.value::jsonb) AS r(key, value),
-             LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.value) = 'array'
+             LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.value) = 'array'
                  THEN r.value ELSE jsonb_build_array(r.value) END) AS c(choice)
         WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
         GROUP BY a.question_id, r.key, c.choice
@@ -164,12 +169,12 @@ _ANSWERED_SQL = """
 """
 
 
-def _normalise(question, value) -> str:
-    if isinstance(question, YesNo):
-        return "true" if value in (1, "1", "true", True) else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def form_value(question: Question, row_id: str | None, choice: str) -> str:
+    """One chosen value (JSON text), as the form posts it: the value of a preview's choice."""
+    value = msgspec.json.decode(choice)
+    field_name = question.id if row_id is None else f"{question.id}.{row_id}"
+    posted = kind_of(question).form_values(question, value if row_id is None else {row_id: value})
+    return next(iter(posted.get(field_name, ())), choice)
 
 
 def _statement(sql: str, questions: list[str]):
@@ -179,21 +184,21 @@ def _statement(sql: str, questions: list[str]):
 async def answer_statistics(session: AsyncSession, compiled: CompiledQuestionnaire) -> dict[str, QuestionStats]:
     dialect = session.get_bind().dialect.name
     questions = compiled.questions
-    choice_ids = [q for q, v in questions.items() if isinstance(v, SingleChoice | MultipleChoice | YesNo | Scale)]
-    matrix_ids = [q for q, v in questions.items() if isinstance(v, Matrix)]
-    number_ids = [q for q, v in questions.items() if isinstance(v, Number)]
-    stats: dict[str, QuestionStats] = {q: QuestionStats() for q in questions}
+    stats: dict[str, QuestionStats] = {qid: QuestionStats(kind_of(q).statistics) for qid, q in questions.items()}
+    counted: dict[str | None, list[str]] = defaultdict(list)
+    for qid, s in stats.items():
+        counted[s.counted].append(qid)
     params = {"questionnaire": compiled.id}
     for qid, n in await session.execute(text(_ANSWERED_SQL), params):
         if qid in stats:
             stats[qid].answered = n
-    for sql, ids in ((_CHOICES_SQL[dialect], choice_ids), (_MATRIX_SQL[dialect], matrix_ids)):
+    for sql, ids in ((_CHOICES_SQL[dialect], counted["choices"]), (_MATRIX_SQL[dialect], counted["matrix"])):
         if ids:
             for qid, row_id, choice, n in await session.execute(_statement(sql, ids), params):
-                key = (row_id, _normalise(questions[qid], choice))
+                key = (row_id, form_value(questions[qid], row_id, choice))
                 stats[qid].counts[key] = stats[qid].counts.get(key, 0) + n
-    if number_ids:
-        for qid, n, low, mean, high in await session.execute(_statement(_NUMBERS_SQL, number_ids), params):
+    if counted["number"]:
+        for qid, n, low, mean, high in await session.execute(_statement(_NUMBERS_SQL, counted["number"]), params):
             stats[qid].number = (n, low, mean, high)
     return stats
 
@@ -201,8 +206,14 @@ async def answer_statistics(session: AsyncSession, compiled: CompiledQuestionnai
 # --- The preview -------------------------------------------------------------------------
 
 
-def question_kind(question) -> str:
-    return type(question).__name__
+def preview_widgets(compiled: CompiledQuestionnaire, lang: str) -> dict[str, Widget]:
+    """Each question drawn as its respondents see it, in ``lang``, with every option and row."""
+    _ = translations(lang).gettext
+    widgets = {}
+    for qid, q in compiled.questions.items():
+        kind = kind_of(q)
+        widgets[qid] = kind.view(q, [item for _kind, item in kind.conditional_items(q)], lang, _)
+    return widgets
 
 
 @get("/workspace/library/{questionnaire_id:str}", guards=[requires_organiser], include_in_schema=False)
@@ -214,19 +225,15 @@ async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], 
     lang = lang or workspace_language(request)
     if lang not in compiled.meta.languages:
         lang = compiled.meta.languages[0] if compiled.meta.languages else "en"
-    # The words of the respondent's own page, in the preview's language.
-    _ = translations(lang).gettext
-    respondent = {"yes": _("Yes"), "no": _("No"), "na": _("Don't know / not applicable")}
     async with request.app.state.sessions() as session:
         stats = await answer_statistics(session, compiled)
     context = {
         "user": user_of(request),
         "q": compiled,
         "preview_lang": lang,
-        "respondent": respondent,
+        "widgets": preview_widgets(compiled, lang),
         "stats": stats,
         "tests": test_status(compiled),
-        "kind": question_kind,
         "section_questions": {
             s.id: [questions for qid, questions in compiled.questions.items() if compiled.section_of[qid] == s.id] for s in compiled.sections
         },

@@ -21,9 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds import answer_required
 from questionnaires.messages import N_
 from questionnaires.reference import CLUSTERS, SIZES
-from questionnaires.schema import FreeText
 from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
 from scoring.engine import scorer_for
 from scoring.profile import Profile
@@ -311,11 +311,7 @@ def unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) ->
 
 
 def required_unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:
-    return [
-        q
-        for q in unanswered(compiled, answers, company)
-        if compiled.questions[q].required and not isinstance(compiled.questions[q], FreeText)
-    ]
+    return [q for q in unanswered(compiled, answers, company) if answer_required(compiled.questions[q])]
 
 
 # --- Submitting and scoring ---------------------------------------------------------------

@@ -69,6 +69,8 @@ class Matrix(QuestionBase, tag="matrix"):
 
 
 class MatrixOut(QuestionOut, tag="matrix"):
+    """A matrix: per row, a point of ``scale``, a column, or (``multiple``) a list of columns."""
+
     rows: list[RowOut] = msgspec.field(default_factory=list)
     scale: list[ScalePointOut] | None = None
     columns: list[ChoiceOut] | None = None

@@ -48,6 +48,8 @@ class MultipleChoice(QuestionBase, tag="multiple_choice"):
 
 
 class MultipleChoiceOut(QuestionOut, tag="multiple_choice"):
+    """A multiple-choice question: a list of its options."""
+
     options: list[ChoiceOut] = msgspec.field(default_factory=list)
 
 

@@ -60,6 +60,8 @@ class Number(QuestionBase, tag="number"):
 
 
 class NumberOut(QuestionOut, tag="number"):
+    """A number between ``min`` and ``max``."""
+
     min: float | None = None
     max: float | None = None
     integer: bool = False

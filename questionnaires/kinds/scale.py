@@ -46,6 +46,8 @@ class Scale(QuestionBase, tag="scale"):
 
 
 class ScaleOut(QuestionOut, tag="scale"):
+    """A scale: one whole number of ``scale``."""
+
     scale: list[ScalePointOut] = msgspec.field(default_factory=list)
 
 

@@ -48,6 +48,8 @@ class SingleChoice(QuestionBase, tag="single_choice"):
 
 
 class SingleChoiceOut(QuestionOut, tag="single_choice"):
+    """A single-choice question: one of its options."""
+
     options: list[ChoiceOut] = msgspec.field(default_factory=list)
 
 

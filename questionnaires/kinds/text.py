@@ -37,6 +37,8 @@ class FreeText(QuestionBase, tag="text"):
 
 
 class FreeTextOut(QuestionOut, tag="text"):
+    """Free text of at most ``max_length`` characters."""
+
     multiline: bool = False
     max_length: int | None = None
 

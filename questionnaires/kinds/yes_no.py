@@ -39,7 +39,7 @@ class YesNo(QuestionBase, tag="yes_no"):
 
 
 class YesNoOut(QuestionOut, tag="yes_no"):
-    pass
+    """A yes/no question: true or false."""
 
 
 class YesNoKind(Kind[YesNo, Item]):

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.kinds import describe_answer
+from questionnaires.kinds.base import plain_words
 from questionnaires.reference import CLUSTERS, INSTRUMENT_KINDS, SECTORS, SIZES
-from questionnaires.schema import Number
-from scoring.text import describe_answer
 
 from .i18n import format_count, format_share, translations
 
@@ -99,33 +99,32 @@ class Labels:
         return "; ".join(self.answer_parts(compiled, qid, value))
 
     def answer_parts(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> list[str]:
-        """An answer in words, one part per ticked option or matrix row. Option and row texts
-        come from the questionnaire (through describe_answer); the words for "not answered",
-        "yes" and the like from the catalogs, since describe_answer's own are English."""
-        _ = self.gettext
-        if value is None:
-            return [_("Not answered")]
-        if value == "na":
-            return [_("Don't know / not applicable")]
-        if isinstance(value, bool):
-            return [_("Yes") if value else _("No")]
-        if isinstance(value, list):
-            return [describe_answer(compiled, qid, v, self.lang) for v in value] or [_("None ticked")]
-        if isinstance(value, dict):
-            # Row by row: describe_answer cannot look a row's list of ticked columns up as a
-            # scale value, and unanswered rows need translated words too.
-            question = compiled.questions.get(qid)
-            rows = {r.id: r.text.get(self.lang) for r in getattr(question, "rows", [])}
-            parts = []
-            for row, v in value.items():
-                if v is None or v == "na" or isinstance(v, (bool, list)):
-                    words = ", ".join(self.answer_parts(compiled, qid, v))
-                    parts.append(f"{rows.get(row, row)}: {words}")
-                else:
-                    parts.append(describe_answer(compiled, qid, {row: v}, self.lang))
-            return parts
+        """An answer in words, one part per ticked option or matrix row: option and row
+        texts from the questionnaire, the other words from the catalogs."""
         question = compiled.questions.get(qid)
-        if isinstance(value, (int, float)) and isinstance(question, Number):
-            unit = question.unit.get(self.lang) if question.unit else ""
-            return [f"{self.number(value)}{'' if unit.startswith('%') and self.lang == 'en' else ' '}{unit}".rstrip()]
-        return [describe_answer(compiled, qid, value, self.lang)]
+        if question is None:
+            return [plain_words(value, self)]
+        return describe_answer(question, value, self)
+
+    # The words answers are described in (questionnaires.kinds.base.Words).
+
+    def not_answered(self) -> str:
+        _ = self.gettext
+        return _("Not answered")
+
+    def not_applicable(self) -> str:
+        _ = self.gettext
+        return _("Don't know / not applicable")
+
+    def yes_no(self, value: bool) -> str:
+        _ = self.gettext
+        return _("Yes") if value else _("No")
+
+    def none_ticked(self) -> str:
+        _ = self.gettext
+        return _("None ticked")
+
+    def quantity(self, value: float, unit: str) -> str:
+        """A number with its unit: ``12.5 kWh``, and ``40%`` in English."""
+        space = "" if unit.startswith("%") and self.lang == "en" else " "
+        return f"{self.number(value)}{space}{unit}".rstrip()
