@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ class CompiledExpression:
     def text(self) -> str:
         return self.expression.text
 
-    def evaluate(self, env):
+    def evaluate(self, env: Any) -> Any:
         return self.expression.evaluate(env)
 
 
@@ -43,16 +43,28 @@ def _scored(q: Question) -> bool:
     return kind_of(q).unscored_reason(q) is None
 
 
+LocationOf = Callable[[int], Location]
+"""The place of a character of an expression, by its offset."""
+
+
 class Checker:
-    def __init__(self, resolved: Resolved, locs: dict[int, Location], diags: Diagnostics, file: str):
+    def __init__(
+        self,
+        resolved: Resolved,
+        locs: dict[int, Location],
+        diags: Diagnostics,
+        file: str,
+        expression_locs: dict[tuple[int, str], LocationOf] | None = None,
+    ):
         self.r = resolved
         self.q = resolved.questionnaire
         self.locs = locs
+        self.expression_locs = expression_locs or {}
         self.diags = diags
         self.file = file
         self.questions: dict[str, Question] = {}
         self.section_of: dict[str, str] = {}
-        self.show_if: dict[tuple, CompiledExpression] = {}
+        self.show_if: dict[tuple[str, ...], CompiledExpression] = {}
         self.formulas: dict[str, CompiledExpression] = {}
         self.conditions: dict[str, CompiledExpression] = {}
 
@@ -64,8 +76,8 @@ class Checker:
 
     # Uniqueness and references
 
-    def unique(self, items: Iterable, what: str) -> dict:
-        seen: dict = {}
+    def unique(self, items: Iterable[Any], what: str) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
         for item in items:
             if item.id in seen:
                 first = self.at(seen[item.id])
@@ -164,7 +176,7 @@ class Checker:
 
     def expression(self, owner_obj: Any, key: str, text: str, owner: str, allowed: set[str], self_id: str | None = None) -> CompiledExpression | None:
         base = self.at(owner_obj)
-        loc_src = self.locs.get(("expr", id(owner_obj), key))
+        loc_src = self.expression_locs.get((id(owner_obj), key))
         try:
             compiled = ex.compile_expression(text)
         except ex.ExpressionError as exc:
@@ -219,7 +231,7 @@ class Checker:
             return False
         return True
 
-    def check_literals(self, tree, loc_src, base: Location, owner: str) -> bool:
+    def check_literals(self, tree: ex.Node, loc_src: LocationOf | None, base: Location, owner: str) -> bool:
         """Literal text compared with an answer, level or archetype must be a known id."""
         ok = True
         for node in ex.walk(tree):
@@ -243,11 +255,11 @@ class Checker:
         return ok
 
     @staticmethod
-    def literal_strings(node) -> list[tuple[str, int]] | None:
+    def literal_strings(node: ex.Node) -> list[tuple[str, int]] | None:
         if isinstance(node, ex.Literal) and isinstance(node.value, str):
             return [(node.value, node.offset)]
         if isinstance(node, ex.ListNode):
-            return [(n.value, n.offset) for n in node.items if isinstance(n.value, str)]
+            return [(n.value, n.offset) for n in node.items if isinstance(n, ex.Literal) and isinstance(n.value, str)]
         return None
 
     def known_values(self, ref: ex.Ref) -> set[str] | None:

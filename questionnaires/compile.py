@@ -17,16 +17,29 @@ import contextlib
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
 import msgspec
 
-from .checks import Checker, CompiledExpression
-from .diagnostics import Diagnostics, Location, QuestionnaireError
-from .kinds import kind_of
+from .checks import Checker, CompiledExpression, LocationOf
+from .diagnostics import Diagnostic, Diagnostics, Location, QuestionnaireError
+from .kinds import Question, kind_of
+from .kinds.base import Option
 from .resolve import KIND_NAMES, Loader, Resolved, resolve
-from .schema import Level, QuestionnaireFile, Recommendation, Section
+from .schema import (
+    ArchetypeMatrix,
+    Dimension,
+    Instrument,
+    Level,
+    Pillar,
+    QuestionnaireFile,
+    Recommendation,
+    Section,
+    TestCase,
+    TrainingTopic,
+)
 from .source import SourceError
 
 __all__ = [
@@ -53,25 +66,26 @@ class CompiledQuestionnaire:
     fingerprint: str
     file: str
     sections: tuple[Section, ...]
-    questions: MappingProxyType  # id -> Question, in page order
-    section_of: MappingProxyType  # question id -> section id
-    options: MappingProxyType  # question id -> {option id -> Option}
-    dimensions: MappingProxyType  # id -> Dimension
-    pillars: MappingProxyType  # id -> Pillar
+    questions: MappingProxyType[str, Question]  # in page order
+    section_of: MappingProxyType[str, str]  # question id -> section id
+    options: MappingProxyType[str, MappingProxyType[str, Option]]  # question id -> {option id -> Option}
+    dimensions: MappingProxyType[str, Dimension]
+    pillars: MappingProxyType[str, Pillar]
     levels: tuple[Level, ...]
     recommendations: tuple[Recommendation, ...]
-    instruments: MappingProxyType
-    training_topics: MappingProxyType
-    show_if: MappingProxyType  # ("section"|"question"|"option"|"row", id...) -> CompiledExpression
-    formulas: MappingProxyType  # dimension id -> CompiledExpression
-    conditions: MappingProxyType  # recommendation id -> CompiledExpression
-    warnings: tuple = ()
-    visibility: tuple = ()
+    instruments: MappingProxyType[str, Instrument]
+    training_topics: MappingProxyType[str, TrainingTopic]
+    show_if: MappingProxyType[tuple[str, ...], CompiledExpression]  # ("section"|"question"|"option"|"row", id...)
+    formulas: MappingProxyType[str, CompiledExpression]  # dimension id -> its formula
+    conditions: MappingProxyType[str, CompiledExpression]  # recommendation id -> its rule
+    warnings: tuple[Diagnostic, ...] = ()
+    visibility: tuple[tuple[CompiledExpression, tuple[str, ...]], ...] = ()
     """Section and question conditions in page order, each with the question ids it hides."""
-    locations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    locations: MappingProxyType[tuple[str, str | int], Location] = field(default_factory=lambda: MappingProxyType({}))
     """("question"|"dimension"|"recommendation"|"test", id or index) -> Location."""
 
-    def where(self, kind: str, key) -> Location:
+    def where(self, kind: str, key: str | int) -> Location:
+        """Where the question, dimension, recommendation or test (by index) was written."""
         return self.locations.get((kind, key), Location(self.file))
 
     @property
@@ -87,11 +101,11 @@ class CompiledQuestionnaire:
         return self.meta.version
 
     @property
-    def archetypes(self):
+    def archetypes(self) -> ArchetypeMatrix | None:
         return self.meta.archetypes
 
     @property
-    def tests(self):
+    def tests(self) -> list[TestCase]:
         return self.meta.tests
 
 
@@ -99,8 +113,8 @@ def fingerprint(resolved: Resolved) -> str:
     return hashlib.sha256(msgspec.json.encode(resolved, order="deterministic")).hexdigest()
 
 
-def build(resolved: Resolved, checker: Checker, warnings: list, file: str) -> CompiledQuestionnaire:
-    options = {}
+def build(resolved: Resolved, checker: Checker, warnings: list[Diagnostic], file: str) -> CompiledQuestionnaire:
+    options: dict[str, MappingProxyType[str, Option]] = {}
     for qid, question in checker.questions.items():
         named = kind_of(question).options(question)
         if named:
@@ -129,7 +143,9 @@ def build(resolved: Resolved, checker: Checker, warnings: list, file: str) -> Co
     )
 
 
-def _visibility(resolved: Resolved, show_if: dict) -> tuple:
+def _visibility(
+    resolved: Resolved, show_if: dict[tuple[str, ...], CompiledExpression]
+) -> tuple[tuple[CompiledExpression, tuple[str, ...]], ...]:
     out = []
     for section in resolved.questionnaire.sections:
         cond = show_if.get(("section", section.id))
@@ -142,9 +158,10 @@ def _visibility(resolved: Resolved, show_if: dict) -> tuple:
     return tuple(out)
 
 
-def _locations(resolved: Resolved, checker: Checker) -> dict:
+def _locations(resolved: Resolved, checker: Checker) -> dict[tuple[str, str | int], Location]:
     q = resolved.questionnaire
-    out = {}
+    out: dict[tuple[str, str | int], Location] = {}
+    items: Iterable[Question | Dimension | Recommendation | Section]
     for kind, items in (("question", checker.questions.values()), ("dimension", q.dimensions), ("recommendation", q.recommendations), ("section", q.sections)):
         for item in items:
             if id(item) in checker.locs:
@@ -155,8 +172,10 @@ def _locations(resolved: Resolved, checker: Checker) -> dict:
     return out
 
 
-def _expression_locations(loader: Loader, locs: dict) -> None:
-    """Teach the checker where each expression string sits, character by character."""
+def _expression_locations(loader: Loader) -> dict[tuple[int, str], LocationOf]:
+    """Where each expression string sits, character by character, by (id of the Struct
+    that holds it, key)."""
+    out: dict[tuple[int, str], LocationOf] = {}
     for loaded in loader.cache.values():
         if isinstance(loaded, SourceError):
             continue
@@ -164,8 +183,8 @@ def _expression_locations(loader: Loader, locs: dict) -> None:
             for key in ("show_if", "formula", "when"):
                 full = path + (key,)
                 if full in loaded.source._marks:
-                    src = loaded.source
-                    locs.setdefault(("expr", obj_id, key), (lambda offset, src=src, full=full: src.location_in(full, offset)))
+                    out.setdefault((obj_id, key), partial(loaded.source.location_in, full))
+    return out
 
 
 def compile_questionnaire(path: Path, loader: Loader | None = None, diags: Diagnostics | None = None) -> CompiledQuestionnaire:
@@ -181,8 +200,7 @@ def compile_questionnaire(path: Path, loader: Loader | None = None, diags: Diagn
     if not isinstance(loaded.doc, QuestionnaireFile):
         raise ValueError(f"{loaded.source.name} is a {KIND_NAMES[type(loaded.doc)]}, not a questionnaire")
     resolved, locs = resolve(loaded, loader, diags)
-    _expression_locations(loader, locs)
-    checker = Checker(resolved, locs, diags, loaded.source.name)
+    checker = Checker(resolved, locs, diags, loaded.source.name, _expression_locations(loader))
     if not diags.errors:
         checker.run()
     mine = diags.items[start:]
@@ -224,7 +242,7 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     loader = Loader()
     diags = Diagnostics()
     compiled: list[CompiledQuestionnaire] = []
-    reported: set[tuple] = set()
+    reported: set[tuple[str, str]] = set()
     for path in questionnaire_files(paths):
         try:
             loaded = loader.load(path)

@@ -28,7 +28,7 @@ class CheckReport:
     simulation: list[Diagnostic] = field(default_factory=list)
 
 
-def _fmt(x) -> str:
+def _fmt(x: float | str | None) -> str:
     return "null" if x is None else f"{x:g}" if isinstance(x, float) else str(x)
 
 
@@ -48,10 +48,10 @@ def compare(case: TestCase, profile: Profile) -> list[str]:
         close(f"pillar {pid}", want, profile.pillars[pid].score)
     if e.overall is not None:
         close("overall", e.overall, profile.overall.score)
-    for did, want in e.levels.items():
+    for did, level in e.levels.items():
         got = profile.overall.level if did == "overall" else profile.dimensions[did].level
-        if got != want:
-            problems.append(f"expected level {want} for {did}, got {_fmt(got)}")
+        if got != level:
+            problems.append(f"expected level {level} for {did}, got {_fmt(got)}")
     got_archetype = profile.archetype.id if profile.archetype else None
     if e.archetype is not None and got_archetype != e.archetype:
         problems.append(f"expected archetype {e.archetype}, got {_fmt(got_archetype)}")
@@ -110,7 +110,8 @@ def run_tests(compiled: CompiledQuestionnaire, report: CheckReport | None = None
 
 def random_company(rng: random.Random) -> Company:
     cluster, country = rng.choice(CLUSTER_COUNTRIES)
-    return Company(size=rng.choice(get_args(CompanySize)), sector=rng.choice(tuple(SECTORS)), country=country, cluster=cluster)
+    size: CompanySize = rng.choice(get_args(CompanySize))
+    return Company(size=size, sector=rng.choice(tuple(SECTORS)), country=country, cluster=cluster)
 
 
 def random_answer(
@@ -127,9 +128,9 @@ def random_answer(
     return kind.draw_best(q, shown) if best else kind.draw_uniform(q, rng, shown)
 
 
-def random_answers(compiled: CompiledQuestionnaire, rng: random.Random, company: dict, best: bool = False) -> dict:
+def random_answers(compiled: CompiledQuestionnaire, rng: random.Random, company: dict[str, Any], best: bool = False) -> dict[str, Any]:
     """A valid answer set, built in page order so that show_if sees earlier answers."""
-    answers: dict = {}
+    answers: dict[str, Any] = {}
     env = Env(answers, company)
     show_if = compiled.show_if
     for section in compiled.sections:

@@ -21,13 +21,15 @@ import re
 import weakref
 from bisect import bisect_right
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
+from questionnaires.checks import CompiledExpression
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.expressions import EvaluationError, Ref
+from questionnaires.expressions import EvaluationError, Node, Ref
 from questionnaires.kinds import NA, Question, kind_of
-from questionnaires.kinds.base import ConditionalScorer, QuestionScorer, Score
-from questionnaires.schema import Recommendation
+from questionnaires.kinds.base import ConditionalScorer, Option, QuestionScorer, Score
+from questionnaires.schema import Company, Recommendation
 
 from .answers import Env, ExpressionFailure, ScoringError, check_answers, company_dict, evaluate, visible_answers
 from .profile import (
@@ -83,6 +85,11 @@ def conditional_scorer(compiled: CompiledQuestionnaire, q: Question) -> Conditio
     return kind.conditional_scorer(q, base, visible)
 
 
+DimensionWeights = tuple[tuple[str, float], ...]
+Fired = tuple[Recommendation, list[Ref]]
+"""A recommendation that applies, with the names its rule read."""
+
+
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
@@ -93,13 +100,13 @@ class Result:
 
     __slots__ = ("env", "hidden", "fired")
 
-    def __init__(self, env: Env, hidden: set[str], fired: list):
+    def __init__(self, env: Env, hidden: AbstractSet[str], fired: list[Fired]):
         self.env = env
         self.hidden = hidden
         self.fired = fired
 
 
-def _by_priority(item) -> int:
+def _by_priority(item: Fired) -> int:
     return -item[0].priority  # sort is stable, so equal priorities keep the YAML order
 
 
@@ -109,10 +116,10 @@ class Scorer:
     def __init__(self, compiled: CompiledQuestionnaire):
         self.compiled = compiled
         meta = compiled.meta
-        self.items: list[tuple[str, QuestionScorer | None, tuple[tuple[str, float], ...]]] = []
+        self.items: list[tuple[str, QuestionScorer | None, DimensionWeights]] = []
         for qid, q in compiled.questions.items():
-            dims = tuple((d, w) for d, w in q.scoring().items() if d in compiled.dimensions)
-            self.items.append((qid, question_scorer(q), dims))
+            weights = tuple((d, w) for d, w in q.scoring().items() if d in compiled.dimensions)
+            self.items.append((qid, question_scorer(q), weights))
         self.dimension_ids = tuple(compiled.dimensions)
         self.dimension_pillar = {d.id: d.pillar for d in meta.dimensions}
         self.formulas = dict(compiled.formulas)
@@ -123,7 +130,9 @@ class Scorer:
         self.level_from = [lv.from_ for lv in meta.levels]
         self.level_ids = [lv.id for lv in meta.levels]
         self.archetypes = meta.archetypes
-        self.scored_items = [(qid, fn, dims) for qid, fn, dims in self.items if fn is not None]
+        self.scored_items: list[tuple[str, QuestionScorer, DimensionWeights]] = [
+            (qid, fn, weights) for qid, fn, weights in self.items if fn is not None
+        ]
         self.conditional = {
             qid: cfn for qid, q in compiled.questions.items() if (cfn := conditional_scorer(compiled, q)) is not None
         }
@@ -141,7 +150,7 @@ class Scorer:
     def score(
         self,
         answers: Mapping[str, Any],
-        company: Mapping | None = None,
+        company: Company | Mapping[str, Any] | None = None,
         *,
         lang: str = "en",
         explain: bool = False,
@@ -152,7 +161,7 @@ class Scorer:
             answers = check_answers(self.compiled, answers, company_values)
         return self.profile(self.evaluate(answers, company_values), lang, explain)
 
-    def evaluate(self, answers: Mapping[str, Any], company: dict) -> Result:
+    def evaluate(self, answers: Mapping[str, Any], company: dict[str, Any]) -> Result:
         """The numbers and the recommendations that apply, for checked answers: the part
         of scoring that re-scoring and the benchmarks run, before any text is rendered."""
         visible, hidden = visible_answers(self.compiled, answers, company)
@@ -164,7 +173,7 @@ class Scorer:
         weights = dict.fromkeys(self.dimension_ids, 0.0)
         env = Env(visible, company)
         conditional = self.conditional
-        for qid, fn, dims in self.scored_items:
+        for qid, fn, dimension_weights in self.scored_items:
             if qid in hidden:
                 continue
             if qid in conditional:
@@ -176,7 +185,7 @@ class Scorer:
                 qscores[qid] = None
                 continue
             qscores[qid] = s * 100.0
-            for d, w in dims:
+            for d, w in dimension_weights:
                 sums[d] += s * w
                 weights[d] += w
 
@@ -211,7 +220,7 @@ class Scorer:
 
         # 4. Levels and archetype
         level = self.level
-        levels = {d: level(v) for d, v in dims.items()}
+        levels: dict[str, str | None] = {d: level(v) for d, v in dims.items()}
         levels["overall"] = level(overall)
         env.dimensions = dims
         env.pillars = pillars
@@ -220,7 +229,7 @@ class Scorer:
         env.archetype = self.place(pillars)
 
         # 6. Recommendations that apply, by priority (strengths and gaps come with the profile)
-        fired = []
+        fired: list[Fired] = []
         for rec, cond, refs in self.recommendations:
             try:
                 applies = _eligible(rec, company) and cond.expression.evaluate(env)
@@ -244,7 +253,7 @@ class Scorer:
 
         m = self.archetypes
         archetype = None
-        if env.archetype is not None:
+        if env.archetype is not None and m is not None:
             archetype = Archetype(env.archetype, _round(env.pillars[m.x]), _round(env.pillars[m.y]), m.x, m.y)
         contributions = self.contributions(visible, qscores) if explain else {}
         return Profile(
@@ -268,7 +277,7 @@ class Scorer:
             },
         )
 
-    def place(self, pillars: dict) -> str | None:
+    def place(self, pillars: dict[str, float | None]) -> str | None:
         """The archetype id for these pillar scores (a cut value goes to the higher cell)."""
         m = self.archetypes
         if m is None or not m.grid:
@@ -278,19 +287,19 @@ class Scorer:
             return None
         return m.grid[bisect_right(m.y_cuts, y)][bisect_right(m.x_cuts, x)]
 
-    def contributions(self, visible: Mapping, qscores: dict) -> dict[str, list[Contribution]]:
+    def contributions(self, visible: Mapping[str, Any], qscores: dict[str, float | None]) -> dict[str, list[Contribution]]:
         """For each dimension, what each question added to its score."""
         totals: dict[str, float] = {}
-        for qid, fn, dims in self.items:
+        for qid, fn, weights in self.items:
             if fn is not None and qscores.get(qid) is not None:
-                for d, w in dims:
+                for d, w in weights:
                     totals[d] = totals.get(d, 0.0) + w
         out: dict[str, list[Contribution]] = {d: [] for d in self.dimension_ids}
-        for qid, fn, dims in self.items:
+        for qid, fn, weights in self.items:
             if fn is None or qid not in qscores:
                 continue
             s = qscores[qid]
-            for d, w in dims:
+            for d, w in weights:
                 share = 0.0 if s is None or not totals.get(d) else s * w / totals[d]
                 out[d].append(Contribution(qid, visible.get(qid), _round(s), w, round(share, 2)))
         return out
@@ -312,7 +321,7 @@ class Scorer:
         )
 
 
-def _formula_value(formula, env: Env) -> float | None:
+def _formula_value(formula: CompiledExpression, env: Env) -> float | None:
     value = evaluate(formula, env)
     if value is None:
         return None
@@ -321,7 +330,7 @@ def _formula_value(formula, env: Env) -> float | None:
     return min(100.0, max(0.0, float(value)))
 
 
-def _eligible(rec: Recommendation, company: dict) -> bool:
+def _eligible(rec: Recommendation, company: dict[str, Any]) -> bool:
     e = rec.eligibility
     if e is None:
         return True
@@ -334,7 +343,8 @@ def _eligible(rec: Recommendation, company: dict) -> bool:
 
 
 def _trigger_refs(refs: list[Ref]) -> list[Ref]:
-    seen, out = set(), []
+    seen: set[tuple[str, str, str | None]] = set()
+    out: list[Ref] = []
     for r in refs:
         key = (r.namespace, r.name, r.member)
         if key not in seen:
@@ -354,7 +364,7 @@ def _ref_name(r: Ref) -> str:
 _ENV_ATTR = {"score": "scores", "points": "points", "dimension": "dimensions", "pillar": "pillars", "level": "levels", "company": "company"}
 
 
-def _ref_value(r: Ref, env: Env):
+def _ref_value(r: Ref, env: Env) -> Any:
     if r.namespace == "answer":
         value = env.answers.get(r.name)
         if r.member is not None:
@@ -371,15 +381,15 @@ def _ref_value(r: Ref, env: Env):
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def parse_template(text: str) -> tuple:
+def parse_template(text: str) -> tuple[str | Ref, ...]:
     """Split text into literal pieces and placeholder references, once per text."""
     from questionnaires.expressions import ExpressionError, parse
 
-    pieces: list = []
+    pieces: list[str | Ref] = []
     last = 0
     for m in _PLACEHOLDER.finditer(text):
         try:
-            ref = parse(m.group(1).strip())
+            ref: Node | None = parse(m.group(1).strip())
         except ExpressionError:  # the compiler reports bad placeholders; keep the text as written
             ref = None
         if isinstance(ref, Ref):
@@ -390,7 +400,7 @@ def parse_template(text: str) -> tuple:
     return tuple(pieces)
 
 
-_templates: dict[str, tuple] = {}
+_templates: dict[str, tuple[str | Ref, ...]] = {}
 
 
 def fill_placeholders(compiled: CompiledQuestionnaire, text: str, env: Env, lang: str) -> str:
@@ -398,12 +408,12 @@ def fill_placeholders(compiled: CompiledQuestionnaire, text: str, env: Env, lang
     pieces = _templates.get(text)
     if pieces is None:
         pieces = _templates[text] = parse_template(text)
-    if len(pieces) == 1:
+    if len(pieces) == 1 and isinstance(pieces[0], str):
         return pieces[0]
     return "".join(p if isinstance(p, str) else _display(compiled, p, _ref_value(p, env), lang) for p in pieces)
 
 
-def _display(compiled: CompiledQuestionnaire, ref: Ref, value, lang: str) -> str:
+def _display(compiled: CompiledQuestionnaire, ref: Ref, value: Any, lang: str) -> str:
     if value is None:
         return "n/a"
     if ref.namespace == "level":
@@ -415,7 +425,7 @@ def _display(compiled: CompiledQuestionnaire, ref: Ref, value, lang: str) -> str
             if a.id == value:
                 return a.title.get(lang)
     if ref.namespace == "answer" and ref.member is None:
-        options = compiled.options.get(ref.name, {})
+        options: Mapping[str, Option] = compiled.options.get(ref.name, {})
         if isinstance(value, str) and value in options:
             return options[value].text.get(lang)
         if isinstance(value, list):
@@ -440,7 +450,7 @@ def scorer_for(compiled: CompiledQuestionnaire) -> Scorer:
 def score(
     compiled: CompiledQuestionnaire,
     answers: Mapping[str, Any],
-    company: Mapping | None = None,
+    company: Company | Mapping[str, Any] | None = None,
     *,
     lang: str = "en",
     explain: bool = False,

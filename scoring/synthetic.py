@@ -63,7 +63,7 @@ CHALLENGES = {
 
 
 def company_propensities(
-    compiled: CompiledQuestionnaire, rng: random.Random, company: Mapping, *, drift: float = 0.0
+    compiled: CompiledQuestionnaire, rng: random.Random, company: Mapping[str, Any], *, drift: float = 0.0
 ) -> dict[str, float]:
     """A propensity per dimension for one company: its sector's, cluster's and size's
     tendencies, a company-wide maturity, a pillar-wide and a dimension's own noise.

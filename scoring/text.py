@@ -54,7 +54,7 @@ def _bar(score: float | None, width: int = 20) -> str:
     return "#" * filled + "." * (width - filled)
 
 
-def _value(value) -> str:
+def _value(value: Any) -> str:
     if value is None:
         return "n/a"
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -65,10 +65,10 @@ def _score(score: float | None) -> str:
 
 
 def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "en", explain: bool = False) -> str:
-    level_titles = {lv.id: lv.title.get(lang) for lv in compiled.levels}
+    level_titles: dict[str | None, str] = {lv.id: lv.title.get(lang) for lv in compiled.levels}
     lines = [f"{compiled.meta.title.get(lang)} ({compiled.id} {compiled.version})", ""]
     lines.append(f"Overall  {_score(profile.overall.score)}  {level_titles.get(profile.overall.level, '-')}")
-    if profile.archetype:
+    if profile.archetype and compiled.archetypes:
         titles = {a.id: a.title.get(lang) for a in compiled.archetypes.archetypes}
         lines.append(f"Archetype  {titles[profile.archetype.id]} ({profile.archetype.x_pillar} {profile.archetype.x:g}, {profile.archetype.y_pillar} {profile.archetype.y:g})")
     lines += ["", "Pillars"]

@@ -43,7 +43,8 @@ class Labels:
     def number(self, value: float | None) -> str:
         if value is None:
             return "–"
-        return self._one_decimal.apply(round(value, 1), self.locale)
+        text: str = self._one_decimal.apply(round(value, 1), self.locale)
+        return text
 
     def count(self, n: int) -> str:
         """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
