@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from .kinds import Question, kind_of
 from .primitives import Text
 from .reference import LANGUAGES
 from .resolve import Resolved
-from .schema import Recommendation
+from .schema import ArchetypeMatrix, Recommendation
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class CompiledExpression:
 def _scored(q: Question) -> bool:
     return kind_of(q).unscored_reason(q) is None
 
+
+ANSWERS_ONLY = frozenset({"answer", "company"})
+"""What conditions may read: they are evaluated before anything is scored."""
 
 LocationOf = Callable[[int], Location]
 """The place of a character of an expression, by its offset."""
@@ -130,13 +134,22 @@ class Checker:
         kind.check_definition(question, self)
 
     def check_scoring_model(self) -> None:
-        q = self.q
+        self.check_dimensions()
+        self.check_pillars()
+        self.check_levels()
+        if self.q.archetypes is not None:
+            self.check_archetypes(self.q.archetypes)
+
+    def check_dimensions(self) -> None:
         scored_dims = {d for question in self.questions.values() for d, w in question.scoring().items() if w > 0}
-        for d in q.dimensions:
+        for d in self.q.dimensions:
             if d.pillar not in self.pillars:
                 self.error(d, f"dimension '{d.id}' is in pillar '{d.pillar}', which is not declared under 'pillars'")
             if d.formula is None and d.id not in scored_dims:
                 self.error(d, f"dimension '{d.id}' has no scored questions and no formula")
+
+    def check_pillars(self) -> None:
+        q = self.q
         for p in q.pillars:
             members = [d for d in q.dimensions if d.pillar == p.id]
             if p.weight > 0 and not members:
@@ -145,36 +158,38 @@ class Checker:
                 self.error(p, f"the dimensions of pillar '{p.id}' all have weight 0")
         if q.pillars and sum(p.weight for p in q.pillars) <= 0:
             self.error(q.pillars[0], "the pillar weights add up to 0")
+
+    def check_levels(self) -> None:
+        q = self.q
         if q.dimensions and not q.levels:
             self.error(q, "the questionnaire has dimensions but no maturity 'levels'")
-        if q.levels:
-            if q.levels[0].from_ != 0:
-                self.error(q.levels[0], f"the first level must start 'from: 0', not {q.levels[0].from_:g}")
-            for a, b in itertools.pairwise(q.levels):
-                if b.from_ <= a.from_:
-                    self.error(b, f"level '{b.id}' must start above level '{a.id}' ({b.from_:g} <= {a.from_:g})")
-        m = q.archetypes
-        if m is not None:
-            for axis, pid in (("x", m.x), ("y", m.y)):
-                if pid not in self.pillars:
-                    self.error(m, f"archetype axis {axis} uses pillar '{pid}', which is not declared")
-            for cuts, name in ((m.x_cuts, "x_cuts"), (m.y_cuts, "y_cuts")):
-                if cuts != sorted(cuts) or len(set(cuts)) != len(cuts) or any(c <= 0 or c >= 100 for c in cuts):
-                    self.error(m, f"'{name}' must rise strictly and lie between 0 and 100")
-            rows, cols = len(m.y_cuts) + 1, len(m.x_cuts) + 1
-            if len(m.grid) != rows or any(len(r) != cols for r in m.grid):
-                self.error(m, f"'grid' must have {rows} rows of {cols} archetype ids (one more than the cuts)")
-            for row in m.grid:
-                for aid in row:
-                    if aid not in self.archetype_ids:
-                        self.error(m, f"grid names unknown archetype '{aid}'{did_you_mean(aid, self.archetype_ids)}")
-            unused = set(self.archetype_ids) - {a for row in m.grid for a in row}
-            for aid in sorted(unused):
-                self.error(self.archetype_ids[aid], f"archetype '{aid}' is not placed in the grid")
+        if q.levels and q.levels[0].from_ != 0:
+            self.error(q.levels[0], f"the first level must start 'from: 0', not {q.levels[0].from_:g}")
+        for a, b in itertools.pairwise(q.levels):
+            if b.from_ <= a.from_:
+                self.error(b, f"level '{b.id}' must start above level '{a.id}' ({b.from_:g} <= {a.from_:g})")
+
+    def check_archetypes(self, m: ArchetypeMatrix) -> None:
+        for axis, pid in (("x", m.x), ("y", m.y)):
+            if pid not in self.pillars:
+                self.error(m, f"archetype axis {axis} uses pillar '{pid}', which is not declared")
+        for cuts, name in ((m.x_cuts, "x_cuts"), (m.y_cuts, "y_cuts")):
+            if cuts != sorted(cuts) or len(set(cuts)) != len(cuts) or any(c <= 0 or c >= 100 for c in cuts):
+                self.error(m, f"'{name}' must rise strictly and lie between 0 and 100")
+        rows, cols = len(m.y_cuts) + 1, len(m.x_cuts) + 1
+        if len(m.grid) != rows or any(len(r) != cols for r in m.grid):
+            self.error(m, f"'grid' must have {rows} rows of {cols} archetype ids (one more than the cuts)")
+        for row in m.grid:
+            for aid in row:
+                if aid not in self.archetype_ids:
+                    self.error(m, f"grid names unknown archetype '{aid}'{did_you_mean(aid, self.archetype_ids)}")
+        unused = set(self.archetype_ids) - {a for row in m.grid for a in row}
+        for aid in sorted(unused):
+            self.error(self.archetype_ids[aid], f"archetype '{aid}' is not placed in the grid")
 
     # Expressions
 
-    def expression(self, owner_obj: Any, key: str, text: str, owner: str, allowed: set[str], self_id: str | None = None) -> CompiledExpression | None:
+    def expression(self, owner_obj: Any, key: str, text: str, owner: str, allowed: AbstractSet[str], self_id: str | None = None) -> CompiledExpression | None:
         base = self.at(owner_obj)
         loc_src = self.expression_locs.get((id(owner_obj), key))
         try:
@@ -281,23 +296,34 @@ class Checker:
         return f"an option of question '{ref.name}'"
 
     def check_expressions(self) -> None:
-        # Conditions are evaluated before anything is scored, so they see answers only.
-        answers_only = {"answer", "company"}
+        self.check_section_conditions()
+        self.check_question_conditions()
+        self.check_formulas()
+        everything = {"answer", "score", "points", "dimension", "pillar", "level", "overall", "archetype", "company"}
+        for rec in self.q.recommendations:
+            c = self.expression(rec, "when", rec.when, f"recommendation '{rec.id}' when", everything)
+            if c:
+                self.conditions[rec.id] = c
+
+    def check_section_conditions(self) -> None:
         for s in self.q.sections:
-            if s.show_if:
-                c = self.expression(s, "show_if", s.show_if, f"section '{s.id}' show_if", answers_only)
-                if c:
-                    self.show_if[("section", s.id)] = c
-                    earlier = set(self.questions)
-                    for later in self.q.sections[self.q.sections.index(s):]:
-                        earlier -= {q.id for q in later.questions}
-                    for ref in c.expression.refs():
-                        if ref.namespace == "answer" and ref.name not in earlier:
-                            self.error(s, f"section '{s.id}' show_if uses '{ref.name}', which is not on an earlier page; a condition may only use earlier answers")
+            if not s.show_if:
+                continue
+            c = self.expression(s, "show_if", s.show_if, f"section '{s.id}' show_if", ANSWERS_ONLY)
+            if c:
+                self.show_if[("section", s.id)] = c
+                earlier = set(self.questions)
+                for later in self.q.sections[self.q.sections.index(s):]:
+                    earlier -= {q.id for q in later.questions}
+                for ref in c.expression.refs():
+                    if ref.namespace == "answer" and ref.name not in earlier:
+                        self.error(s, f"section '{s.id}' show_if uses '{ref.name}', which is not on an earlier page; a condition may only use earlier answers")
+
+    def check_question_conditions(self) -> None:
         order = {qid: i for i, qid in enumerate(self.questions)}
         for question in self.questions.values():
             if question.show_if:
-                c = self.expression(question, "show_if", question.show_if, f"question '{question.id}' show_if", answers_only, question.id)
+                c = self.expression(question, "show_if", question.show_if, f"question '{question.id}' show_if", ANSWERS_ONLY, question.id)
                 if c:
                     self.show_if[("question", question.id)] = c
                     for ref in c.expression.refs():
@@ -305,23 +331,21 @@ class Checker:
                             self.error(question, f"question '{question.id}' show_if uses '{ref.name}', which comes later; a condition may only use earlier answers")
             for kind, item in kind_of(question).conditional_items(question):
                 if item.show_if:
-                    c = self.expression(item, "show_if", item.show_if, f"{kind} '{question.id}.{item.id}' show_if", answers_only, question.id)
+                    c = self.expression(item, "show_if", item.show_if, f"{kind} '{question.id}.{item.id}' show_if", ANSWERS_ONLY, question.id)
                     if c:
                         self.show_if[(kind, question.id, item.id)] = c
+
+    def check_formulas(self) -> None:
         computed = {d.id for d in self.q.dimensions if d.formula}
         for d in self.q.dimensions:
-            if d.formula:
-                c = self.expression(d, "formula", d.formula, f"dimension '{d.id}' formula", {"answer", "score", "points", "dimension", "company"})
-                if c:
-                    for ref in c.expression.refs():
-                        if ref.namespace == "dimension" and ref.name in computed:
-                            self.error(d, f"dimension '{d.id}' formula uses dimension '{ref.name}', which is itself computed by a formula")
-                    self.formulas[d.id] = c
-        everything = {"answer", "score", "points", "dimension", "pillar", "level", "overall", "archetype", "company"}
-        for rec in self.q.recommendations:
-            c = self.expression(rec, "when", rec.when, f"recommendation '{rec.id}' when", everything)
+            if not d.formula:
+                continue
+            c = self.expression(d, "formula", d.formula, f"dimension '{d.id}' formula", {"answer", "score", "points", "dimension", "company"})
             if c:
-                self.conditions[rec.id] = c
+                for ref in c.expression.refs():
+                    if ref.namespace == "dimension" and ref.name in computed:
+                        self.error(d, f"dimension '{d.id}' formula uses dimension '{ref.name}', which is itself computed by a formula")
+                self.formulas[d.id] = c
 
     def check_recommendations(self) -> None:
         for rec in self.q.recommendations:

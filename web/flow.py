@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds import NA, Question, answer_required, kind_of
@@ -21,12 +21,16 @@ from questionnaires.kinds.base import Gettext, Widget
 from questionnaires.reference import CLUSTERS, LANGUAGES, SECTORS
 from questionnaires.schema import Section
 from scoring.answers import Env, ScoringError, shown_items, visible_answers
+from scoring.profile import Profile, RecommendationResult
+
+if TYPE_CHECKING:
+    from scoring.render.labels import Labels
 
 CONTROL_FIELDS = frozenset({"_csrf_token", "action", "lang", "_autosave", "_shown_error"})
 """Fields of the section form that are not answers."""
 
 class Form(Protocol):
-    def getall(self, key: str, default: Any = ...) -> list: ...
+    def getall(self, key: str, default: Any = ...) -> list[Any]: ...
 
     def keys(self) -> Iterable[str]: ...
 
@@ -86,8 +90,8 @@ class Shown:
     and the sections that have at least one visible question."""
 
     compiled: CompiledQuestionnaire
-    answers: dict
-    visible: dict
+    answers: dict[str, Any]
+    visible: dict[str, Any]
     hidden: set[str]
     sections: list[Section]
     env: Env
@@ -122,7 +126,7 @@ class Shown:
         return ("shown", tuple(item.id for item in self.items(self.compiled.questions[qid])))
 
 
-def shown(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> Shown:
+def shown(compiled: CompiledQuestionnaire, answers: dict[str, Any], company: dict[str, Any]) -> Shown:
     try:
         visible, hidden = visible_answers(compiled, answers, company)
     except ScoringError as exc:
@@ -210,7 +214,7 @@ def parse_page(questions: list[Question], form: Form, shown_: Shown, _: Gettext)
     return parsed
 
 
-def hidden_by(compiled: CompiledQuestionnaire, answers: dict, updates: dict, company: dict) -> set[str]:
+def hidden_by(compiled: CompiledQuestionnaire, answers: dict[str, Any], updates: dict[str, Any], company: dict[str, Any]) -> set[str]:
     """The questions among ``updates`` that the updates themselves hide. A page posted
     without JavaScript carries the answer to a question below the one that now hides it;
     that answer is dropped rather than refused, as the SME could not have known."""
@@ -300,47 +304,64 @@ def question_view(q: Question, shown_: Shown, lang: str, _: Gettext, value: Any 
 # --- Recommendations in words ------------------------------------------------------------
 
 
-def describe_trigger(compiled: CompiledQuestionnaire, name: str, value: Any, lang: str, labels) -> tuple[str, str]:
+def describe_trigger(compiled: CompiledQuestionnaire, name: str, value: Any, lang: str, labels: Labels) -> tuple[str, str]:
     """(what, value) for one thing a recommendation's rule read, in words: an answer becomes
     its question and the option texts, a score its dimension's title and the number."""
-    _ = labels.gettext
     head, _dot, member = name.partition(".")
     if name in compiled.questions:
         return compiled.questions[name].text.get(lang), labels.answer(compiled, name, value)
     if head in compiled.questions and member:
         # One row of a matrix: the answer names the row ("ERP: In use").
         return compiled.questions[head].text.get(lang), labels.answer(compiled, head, {member: value})
-    if head == "dimension" and member in compiled.dimensions:
-        return compiled.dimensions[member].title.get(lang), labels.number(value)
-    if head == "pillar" and member in compiled.pillars:
-        return compiled.pillars[member].title.get(lang), labels.number(value)
     if head == "level":
-        levels = {lv.id: lv.title.get(lang) for lv in compiled.levels}
-        what = _("Overall level") if member == "overall" else _("Level: %(dimension)s") % {
-            "dimension": compiled.dimensions[member].title.get(lang) if member in compiled.dimensions else member
-        }
-        return what, levels.get(value, value or "–")
-    if name == "overall":
-        return _("Overall score"), labels.number(value)
+        return _level_trigger(compiled, member, value, lang, labels.gettext)
+    if head == "company":
+        return _company_trigger(member, value, labels)
     if name == "archetype":
         titles = {a.id: a.title.get(lang) for a in compiled.archetypes.archetypes} if compiled.archetypes else {}
-        return _("Twin-transition profile"), titles.get(value, value or "–")
+        return labels.gettext("Twin-transition profile"), titles.get(value, value or "–")
+    scored = _scored_thing(compiled, name, lang, labels.gettext)
+    if scored is not None:
+        return scored, labels.number(value)
+    return name, "–" if value is None else str(value)
+
+
+def _scored_thing(compiled: CompiledQuestionnaire, name: str, lang: str, _: Gettext) -> str | None:
+    """What a score or points the rule read belong to, in words; None for anything else."""
+    head, _dot, member = name.partition(".")
+    if head == "dimension" and member in compiled.dimensions:
+        return compiled.dimensions[member].title.get(lang)
+    if head == "pillar" and member in compiled.pillars:
+        return compiled.pillars[member].title.get(lang)
+    if name == "overall":
+        return _("Overall score")
     if head in ("score", "points") and member in compiled.questions:
         what = _("Score of: %(question)s") if head == "score" else _("Points for: %(question)s")
-        return what % {"question": compiled.questions[member].text.get(lang)}, labels.number(value)
-    if head == "company":
-        names = {"size": _("Company size"), "sector": _("Sector"), "country": _("Country"), "cluster": _("Cluster")}
-        shown_value = value
-        if member == "sector":
-            shown_value = labels.sector(value)
-        elif member == "country":
-            shown_value = labels.country(value)
-        elif member == "cluster":
-            shown_value = labels.cluster(value)
-        elif member == "size":
-            shown_value = labels.size(value)
-        return names.get(member, member), str(shown_value)
-    return name, "–" if value is None else str(value)
+        return what % {"question": compiled.questions[member].text.get(lang)}
+    return None
+
+
+def _level_trigger(compiled: CompiledQuestionnaire, member: str, value: Any, lang: str, _: Gettext) -> tuple[str, str]:
+    levels = {lv.id: lv.title.get(lang) for lv in compiled.levels}
+    what = _("Overall level") if member == "overall" else _("Level: %(dimension)s") % {
+        "dimension": compiled.dimensions[member].title.get(lang) if member in compiled.dimensions else member
+    }
+    return what, levels.get(value, value or "–")
+
+
+def _company_trigger(member: str, value: Any, labels: Labels) -> tuple[str, str]:
+    _ = labels.gettext
+    names = {"size": _("Company size"), "sector": _("Sector"), "country": _("Country"), "cluster": _("Cluster")}
+    shown_value = value
+    if member == "sector":
+        shown_value = labels.sector(value)
+    elif member == "country":
+        shown_value = labels.country(value)
+    elif member == "cluster":
+        shown_value = labels.cluster(value)
+    elif member == "size":
+        shown_value = labels.size(value)
+    return names.get(member, member), str(shown_value)
 
 
 # --- Results -----------------------------------------------------------------------------
@@ -351,21 +372,40 @@ def safe_url(url: str | None) -> str | None:
     return url if url and re.match(r"^https?://", url) else None
 
 
-def results_view(compiled: CompiledQuestionnaire, profile, lang: str) -> dict:
+def results_view(compiled: CompiledQuestionnaire, profile: Profile, lang: str) -> dict[str, Any]:
     """What results.html shows of a profile, in words of ``lang``: the charts, the tables
     beside them, the recommendations with their instruments and reasons, and the answers
     behind each dimension."""
     from scoring.render.labels import Labels
 
-    from . import charts
-
     labels = Labels(lang)
-    _ = labels.gettext
     levels = {lv.id: lv for lv in compiled.levels}
+    dimensions = dimension_views(compiled, profile, labels)
+    archetype, matrix = archetype_view(compiled, profile, labels)
+    by_id = {d["id"]: d for d in dimensions}
+    overall_level = levels.get(profile.overall.level or "")
+    return {
+        "overall": labels.number(profile.overall.score),
+        "overall_level": overall_level.title.get(lang) if overall_level else "–",
+        "overall_meaning": overall_level.description.get(lang) if overall_level and overall_level.description else "",
+        "pillars": [
+            {"title": compiled.pillars[pid].title.get(lang) if pid in compiled.pillars else pid, "score": labels.number(p.score)}
+            for pid, p in profile.pillars.items()
+        ],
+        "dimensions": dimensions,
+        "radar": radar_view(dimensions, labels.gettext),
+        "matrix": matrix,
+        "archetype": archetype,
+        "strengths": [by_id[d]["title"] for d in profile.strengths if d in by_id],
+        "gaps": [by_id[d]["title"] for d in profile.gaps if d in by_id],
+        "recommendations": [recommendation_view(compiled, r, labels) for r in profile.recommendations],
+    }
 
-    def level_title(level_id: str | None) -> str:
-        return levels[level_id].title.get(lang) if level_id in levels else "–"
 
+def dimension_views(compiled: CompiledQuestionnaire, profile: Profile, labels: Labels) -> list[dict[str, Any]]:
+    """Each dimension's row of the results table, with the answers behind its score."""
+    lang = labels.lang
+    levels = {lv.id: lv.title.get(lang) for lv in compiled.levels}
     dimensions = []
     for number, (did, d) in enumerate(profile.dimensions.items(), 1):
         dimension = compiled.dimensions.get(did)
@@ -386,89 +426,88 @@ def results_view(compiled: CompiledQuestionnaire, profile, lang: str) -> dict:
                 "pillar": compiled.pillars[d.pillar].title.get(lang) if d.pillar in compiled.pillars else d.pillar,
                 "score": d.score,
                 "score_text": labels.number(d.score),
-                "level": level_title(d.level),
+                "level": levels.get(d.level or "", "–"),
                 "computed": d.computed,
                 "contributions": contributions,
             }
         )
-    radar = None
-    if len(dimensions) >= 3:
-        described = "; ".join(f"{d['number']}. {d['title']}: {d['score_text']}" for d in dimensions)
-        radar = charts.radar_chart(
-            [charts.Axis(str(d["number"]), d["score"]) for d in dimensions],
-            title=_("Your scores by dimension"),
-            description=_("Scores from 0 to 100, numbered as in the table: %(scores)s.") % {"scores": described},
-            id_prefix="radar",
-        )
-    matrix = None
-    archetype = None
+    return dimensions
+
+
+def radar_view(dimensions: list[dict[str, Any]], _: Gettext) -> str | None:
+    """The radar chart of the dimensions' scores, when there are three or more."""
+    from . import charts
+
+    if len(dimensions) < 3:
+        return None
+    described = "; ".join(f"{d['number']}. {d['title']}: {d['score_text']}" for d in dimensions)
+    return charts.radar_chart(
+        [charts.Axis(str(d["number"]), d["score"]) for d in dimensions],
+        title=_("Your scores by dimension"),
+        description=_("Scores from 0 to 100, numbered as in the table: %(scores)s.") % {"scores": described},
+        id_prefix="radar",
+    )
+
+
+def archetype_view(compiled: CompiledQuestionnaire, profile: Profile, labels: Labels) -> tuple[dict[str, Any] | None, str | None]:
+    """The company's twin-transition profile in words, and the matrix chart that places it."""
+    from . import charts
+
     a = profile.archetype
-    if a is not None and compiled.archetypes is not None:
-        grid = compiled.archetypes
-        titles = {t.id: t.title.get(lang) for t in grid.archetypes}
-        found = next((t for t in grid.archetypes if t.id == a.id), None)
-        archetype = {
-            "title": titles.get(a.id, a.id),
-            "description": found.description.get(lang) if found and found.description else "",
-        }
-        x_title = compiled.pillars[a.x_pillar].title.get(lang) if a.x_pillar in compiled.pillars else a.x_pillar
-        y_title = compiled.pillars[a.y_pillar].title.get(lang) if a.y_pillar in compiled.pillars else a.y_pillar
-        matrix = charts.twin_matrix(
-            x=a.x,
-            y=a.y,
-            x_cuts=grid.x_cuts,
-            y_cuts=grid.y_cuts,
-            cells=[[titles.get(cell, cell) for cell in row] for row in grid.grid],
-            x_label=x_title,
-            y_label=y_title,
-            point_label=_("Your company"),
-            title=_("Twin-transition matrix"),
-            description=_("%(x_pillar)s %(x)s across, %(y_pillar)s %(y)s up: your company's profile is “%(profile)s”.")
-            % {"x_pillar": x_title, "x": labels.number(a.x), "y_pillar": y_title, "y": labels.number(a.y), "profile": archetype["title"]},
-            current=(charts.grid_cell(a.y, grid.y_cuts), charts.grid_cell(a.x, grid.x_cuts)),
-        )
-        archetype.update({"x_pillar": x_title, "y_pillar": y_title, "x": labels.number(a.x), "y": labels.number(a.y)})
-    recommendations = []
-    for r in profile.recommendations:
-        instruments = []
-        for iid in r.instruments:
-            item = compiled.instruments.get(iid)
-            if item is not None:
-                instruments.append(
-                    {"title": item.title.get(lang), "kind": labels.instrument_kind(item.kind), "description": item.description.get(lang), "url": safe_url(item.url)}
-                )
-        training = [
-            {"title": t.title.get(lang), "description": t.description.get(lang) if t.description else ""}
-            for t in (compiled.training_topics.get(tid) for tid in r.training)
-            if t is not None
-        ]
-        recommendations.append(
-            {
-                "title": r.title,
-                "rationale": r.rationale,
-                "next_step": r.next_step,
-                "cross_sector": r.cross_sector,
-                "eligibility_note": r.eligibility_note,
-                "instruments": instruments,
-                "training": training,
-                "because": [describe_trigger(compiled, t.name, t.value, lang, labels) for t in r.triggered_by],
-            }
-        )
-    by_id = {d["id"]: d for d in dimensions}
-    overall_level = levels.get(profile.overall.level)
+    grid = compiled.archetypes
+    if a is None or grid is None:
+        return None, None
+    _ = labels.gettext
+    lang = labels.lang
+    titles = {t.id: t.title.get(lang) for t in grid.archetypes}
+    found = next((t for t in grid.archetypes if t.id == a.id), None)
+    x_title = compiled.pillars[a.x_pillar].title.get(lang) if a.x_pillar in compiled.pillars else a.x_pillar
+    y_title = compiled.pillars[a.y_pillar].title.get(lang) if a.y_pillar in compiled.pillars else a.y_pillar
+    archetype = {
+        "title": titles.get(a.id, a.id),
+        "description": found.description.get(lang) if found and found.description else "",
+        "x_pillar": x_title,
+        "y_pillar": y_title,
+        "x": labels.number(a.x),
+        "y": labels.number(a.y),
+    }
+    matrix = charts.twin_matrix(
+        x=a.x,
+        y=a.y,
+        x_cuts=grid.x_cuts,
+        y_cuts=grid.y_cuts,
+        cells=[[titles.get(cell, cell) for cell in row] for row in grid.grid],
+        x_label=x_title,
+        y_label=y_title,
+        point_label=_("Your company"),
+        title=_("Twin-transition matrix"),
+        description=_("%(x_pillar)s %(x)s across, %(y_pillar)s %(y)s up: your company's profile is “%(profile)s”.")
+        % {"x_pillar": x_title, "x": archetype["x"], "y_pillar": y_title, "y": archetype["y"], "profile": archetype["title"]},
+        current=(charts.grid_cell(a.y, grid.y_cuts), charts.grid_cell(a.x, grid.x_cuts)),
+    )
+    return archetype, matrix
+
+
+def recommendation_view(compiled: CompiledQuestionnaire, r: RecommendationResult, labels: Labels) -> dict[str, Any]:
+    """One recommendation with its instruments, training and the reasons it was made."""
+    lang = labels.lang
+    instruments = [
+        {"title": item.title.get(lang), "kind": labels.instrument_kind(item.kind), "description": item.description.get(lang), "url": safe_url(item.url)}
+        for item in (compiled.instruments.get(iid) for iid in r.instruments)
+        if item is not None
+    ]
+    training = [
+        {"title": t.title.get(lang), "description": t.description.get(lang) if t.description else ""}
+        for t in (compiled.training_topics.get(tid) for tid in r.training)
+        if t is not None
+    ]
     return {
-        "overall": labels.number(profile.overall.score),
-        "overall_level": level_title(profile.overall.level),
-        "overall_meaning": overall_level.description.get(lang) if overall_level and overall_level.description else "",
-        "pillars": [
-            {"title": compiled.pillars[pid].title.get(lang) if pid in compiled.pillars else pid, "score": labels.number(p.score)}
-            for pid, p in profile.pillars.items()
-        ],
-        "dimensions": dimensions,
-        "radar": radar,
-        "matrix": matrix,
-        "archetype": archetype,
-        "strengths": [by_id[d]["title"] for d in profile.strengths if d in by_id],
-        "gaps": [by_id[d]["title"] for d in profile.gaps if d in by_id],
-        "recommendations": recommendations,
+        "title": r.title,
+        "rationale": r.rationale,
+        "next_step": r.next_step,
+        "cross_sector": r.cross_sector,
+        "eligibility_note": r.eligibility_note,
+        "instruments": instruments,
+        "training": training,
+        "because": [describe_trigger(compiled, t.name, t.value, lang, labels) for t in r.triggered_by],
     }
