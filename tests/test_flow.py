@@ -9,17 +9,17 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import msgspec
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
 from assessment.settings import Settings
 from assessment.store.db import create_engine, session_factory, upgrade
-from assessment.store.models import Answer, Assessment, utcnow
+from assessment.store.models import Assessment, utcnow
 from assessment.store.responses import hash_token
 from scoring.render.i18n import translations
 from tests.database import run_coroutine, run_sql
+from tests.forms import HTMX, autosave, csrf, post, stored
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from web.app import create_app
 
@@ -131,7 +131,6 @@ KINDS = (
 )
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
-HTMX = {"HX-Request": "true"}
 # Complete answers to the pages, as the forms post them.
 FIRST = {"tools": "erp", "practices": ["backups", "dashboards"], "has_meter": "no"}
 SECOND = {"maturity": "2", "adoption.erp": "2", "adoption.ai": "na", "invest.cloud": ["done", "plan"], "challenge": "Finding CAD staff"}
@@ -164,27 +163,6 @@ def client(settings: Settings):
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def csrf(client: TestClient) -> str:
-    """The token the forms carry (its cookie comes with the first page)."""
-    if not client.cookies.get("recentre_csrf"):
-        client.get("/start")
-    return client.cookies["recentre_csrf"]
-
-
-def post(client: TestClient, path: str, data: dict | None = None, **kwargs):
-    return client.post(path, data={**(data or {}), "_csrf_token": csrf(client)}, follow_redirects=False, **kwargs)
-
-
-def autosave(client: TestClient, token: str, section: str, question: str, fields: dict, **extra):
-    """What htmx sends when a question changes: its own fields, the token as a header."""
-    return client.post(
-        f"/a/{token}/s/{section}",
-        data={**fields, "_autosave": question, **extra},
-        headers={**HTMX, "x-csrftoken": csrf(client)},
-        follow_redirects=False,
-    )
-
-
 START = {"q": "kinds:furniture", "cluster": "did", "lang": "en"}
 COMPANY = {"name": "Mobili Rossi", "size": "small", "country": "IT"}
 
@@ -206,20 +184,6 @@ def start(client: TestClient, company: dict | None = None, share: bool = False, 
 def answer_all(client: TestClient, token: str) -> None:
     assert post(client, f"/a/{token}/s/first", FIRST).headers["location"] == f"/a/{token}/s/second"
     assert post(client, f"/a/{token}/s/second", SECOND).headers["location"] == f"/a/{token}/review"
-
-
-def stored(database_url: str, token: str) -> dict:
-    async def go():
-        engine = create_engine(database_url)
-        try:
-            async with session_factory(engine)() as session:
-                assessment = await session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token)))
-                rows = await session.execute(select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment.id))
-                return {q: msgspec.json.decode(v) for q, v in rows}
-        finally:
-            await engine.dispose()
-
-    return run_coroutine(go())
 
 
 def assessment_row(database_url: str, token: str) -> Assessment:
