@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Union
 
-from . import matrix, multiple_choice, number, scale, single_choice, text, yes_no
+from . import date, matrix, multiple_choice, number, scale, single_choice, text, yes_no
 from .base import NA, Kind, QuestionBase, QuestionOut, Words
 
 KINDS: tuple[Kind[Any, Any], ...] = (
@@ -23,6 +23,7 @@ KINDS: tuple[Kind[Any, Any], ...] = (
     number.KIND,
     yes_no.KIND,
     text.KIND,
+    date.KIND,
 )
 """Every kind, in the order the JSON Schema and the README list them."""
 
