@@ -3,9 +3,10 @@ questions are shown, the posted form fields turned into answers, and the views t
 render. Nothing here touches the database or HTTP; ``web.pages`` does, and
 ``assessment.store.responses`` checks and stores what this module produces.
 
+Each kind of question reads its own fields and draws its own widget (``questionnaires.kinds``).
 Form fields are named after the question: ``{qid}`` for a question's options, value or text,
-``{qid}.{row}`` for a matrix row and ``{qid}.na`` for the "don't know" box of a number.
-Question and row ids are ``[a-z][a-z0-9_]*``, so the dot cannot be part of either.
+``{qid}.{row}`` for a matrix row and ``{qid}.na`` for the "don't know" box beside an input
+box. Question and row ids are ``[a-z][a-z0-9_]*``, so the dot cannot be part of either.
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ def unexpected_fields(form: Form, on_page: set[str], shown_: Shown) -> Unexpecte
 
 
 def parse_page(questions: list[Question], form: Form, shown_: Shown, _: Gettext) -> Parsed:
+    """The answers the form posts for ``questions``, and the problems of the others."""
     parsed = Parsed()
     for q in questions:
         parse_question(q, form, shown_.answers.get(q.id), shown_, _, parsed)
@@ -261,6 +263,7 @@ class QuestionView:
         return self.widget.first_input_id(self.q.id)
 
     def checked(self, value: str, row: str | None = None) -> bool:
+        """Whether the box or radio of ``value`` (in matrix row ``row``) is ticked."""
         return value in self.form.get(self.q.id if row is None else f"{self.q.id}.{row}", ())
 
     @property
@@ -277,6 +280,7 @@ class QuestionView:
 
 
 def question_view(q: Question, shown_: Shown, lang: str, _: Gettext, value: Any = None, error: str | None = None, raw: str | None = None) -> QuestionView:
+    """The view of ``q`` with ``value`` in it (and ``error`` beside it), as ``shown_`` shows it."""
     kind = kind_of(q)
     items = shown_.items(q)
     widget = kind.view(q, items, lang, _)

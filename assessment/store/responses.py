@@ -311,6 +311,7 @@ def unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) ->
 
 
 def required_unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:
+    """Visible questions with no answer yet that must be answered before submitting."""
     return [q for q in unanswered(compiled, answers, company) if answer_required(compiled.questions[q])]
 
 

@@ -486,6 +486,7 @@ def ratio(points: float, top: float) -> float | None:
 
 
 def clamp(x: float, low: float = 0.0, high: float = 1.0) -> float:
+    """``x``, or the bound it passes."""
     return low if x < low else high if x > high else x
 
 
@@ -507,6 +508,7 @@ def tick(p: float, points: float, rng: random.Random) -> bool:
 
 
 def fmt(value: float) -> str:
+    """A number as a form shows it: 12, 12.5."""
     return f"{value:g}"
 
 
@@ -527,6 +529,7 @@ def plain_words(value: Any, words: Words) -> str:
 
 
 def na_choice(_: Gettext) -> Choice:
+    """The "don't know / not applicable" choice, which rules out the others."""
     return Choice(NA, NA, _("Don't know / not applicable"), exclusive=True)
 
 
@@ -538,6 +541,7 @@ def one_choice(values: list[str], _: Gettext) -> FormReading:
 
 
 def as_list(value: Any) -> list[Any]:
+    """A stored answer as the list of what was ticked."""
     if isinstance(value, list):
         return value
     if isinstance(value, str):
