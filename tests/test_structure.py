@@ -82,23 +82,6 @@ MEASURED = ["questionnaires", "scoring", "assessment", "web", "bench", "tests"]
 NOT_MEASURED = [ROOT / "assessment" / "store" / "migrations"]
 """Migrations are written once and never changed."""
 
-REWRITTEN_ELSEWHERE = {
-    "questionnaires/checks.py Checker.check_expressions",
-    "questionnaires/checks.py Checker.check_question",
-    "questionnaires/checks.py Checker.check_scoring_model",
-    "scoring/answers.py _check_value",
-    "scoring/check.py random_answer",
-    "scoring/engine.py _answer_scorer",
-    "scoring/synthetic.py TendencyAnswers.answer",
-    "web/flow.py describe_trigger",
-    "web/flow.py parse_question",
-    "web/flow.py question_view",
-    "web/flow.py results_view",
-}
-"""Functions above MAX_COMPLEXITY that other branches of issue #20 are rewriting (question
-kinds as data; the reference data and the language's checks)."""
-
-
 def functions_in(blocks: list, prefix: str = "") -> Iterator[tuple[str, int]]:
     """(qualified name, complexity) of every function in radon's ``blocks`` and of the
     methods and nested functions in them."""
@@ -132,11 +115,6 @@ def too_complex() -> dict[str, int]:
     return found
 
 
-def test_no_function_but_those_being_rewritten_is_above_the_complexity_limit():
-    assert {f: c for f, c in too_complex().items() if f not in REWRITTEN_ELSEWHERE} == {}
-
-
-@pytest.mark.xfail(strict=True, reason="being rewritten on other branches of issue #20: " + ", ".join(sorted(REWRITTEN_ELSEWHERE)))
 def test_no_function_is_above_the_complexity_limit():
     assert too_complex() == {}
 
