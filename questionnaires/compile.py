@@ -27,7 +27,7 @@ from .checks import Checker, CompiledExpression, LocationOf
 from .diagnostics import Diagnostic, Diagnostics, Location, QuestionnaireError
 from .kinds import Question, kind_of
 from .kinds.base import Option
-from .resolve import KIND_NAMES, Loader, Resolved, resolve
+from .resolve import Loader, Resolved, resolve
 from .schema import (
     ArchetypeMatrix,
     Dimension,
@@ -197,8 +197,6 @@ def compile_questionnaire(path: Path, loader: Loader | None = None, diags: Diagn
     except SourceError as exc:
         diags.error(exc.location, exc.message)
         raise QuestionnaireError(diags.items[start:]) from None
-    if not isinstance(loaded.doc, QuestionnaireFile):
-        raise ValueError(f"{loaded.source.name} is a {KIND_NAMES[type(loaded.doc)]}, not a questionnaire")
     resolved, locs = resolve(loaded, loader, diags)
     checker = Checker(resolved, locs, diags, loaded.source.name, _expression_locations(loader))
     if not diags.errors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -13,7 +14,8 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schema.json"
 """The committed JSON Schema, for editors (``recentre schema -o`` writes it)."""
 
 
-def questionnaire_schema() -> dict:
+def questionnaire_schema() -> dict[str, Any]:
+    """The JSON Schema of questionnaire, module and catalog files, as a JSON value."""
     schema = msgspec.json.schema(SourceFile)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "recentre questionnaire file"
@@ -25,4 +27,5 @@ def questionnaire_schema() -> dict:
 
 
 def questionnaire_schema_text() -> str:
+    """The JSON Schema as the text of ``schema.json``."""
     return json.dumps(questionnaire_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"

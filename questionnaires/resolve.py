@@ -28,9 +28,9 @@ from .schema import (
     Section,
     SourceFile,
 )
-from .source import Source, SourceError, load_source
+from .source import Source, SourceError, YamlPath, load_source
 
-KIND_NAMES = {QuestionnaireFile: "questionnaire", ModuleFile: "module", CatalogFile: "catalog"}
+KIND_NAMES: dict[type[SourceFile], str] = {QuestionnaireFile: "questionnaire", ModuleFile: "module", CatalogFile: "catalog"}
 
 
 # --- Loading ---------------------------------------------------------------------------
@@ -43,17 +43,17 @@ class Loaded:
     path: Path
     source: Source
     doc: SourceFile
-    paths: dict[int, tuple] = field(default_factory=dict)  # id(struct) -> path in the file
+    paths: dict[int, YamlPath] = field(default_factory=dict)  # id(struct) -> path in the file
 
-    def where(self, obj: Any, *rest) -> Location:
+    def where(self, obj: Any, *rest: str | int) -> Location:
         return self.source.location(self.paths.get(id(obj), ()) + rest)
 
 
 _PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\.\.\.\]")
 
 
-def _parse_msgspec_path(text: str) -> tuple:
-    parts: list = []
+def _parse_msgspec_path(text: str) -> YamlPath:
+    parts: list[str | int] = []
     for m in _PATH_PART.finditer(text):
         if m.group(1) is not None:
             parts.append(m.group(1))
@@ -62,7 +62,7 @@ def _parse_msgspec_path(text: str) -> tuple:
     return tuple(parts)
 
 
-def _explain_validation(message: str, value_at_path) -> str:
+def _explain_validation(message: str) -> str:
     """Reword msgspec's messages for organisers."""
     m = re.match(r"Object contains unknown field `(.+)`", message)
     if m:
@@ -90,7 +90,7 @@ def _explain_validation(message: str, value_at_path) -> str:
     return message[0].lower() + message[1:] if message else "invalid value"
 
 
-def _index_structs(obj: Any, path: tuple, out: dict[int, tuple]) -> None:
+def _index_structs(obj: Any, path: YamlPath, out: dict[int, YamlPath]) -> None:
     if isinstance(obj, msgspec.Struct):
         out[id(obj)] = path
         encoded = getattr(type(obj), "__struct_encode_fields__", obj.__struct_fields__)
@@ -124,8 +124,8 @@ def decode(source: Source, path: Path) -> Loaded:
             kinds = "single_choice, multiple_choice, scale, matrix, number, yes_no, text"
             if parts == ("kind",):
                 kinds = "questionnaire, module, catalog"
-            raise SourceError(source.location(parts), f"{_explain_validation(message, None)} for 'kind'; use one of {kinds}") from None
-        raise SourceError(source.location(parts), _explain_validation(message, None)) from None
+            raise SourceError(source.location(parts), f"{_explain_validation(message)} for 'kind'; use one of {kinds}") from None
+        raise SourceError(source.location(parts), _explain_validation(message)) from None
     loaded = Loaded(path, source, doc)
     _index_structs(doc, (), loaded.paths)
     return loaded
@@ -173,6 +173,7 @@ class Resolved(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _Weighted = TypeVar("_Weighted", Dimension, Pillar)
+_Kind = TypeVar("_Kind", QuestionnaireFile, ModuleFile, CatalogFile)
 
 
 class _Sections:
@@ -207,7 +208,10 @@ class _Resolver:
     def where(self, obj: Any) -> Location:
         return self.locs.get(id(obj), Location("?"))
 
-    def relative(self, loaded: Loaded, obj: Any, key: str, target: str, index: int | None = None) -> Loaded | None:
+    def relative(self, loaded: Loaded, obj: Any, key: str, target: str, kind: type[_Kind], index: int | None = None) -> tuple[Loaded, _Kind] | None:
+        """The file that ``obj``'s ``key`` names (``target``, relative to ``loaded``) and its
+        document; None, with the error reported, when it is missing, includes itself, does
+        not load or is not a ``kind``."""
         path = (loaded.path.parent / target)
         where_path = loaded.paths.get(id(obj), ()) + ((key,) if index is None else (key, index))
         location = loaded.source.location(where_path)
@@ -224,36 +228,32 @@ class _Resolver:
             self.diags.error(exc.location, exc.message)
             return None
         self.note(target_loaded)
-        return target_loaded
-
-    def expect_kind(self, loaded: Loaded, kind: type, location: Location) -> bool:
-        if not isinstance(loaded.doc, kind):
-            self.diags.error(location, f"'{loaded.source.name}' is a {KIND_NAMES[type(loaded.doc)]}, not a {KIND_NAMES[kind]}")
-            return False
-        return True
+        doc = target_loaded.doc
+        if not isinstance(doc, kind):
+            self.diags.error(location, f"'{target_loaded.source.name}' is a {KIND_NAMES[type(doc)]}, not a {KIND_NAMES[kind]}")
+            return None
+        return target_loaded, doc
 
     def section(self, loaded: Loaded, section: Section) -> Section:
         if not section.include:
             return section
         questions: list[Question] = []
         for i, target in enumerate(section.include):
-            module = self.relative(loaded, section, "include", target, i)
-            if module and self.expect_kind(module, ModuleFile, loaded.where(section, "include", i)):
-                questions.extend(module.doc.questions)
+            included = self.relative(loaded, section, "include", target, ModuleFile, i)
+            if included is not None:
+                _, module = included
+                questions.extend(module.questions)
         new = msgspec.structs.replace(section, include=[], questions=questions + list(section.questions))
         self.locs[id(new)] = self.where(section)
         return new
 
-    def questionnaire(self, loaded: Loaded) -> QuestionnaireFile:
-        doc: QuestionnaireFile = loaded.doc
+    def questionnaire(self, loaded: Loaded, doc: QuestionnaireFile) -> QuestionnaireFile:
+        """``doc``, the questionnaire of ``loaded``, with its base, includes and changes applied."""
         self.stack.append(loaded.path.resolve())
         try:
             if doc.extends:
-                base_loaded = self.relative(loaded, doc, "extends", doc.extends)
-                if base_loaded and self.expect_kind(base_loaded, QuestionnaireFile, loaded.where(doc, "extends")):
-                    base = self.questionnaire(base_loaded)
-                else:
-                    base = msgspec.structs.replace(doc, sections=[], extends=None)
+                extended = self.relative(loaded, doc, "extends", doc.extends, QuestionnaireFile)
+                base = self.questionnaire(*extended) if extended is not None else msgspec.structs.replace(doc, sections=[], extends=None)
                 merged = self.extend(loaded, base, doc)
             else:
                 merged = doc
@@ -261,11 +261,12 @@ class _Resolver:
             dimensions: list[Dimension] = []
             recommendations: list[Recommendation] = []
             for i, target in enumerate(doc.include):
-                module = self.relative(loaded, doc, "include", target, i)
-                if module and self.expect_kind(module, ModuleFile, loaded.where(doc, "include", i)):
-                    sections.extend(self.section(module, s) for s in module.doc.sections)
-                    dimensions.extend(module.doc.dimensions)
-                    recommendations.extend(module.doc.recommendations)
+                included = self.relative(loaded, doc, "include", target, ModuleFile, i)
+                if included is not None:
+                    module_loaded, module = included
+                    sections.extend(self.section(module_loaded, s) for s in module.sections)
+                    dimensions.extend(module.dimensions)
+                    recommendations.extend(module.recommendations)
             own_sections = [self.section(loaded, s) for s in merged.sections] if not doc.extends else list(merged.sections)
             if doc.extends:
                 # A variant's includes come after the base's content.
@@ -418,17 +419,14 @@ class _Resolver:
                 recommendations = [r for r in recommendations if r.id != rid]
         return recommendations
 
-    def catalog_for(self, loaded: Loaded, seen: frozenset = frozenset()) -> CatalogFile | None:
-        """The catalog named by this file, or by the base it extends."""
-        doc: QuestionnaireFile = loaded.doc
+    def catalog_for(self, loaded: Loaded, doc: QuestionnaireFile, seen: frozenset[Path] = frozenset()) -> CatalogFile | None:
+        """The catalog named by ``doc``, the questionnaire of ``loaded``, or by the base it extends."""
         if loaded.path in seen:
             return None  # a cycle of `extends`, reported by `questionnaire`
         seen = seen | {loaded.path}
         if doc.catalog:
-            cat = self.relative(loaded, doc, "catalog", doc.catalog)
-            if cat and self.expect_kind(cat, CatalogFile, loaded.where(doc, "catalog")):
-                return cat.doc
-            return None
+            included = self.relative(loaded, doc, "catalog", doc.catalog, CatalogFile)
+            return included[1] if included is not None else None
         if doc.extends:
             path = loaded.path.parent / doc.extends
             try:
@@ -436,15 +434,20 @@ class _Resolver:
             except (SourceError, OSError):
                 return None
             if isinstance(base.doc, QuestionnaireFile):
-                return self.catalog_for(base, seen)
+                return self.catalog_for(base, base.doc, seen)
         return None
 
 
 def resolve(loaded: Loaded, loader: Loader, diags: Diagnostics) -> tuple[Resolved, dict[int, Location]]:
+    """The questionnaire of ``loaded`` resolved, and the place of each Struct in its files;
+    raises ValueError when ``loaded`` is a module or a catalog."""
+    doc = loaded.doc
+    if not isinstance(doc, QuestionnaireFile):
+        raise ValueError(f"{loaded.source.name} is a {KIND_NAMES[type(doc)]}, not a questionnaire")
     resolver = _Resolver(loader, diags)
     resolver.note(loaded)
-    questionnaire = resolver.questionnaire(loaded)
-    catalog = resolver.catalog_for(loaded)
+    questionnaire = resolver.questionnaire(loaded, doc)
+    catalog = resolver.catalog_for(loaded, doc)
     return Resolved(questionnaire, catalog), resolver.locs
 
 

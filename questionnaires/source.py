@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import yaml
 
@@ -31,6 +32,13 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _PLAIN_KINDS = frozenset({"map", "seq", "str", "int", "float", "bool", "null", "timestamp"})
 _INT = re.compile(r"^[-+]?[0-9_]+$")
 
+YamlPath: TypeAlias = tuple[str | int, ...]
+"""Where a value is in its file: the keys and list indices that lead to it from the top."""
+
+Mark: TypeAlias = tuple[int, int, int]
+"""A node's line and column (1-based), and the offset of its text after an opening quote
+(1 when quoted, 0 when plain, -1 for anything else: there, offsets are not exact)."""
+
 
 class SourceError(Exception):
     def __init__(self, location: Location, message: str):
@@ -42,13 +50,13 @@ class SourceError(Exception):
 class Source:
     """A loaded file: its plain Python value plus the place of every node in it."""
 
-    def __init__(self, name: str, text: str, value, marks: dict[tuple, tuple[int, int, int]]):
+    def __init__(self, name: str, text: str, value: Any, marks: dict[YamlPath, Mark]):
         self.name = name
         self.text = text
         self.value = value
         self._marks = marks  # path -> (line, column, quote offset), 1-based
 
-    def location(self, path: tuple = ()) -> Location:
+    def location(self, path: YamlPath = ()) -> Location:
         """The place of the value at ``path``, or of its nearest ancestor that exists."""
         path = tuple(path)
         while path not in self._marks and path:
@@ -56,7 +64,7 @@ class Source:
         line, column, _ = self._marks.get(path, (1, 1, 0))
         return Location(self.name, line, column)
 
-    def location_in(self, path: tuple, offset: int) -> Location:
+    def location_in(self, path: YamlPath, offset: int) -> Location:
         """The place of character ``offset`` inside the string scalar at ``path``.
 
         Exact for strings written on one line; for block scalars, points at the string.
@@ -72,6 +80,7 @@ class Source:
 
 
 def read_text(path: Path, display: str) -> str:
+    """The UTF-8 text of the file at ``path``; raises SourceError naming it ``display``."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -101,11 +110,13 @@ def read_text(path: Path, display: str) -> str:
 
 
 def load_source(path: Path, display: str | None = None) -> Source:
+    """The file at ``path`` read and parsed; raises SourceError with a location."""
     display = display or str(path)
     return parse_source(read_text(path, display), display)
 
 
 def parse_source(text: str, name: str) -> Source:
+    """The YAML ``text`` of file ``name`` parsed; raises SourceError with a location."""
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -128,24 +139,24 @@ def parse_source(text: str, name: str) -> Source:
         raise SourceError(
             _mark(name, documents[1]), "a file holds one YAML document; remove the second '---'"
         )
-    marks: dict[tuple, tuple[int, int, int]] = {}
+    marks: dict[YamlPath, Mark] = {}
     builder = _Builder(name, marks)
     value = builder.construct(documents[0], (), 0)
     return Source(name, text, value, marks)
 
 
-def _mark(name: str, node) -> Location:
+def _mark(name: str, node: yaml.Node) -> Location:
     return Location(name, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 class _Builder:
-    def __init__(self, name: str, marks: dict):
+    def __init__(self, name: str, marks: dict[YamlPath, Mark]):
         self.name = name
         self.marks = marks
         self.seen: set[int] = set()
         self.count = 0
 
-    def construct(self, node, path: tuple, depth: int):
+    def construct(self, node: yaml.Node, path: YamlPath, depth: int) -> Any:
         if id(node) in self.seen:
             raise SourceError(
                 self.where(path), "YAML aliases (*name) are not allowed; write the value out"
@@ -163,7 +174,7 @@ class _Builder:
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         if isinstance(node, yaml.MappingNode):
             self.marks[path] = (line, column, -1)
-            result = {}
+            result: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise SourceError(_mark(self.name, key_node), "keys must be plain text")
@@ -184,6 +195,8 @@ class _Builder:
             return [
                 self.construct(item, path + (i,), depth + 1) for i, item in enumerate(node.value)
             ]
+        if not isinstance(node, yaml.ScalarNode):  # composing makes no other kind of node
+            raise AssertionError(f"unexpected YAML node {node!r}")
         # A scalar: keep its own position, so that errors inside expressions can point into it.
         quote = 1 if node.style in ("'", '"') else (0 if not node.style else -1)
         if node.start_mark.line != node.end_mark.line:
@@ -191,7 +204,7 @@ class _Builder:
         self.marks[path] = (line, column, quote)
         return self.scalar(kind, node, path)
 
-    def scalar(self, kind: str, node, path: tuple):
+    def scalar(self, kind: str, node: yaml.ScalarNode, path: YamlPath) -> Any:
         text = node.value
         if kind == "str" or kind == "timestamp":
             return text
@@ -215,7 +228,7 @@ class _Builder:
                 raise SourceError(_mark(self.name, node), f"'{text}' is not a number") from None
         raise SourceError(_mark(self.name, node), f"values of type '{kind}' are not allowed")
 
-    def where(self, path: tuple) -> Location:
+    def where(self, path: YamlPath) -> Location:
         while path and path not in self.marks:
             path = path[:-1]
         line, column, _ = self.marks.get(path, (1, 1, 0))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from questionnaires.compile import compile_questionnaire
+from questionnaires.diagnostics import QuestionnaireError
 from questionnaires.schema import Matrix, MultipleChoice
-from tests.helpers import SCORING_MODEL, compile_text, diagnostics_of, errors_of, write
+from tests.helpers import SCORING_MODEL, compile_text, diagnostics_of, errors_of, questionnaire, write
 
 DATA_SECTION = """\
 sections:
@@ -201,6 +202,28 @@ def test_missing_include_suggests_a_file(tmp_path):
 def test_include_of_wrong_kind(tmp_path):
     errors = errors_of(tmp_path, "include: [catalog.yaml]\n" + DATA_SECTION)
     assert errors == ["'catalog.yaml' is a catalog, not a module"]
+
+
+def test_base_of_wrong_kind(tmp_path):
+    errors = errors_of(tmp_path, "extends: modules/data.yaml\n" + DATA_SECTION, modules__data="kind: module\nid: data\n")
+    assert errors == ["'modules/data.yaml' is a module, not a questionnaire"]
+
+
+def test_catalog_of_wrong_kind(tmp_path):
+    write(tmp_path, "modules/data.yaml", "kind: module\nid: data\n")
+    path = write(tmp_path, "q.yaml", questionnaire(DATA_SECTION).replace("catalog: catalog.yaml", "catalog: modules/data.yaml"))
+    with pytest.raises(QuestionnaireError) as info:
+        compile_questionnaire(path)
+    assert [str(d).replace(str(tmp_path) + "/", "") for d in info.value.diagnostics] == [
+        "q.yaml:5:10: error: 'modules/data.yaml' is a module, not a catalog"
+    ]
+
+
+def test_compiling_a_module_is_a_value_error(tmp_path):
+    path = write(tmp_path, "modules/data.yaml", "kind: module\nid: data\n")
+    with pytest.raises(ValueError) as info:
+        compile_questionnaire(path)
+    assert str(info.value) == f"{path} is a module, not a questionnaire"
 
 
 def test_sector_variant_extends_without_copying(tmp_path):
