@@ -36,7 +36,8 @@ class CompiledExpression:
     def text(self) -> str:
         return self.expression.text
 
-    def evaluate(self, env: Any) -> Any:
+    def evaluate(self, env: ex.Environment) -> Any:
+        """The expression's value in ``env``; raises EvaluationError when it has none."""
         return self.expression.evaluate(env)
 
 

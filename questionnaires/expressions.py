@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 NAMESPACES = ("score", "points", "dimension", "pillar", "level", "company")
 SINGLETONS = ("overall", "archetype")
@@ -76,7 +76,7 @@ class Literal(Node):
 
 @dataclass(frozen=True, slots=True)
 class ListNode(Node):
-    items: tuple[Node, ...]
+    items: tuple[Literal, ...]  # lists hold only literals
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,19 +108,49 @@ class Call(Node):
     args: tuple[Node, ...]
 
 
+class Environment(Protocol):
+    """What an expression can read (``scoring.answers.Env`` is one): the answers, the
+    company, and the scores computed so far, by id."""
+
+    @property
+    def answers(self) -> Mapping[str, Any]: ...
+    @property
+    def scores(self) -> Mapping[str, float | None]: ...
+    @property
+    def points(self) -> Mapping[str, float | None]: ...
+    @property
+    def dimensions(self) -> Mapping[str, float | None]: ...
+    @property
+    def pillars(self) -> Mapping[str, float | None]: ...
+    @property
+    def levels(self) -> Mapping[str, str | None]: ...
+    @property
+    def overall(self) -> float | None: ...
+    @property
+    def archetype(self) -> str | None: ...
+    @property
+    def company(self) -> Mapping[str, Any]: ...
+
+
+Evaluator: TypeAlias = Callable[[Environment], Any]
+"""A compiled expression or part of one: the value it has in an environment. Values are
+those of the language (see the module's docstring), so they are typed ``Any``."""
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed expression: its text, its tree and its compiled evaluator."""
 
     text: str
     tree: Node
-    evaluate: Callable[[Any], Any] = field(compare=False, repr=False)
+    evaluate: Evaluator = field(compare=False, repr=False)
 
     def refs(self) -> list[Ref]:
         return [n for n in walk(self.tree) if isinstance(n, Ref)]
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it, parents first."""
     yield node
     if isinstance(node, ListNode):
         for item in node.items:
@@ -246,7 +276,7 @@ class _Parser:
             raise ExpressionError(f"unexpected {describe(self.token)}", self.token.offset)
         return node
 
-    def nested(self):
+    def nested(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExpressionError("the expression is nested too deeply", self.token.offset)
@@ -344,7 +374,7 @@ class _Parser:
             return self.name()
         raise ExpressionError(f"expected a value but found {describe(t)}", t.offset)
 
-    def primary_literal(self) -> Node:
+    def primary_literal(self) -> Literal:
         t = self.token
         if t.kind in ("number", "string"):
             self.advance()
@@ -430,13 +460,13 @@ def parse(text: str) -> Node:
 # levels, overall, archetype and company (dicts, except overall and archetype).
 
 
-def _num(value, op: str):
+def _num(value: Any, op: str) -> float:
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EvaluationError(f"'{op}' needs numbers, not {_kind(value)}")
     return value
 
 
-def _kind(value) -> str:
+def _kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -450,12 +480,12 @@ def _kind(value) -> str:
     return "a table of rows"
 
 
-def _values(args):
+def _values(args: Sequence[Any]) -> list[float]:
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]
     elif len(args) == 1 and isinstance(args[0], dict):
         args = list(args[0].values())
-    out = []
+    out: list[float] = []
     for a in args:
         if a is None:
             continue
@@ -465,7 +495,7 @@ def _values(args):
     return out
 
 
-def _count(*args):
+def _count(*args: Any) -> int:
     if len(args) != 1:
         raise EvaluationError("count() takes one argument")
     value = args[0]
@@ -476,15 +506,15 @@ def _count(*args):
     return 1
 
 
-def _agg(fn):
-    def run(*args):
+def _agg(fn: Callable[[list[float]], float]) -> Callable[..., float | None]:
+    def run(*args: Any) -> float | None:
         values = _values(args)
         return fn(values) if values else None
 
     return run
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "count": _count,
     "min": _agg(min),
     "max": _agg(max),
@@ -493,10 +523,13 @@ _FUNCTIONS = {
 }
 
 
-def _compare(op: str):
-    test = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
-    def ordered(a, b):
+
+def _compare(op: str) -> Callable[[Any, Any], bool]:
+    test = _ORDERINGS[op]
+
+    def ordered(a: Any, b: Any) -> bool:
         if a is None or b is None:
             return False
         try:
@@ -509,17 +542,17 @@ def _compare(op: str):
     return ordered
 
 
-def _is_plain_number(value) -> bool:
+def _is_plain_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _compare_with_number(op: str, left, number):
+def _compare_with_number(op: str, left: Evaluator, number: float) -> Evaluator:
     """``x < 50`` and the like, the most common rule, without the general path's checks
     unless the value is not a number."""
-    test = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+    test = _ORDERINGS[op]
     general = _compare(op)
 
-    def compare(env):
+    def compare(env: Environment) -> bool:
         value = left(env)
         if value.__class__ is float or value.__class__ is int:
             return test(value, number)
@@ -528,7 +561,7 @@ def _compare_with_number(op: str, left, number):
     return compare
 
 
-def _contains(item, container):
+def _contains(item: Any, container: Any) -> bool:
     if container is None:
         return False
     if isinstance(container, (list, tuple)):
@@ -542,30 +575,31 @@ def _contains(item, container):
     raise EvaluationError(f"'in' needs a list on its right, not {_kind(container)}")
 
 
-def _arith(op: str):
-    def run(a, b):
+def _arith(op: str) -> Callable[[Any, Any], float | None]:
+    def run(a: Any, b: Any) -> float | None:
         if a is None or b is None:
             return None
-        a, b = _num(a, op), _num(b, op)
+        x, y = _num(a, op), _num(b, op)
         if op == "+":
-            return a + b
+            return x + y
         if op == "-":
-            return a - b
+            return x - y
         if op == "*":
-            return a * b
-        if b == 0:
+            return x * y
+        if y == 0:
             raise EvaluationError("division by zero")
-        return a / b
+        return x / y
 
     return run
 
 
-def compile_node(node: Node) -> Callable[[Any], Any]:
+def compile_node(node: Node) -> Evaluator:
+    """The evaluator of the tree under ``node``."""
     if isinstance(node, Literal):
         value = node.value
         return lambda env: value
     if isinstance(node, ListNode):
-        items = tuple(n.value for n in node.items)  # only literals are allowed in lists
+        items = tuple(n.value for n in node.items)
         return lambda env: items
     if isinstance(node, Ref):
         return _compile_ref(node)
@@ -574,7 +608,7 @@ def compile_node(node: Node) -> Callable[[Any], Any]:
         if node.op == "not":
             return lambda env: not operand(env)
 
-        def negate(env):
+        def negate(env: Environment) -> float | None:
             value = operand(env)
             return None if value is None else -_num(value, "-")
 
@@ -603,7 +637,7 @@ def compile_node(node: Node) -> Callable[[Any], Any]:
         if node.function == "answered":
             (arg,) = args
 
-            def answered(env):
+            def answered(env: Environment) -> bool:
                 value = arg(env)
                 return value is not None and value != [] and value != {}
 
@@ -613,14 +647,14 @@ def compile_node(node: Node) -> Callable[[Any], Any]:
     raise AssertionError(f"unknown node {node!r}")
 
 
-def _compile_ref(node: Ref) -> Callable[[Any], Any]:
+def _compile_ref(node: Ref) -> Evaluator:
     name, member = node.name, node.member
     ns = node.namespace
     if ns == "answer":
         if member is None:
             return lambda env: env.answers.get(name)
 
-        def row(env):
+        def row(env: Environment) -> Any:
             value = env.answers.get(name)
             return value.get(member) if isinstance(value, dict) else None
 
@@ -641,6 +675,7 @@ def _compile_ref(node: Ref) -> Callable[[Any], Any]:
 
 
 def compile_expression(text: str) -> Expression:
+    """``text`` parsed and compiled; raises ExpressionError with the offset of a problem."""
     tree = parse(text)
     if isinstance(tree, Call) and tree.function == "answered" and len(tree.args) != 1:
         raise ExpressionError("answered() takes one question id", tree.offset)
@@ -656,8 +691,8 @@ def compile_expression(text: str) -> Expression:
     return Expression(text, tree, _guarded(compile_node(tree)))
 
 
-def _guarded(fn):
-    def evaluate(env):
+def _guarded(fn: Evaluator) -> Evaluator:
+    def evaluate(env: Environment) -> Any:
         try:
             return fn(env)
         except EvaluationError:
