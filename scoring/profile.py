@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -93,8 +95,11 @@ class Profile(msgspec.Struct, frozen=True):
 
 
 def profile_json(profile: Profile) -> bytes:
+    """The profile as JSON."""
     return msgspec.json.encode(profile)
 
 
-def profile_to_builtins(profile: Profile) -> dict:
-    return msgspec.to_builtins(profile)
+def profile_to_builtins(profile: Profile) -> dict[str, Any]:
+    """The profile as the dicts and lists of its JSON."""
+    value: dict[str, Any] = msgspec.to_builtins(profile)  # a Struct converts to a dict
+    return value

@@ -129,24 +129,30 @@ def _pattern(pattern: str) -> NumberPattern:
     return parse_pattern(pattern)
 
 
+def _apply(pattern: NumberPattern, value: float, locale: Locale) -> str:
+    """``value`` written in ``pattern`` the way ``locale`` writes numbers."""
+    text: str = pattern.apply(value, locale)  # babel leaves apply's return type out
+    return text
+
+
 def format_count(n: int, lang: str) -> str:
     """A whole number with the locale's grouping: ``1,204``, ``1 204``, ``1.204``."""
-    return _pattern("#,##0").apply(n, _locale(lang))
+    return _apply(_pattern("#,##0"), n, _locale(lang))
 
 
 def format_score(value: float | None, lang: str, digits: int = 1) -> str:
     """A score with ``digits`` decimals and the locale's decimal sign; ``–`` for none."""
     if value is None:
         return "–"
-    return _pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _locale(lang))
+    return _apply(_pattern("#,##0" + ("." + "0" * digits if digits else "")), value, _locale(lang))
 
 
 def format_decimal(value: float, lang: str) -> str:
     """A number with as many decimals as it needs, up to three: ``10``, ``377,5``."""
-    return _pattern("#,##0.###").apply(value, _locale(lang))
+    return _apply(_pattern("#,##0.###"), value, _locale(lang))
 
 
 def format_share(share: float, lang: str) -> str:
     """A share from 0 to 1 as a whole percentage, the locale's way: ``38%``, ``38 %``."""
     locale = _locale(lang)
-    return locale.percent_formats[None].apply(share, locale)
+    return _apply(locale.percent_formats[None], share, locale)
