@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from reportlab.graphics.charts.spider import SpiderChart
@@ -114,7 +115,7 @@ def fit_lines(text: str, width: float, height: float, size: float, font: str = F
         size = max(min_size, size - 0.5)
 
 
-def _text_block(group: Group, lines: list[str], x: float, y_top: float, size: float, anchor: str, colour, font: str = FONT) -> None:
+def _text_block(group: Group, lines: list[str], x: float, y_top: float, size: float, anchor: str, colour: colors.Color, font: str = FONT) -> None:
     leading = size * 1.2
     for i, line in enumerate(lines):
         group.add(String(x, y_top - size - i * leading, line, fontName=font, fontSize=size, fillColor=colour, textAnchor=anchor))
@@ -123,6 +124,11 @@ def _text_block(group: Group, lines: list[str], x: float, y_top: float, size: fl
 # --- Radar ----------------------------------------------------------------------------------
 
 RINGS = (25, 50, 75, 100)
+
+
+def _clamped(values: Sequence[float | None]) -> list[float]:
+    """Scores held to 0-100, with unscored ones (None) at 0."""
+    return [min(100.0, max(0.0, v or 0.0)) for v in values]
 
 
 def radar(
@@ -145,16 +151,15 @@ def radar(
     n = len(labels)
     if n < 3:
         raise ValueError("a radar needs at least three dimensions")
-    clean = lambda vs: [min(100.0, max(0.0, v or 0.0)) for v in vs]  # noqa: E731
     drawing = make_drawing(width, height)
     chart = SpiderChart()
     chart.x = width / 2 - radius
     chart.y = height / 2 - radius
     chart.width = chart.height = 2 * radius
     data = [[float(r)] * n for r in reversed(RINGS)]
-    data.append(clean(values))
+    data.append(_clamped(values))
     if peer is not None:
-        data.append(clean(peer))
+        data.append(_clamped(peer))
     chart.data = data
     chart.labels = list(labels)
     chart.strands.strokeWidth = 0.5
@@ -196,6 +201,11 @@ def radar(
 # --- Twin-transition matrix -----------------------------------------------------------------
 
 
+def _on_axis(origin: float, length: float, value: float) -> float:
+    """Where ``value`` (0-100, held to that range) falls on an axis of ``length`` from ``origin``."""
+    return origin + length * min(100.0, max(0.0, value)) / 100
+
+
 def twin_matrix(
     *,
     x_cuts: Sequence[float],
@@ -220,8 +230,8 @@ def twin_matrix(
     register_fonts()
     left, bottom = 38.0, 32.0
     drawing = make_drawing(width, size + bottom + 8)
-    sx = lambda v: left + size * min(100.0, max(0.0, v)) / 100  # noqa: E731
-    sy = lambda v: bottom + size * min(100.0, max(0.0, v)) / 100  # noqa: E731
+    sx = partial(_on_axis, left, size)
+    sy = partial(_on_axis, bottom, size)
     xs = [0.0, *x_cuts, 100.0]
     ys = [0.0, *y_cuts, 100.0]
     cols, rows = len(xs) - 1, len(ys) - 1
@@ -286,7 +296,7 @@ def legend_marker(kind: str, size: float = 10) -> Drawing:
     return d
 
 
-class ScoreBar(Flowable):
+class ScoreBar(Flowable):  # type: ignore[misc]  # reportlab has no type hints: Flowable is Any
     """A 0-100 bar, with an optional tick (the sector average) across it.
 
     Two rectangles need no Drawing: a report has dozens of bars, and going through the
@@ -298,7 +308,7 @@ class ScoreBar(Flowable):
         self.width, self.height = width, height + 2
         self.bar_height = height
 
-    def wrap(self, availWidth, availHeight):
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         return self.width, self.height
 
     def draw(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any, TypeAlias
 from xml.sax.saxutils import escape
 
 import msgspec
@@ -43,8 +44,9 @@ from reportlab.platypus import (
 )
 
 from questionnaires.compile import CompiledQuestionnaire
+from questionnaires.primitives import Text
 from questionnaires.reference import CLUSTERS, DMA_DIMENSIONS, LANGUAGES
-from questionnaires.schema import ArchetypeMatrix
+from questionnaires.schema import ArchetypeMatrix, Level
 from scoring.profile import Archetype as PlacedArchetype
 from scoring.profile import Profile
 
@@ -63,6 +65,13 @@ MARGIN_X = 20 * mm
 MARGIN_TOP = 22 * mm
 MARGIN_BOTTOM = 20 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+
+StyleCommand: TypeAlias = tuple[str, tuple[int, int], tuple[int, int], *tuple[Any, ...]]
+"""One command of a ReportLab TableStyle: its name, the first and the last cell it applies
+to, then its values, as in ``("LINEBELOW", (0, 0), (-1, 0), 0.9, MUTED)``."""
+
+Rows: TypeAlias = Sequence[Sequence[object]]
+"""A table's cells, row by row: text, a Flowable, or a list of Flowables."""
 
 
 # --- Inputs ---------------------------------------------------------------------------------
@@ -170,11 +179,11 @@ def variant(name: str, colour: colors.Color) -> ParagraphStyle:
     return style
 
 
-_parsed: dict[tuple[str, int], tuple[ParagraphStyle, list]] = {}
+_parsed: dict[tuple[str, int], tuple[ParagraphStyle, list[Any]]] = {}
 _PARSED_MAX = 4096
 
 
-def _frags(value: str, style: ParagraphStyle) -> list:
+def _frags(value: str, style: ParagraphStyle) -> list[Any]:
     """The parsed fragments of paragraph markup, from a cache.
 
     Parsing markup is a third of building a report, and most of a report's texts (labels,
@@ -196,10 +205,11 @@ def column(*labels: str, minimum: float = 0.0, font: str = FONT_BOLD, size: floa
     """A column width that fits the longest word of ``labels`` (headers in any language), so
     that a table never breaks a word in two; at least ``minimum``."""
     words = [w for label in labels for w in label.split()]
-    return max([minimum] + [stringWidth(w, font, size) + padding for w in words])
+    widths: list[float] = [stringWidth(w, font, size) + padding for w in words]
+    return max([minimum] + widths)
 
 
-def tstyle(commands: list) -> TableStyle:
+def tstyle(commands: Sequence[StyleCommand]) -> TableStyle:
     """A table style whose cells default to the embedded font, not to Helvetica: even an
     empty cell sets its font, and a Helvetica reference would be an unembedded font."""
     return TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8.3), ("TEXTCOLOR", (0, 0), (-1, -1), INK), *commands])
@@ -210,7 +220,7 @@ SPLIT_IN_ROW = 36
 pages: shorter rows move to the next page whole."""
 
 
-def flowing_table(rows: list[list], widths: Sequence[float], style: list) -> Table:
+def flowing_table(rows: Rows, widths: Sequence[float], style: Sequence[StyleCommand]) -> Table:
     """A table that can break anywhere, even inside a row, so that no length of text can
     make it overflow a page.
 
@@ -220,7 +230,7 @@ def flowing_table(rows: list[list], widths: Sequence[float], style: list) -> Tab
     return Table(rows, colWidths=list(widths), style=tstyle(style), repeatRows=0, splitInRow=SPLIT_IN_ROW, hAlign="LEFT")
 
 
-class Para(Paragraph):
+class Para(Paragraph):  # type: ignore[misc]  # reportlab has no type hints: Paragraph is Any
     """A Paragraph that remembers its last line breaking.
 
     Tables wrap every cell to measure it, again when they split, and again when they draw;
@@ -229,12 +239,12 @@ class Para(Paragraph):
 
     _wrapped: tuple[float, tuple[float, float]] | None = None
 
-    def wrap(self, availWidth, availHeight):
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         # Paragraph.split drops blPara when it gives up; then the lines must be broken again.
         if self._wrapped is not None and self._wrapped[0] == availWidth and "blPara" in self.__dict__:
             self.width, self.height = self._wrapped[1]
             return self._wrapped[1]
-        size = super().wrap(availWidth, availHeight)
+        size: tuple[float, float] = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, size)
         return size
 
@@ -272,17 +282,17 @@ def _numbered_canvas(page_label: Callable[[int, int], str], created: date) -> ty
     for the rest, the same inputs give the same bytes."""
     stamp = f"D:{created.year:04d}{created.month:02d}{created.day:02d}000000+00'00'"
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints: Canvas is Any
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._saved_pages: list[dict] = []
+            self._saved_pages: list[dict[str, Any]] = []
             self.setDateFormatter(lambda *_args: stamp)
 
-        def showPage(self):
+        def showPage(self) -> None:
             self._saved_pages.append(dict(self.__dict__))
             self._startPage()
 
-        def save(self):
+        def save(self) -> None:
             total = len(self._saved_pages)
             for state in self._saved_pages:
                 self.__dict__.update(state)
@@ -297,7 +307,7 @@ def _numbered_canvas(page_label: Callable[[int, int], str], created: date) -> ty
     return NumberedCanvas
 
 
-class _Doc(BaseDocTemplate):
+class _Doc(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type hints: BaseDocTemplate is Any
     """Adds a PDF bookmark for every flowable that carries ``_bookmark`` (the headings)."""
 
     def afterFlowable(self, flowable: Flowable) -> None:
@@ -342,7 +352,7 @@ class _Report:
 
     # Helpers on questionnaire texts
 
-    def t(self, value) -> str:
+    def t(self, value: Text | None) -> str:
         return value.get(self.lang) if value is not None else ""
 
     def level_title(self, level_id: str | None) -> str:
@@ -360,8 +370,8 @@ class _Report:
     def score_text(self, value: float | None) -> str:
         return self.L.number(value) if value is not None else self._("Not scored")
 
-    def table(self, rows: list[list], widths: Sequence[float], style: list, *, header: bool = True) -> Table:
-        base = [
+    def table(self, rows: Rows, widths: Sequence[float], style: Sequence[StyleCommand], *, header: bool = True) -> Table:
+        base: list[StyleCommand] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 5),
             ("RIGHTPADDING", (0, 0), (-1, -1), 5),
@@ -371,11 +381,11 @@ class _Report:
         ]
         if header:
             base += [("LINEBELOW", (0, 0), (-1, 0), 0.9, MUTED)]
-        return flowing_table(rows, widths, base + style)
+        return flowing_table(rows, widths, [*base, *style])
 
         # Page templates
 
-    def decorate_cover(self, canvas: Canvas, doc) -> None:
+    def decorate_cover(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         _ = self._
         canvas.saveState()
         band = 92 * mm
@@ -395,7 +405,7 @@ class _Report:
             canvas.drawString(MARGIN_X, 21 * mm - i * 10, line)
         canvas.restoreState()
 
-    def decorate_body(self, canvas: Canvas, doc) -> None:
+    def decorate_body(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         _ = self._
         canvas.saveState()
         top = PAGE_HEIGHT - MARGIN_TOP + 7 * mm
@@ -486,7 +496,7 @@ class _Report:
                                       ("TOPPADDING", (0, 0), (-1, -1), 9), ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
                                       ("LINEBEFORE", (1, 0), (1, 0), 0.5, RULE)]))
         out.append(top)
-        if p.archetype is not None:
+        if p.archetype is not None and self.c.archetypes is not None:
             arch = {a.id: a for a in self.c.archetypes.archetypes}.get(p.archetype.id)
             if arch is not None:
                 out.append(text(_("Twin-transition profile"), s["h2"]))
@@ -522,7 +532,7 @@ class _Report:
                                                ("LINEABOVE", (0, 0), (-1, 0), 0.5, RULE), ("TOPPADDING", (0, 0), (-1, -1), 6)])))
         return out
 
-    def _numbered(self, number: int, body: list[Flowable], colour=charts.COMPANY) -> Table:
+    def _numbered(self, number: int, body: list[Flowable], colour: colors.Color = charts.COMPANY) -> Table:
         badge = markup(str(number), self.s["badge"])
         return Table([[badge, body]], colWidths=[9 * mm, CONTENT_WIDTH - 9 * mm], hAlign="LEFT", splitInRow=SPLIT_IN_ROW,
                      style=tstyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (0, 0), colour),
@@ -539,15 +549,14 @@ class _Report:
         dim_ids = list(p.dimensions)
         # An outline with a gap would have to dip to 0 where the average is unknown, which
         # would misstate it: the outline is drawn only when every dimension has an average.
-        outline = self.peers is not None and all(self.peers.get(d) is not None for d in dim_ids)
+        outline = [self.peers[d] for d in dim_ids] if self.peers is not None and all(self.peers.get(d) is not None for d in dim_ids) else None
         if len(dim_ids) >= 3:
             labels = [self.dimension_title(d) for d in dim_ids]
             label_colours = [charts.pillar_colour(p.dimensions[d].pillar) for d in dim_ids]
-            peer = [self.peers[d] for d in dim_ids] if outline else None
-            out.append(charts.radar(labels, [p.dimensions[d].score for d in dim_ids], label_colours=label_colours, peer=peer,
+            out.append(charts.radar(labels, [p.dimensions[d].score for d in dim_ids], label_colours=label_colours, peer=outline,
                                     width=CONTENT_WIDTH, height=92 * mm, radius=31 * mm))
         legend = [[charts.legend_marker("company"), text(self.company_name, s["cell"])]]
-        if self.peers and outline:
+        if self.peers and outline is not None:
             count = self.d.peer_count
             label = self.L.ngettext("Sector average of %(count)d other company", "Sector average of %(count)d other companies", count) % {"count": count}
             legend.append([charts.legend_marker("peers"), text(label, s["cell"])])
@@ -661,7 +670,7 @@ class _Report:
         s = self.s
         described = {a.id: a for a in m.archetypes}
         yours = self._("your profile")
-        rows = []
+        rows: list[tuple[str, bool, list[Paragraph]]] = []
         for r in reversed(range(len(m.grid))):  # high y first, as in the chart
             for aid in m.grid[r]:
                 if any(aid == row[0] for row in rows):
@@ -736,7 +745,7 @@ class _Report:
             out += rest[2:]
         return out
 
-    def _next_level_text(self, level, levels) -> str | None:
+    def _next_level_text(self, level: Level | None, levels: list[Level]) -> str | None:
         if level is None:
             return None
         if level.next_step:
@@ -761,9 +770,9 @@ class _Report:
         label_w = 9 * mm + 8 + column(*labels, padding=6, minimum=22 * mm)
         described: dict[str, int] = {}
         for i, rec in enumerate(recs, 1):
-            rows: list[list] = []
+            rows: list[list[object]] = []
 
-            def add(label: str, content: list[Flowable] | Flowable, rows: list[list] = rows) -> None:
+            def add(label: str, content: list[Flowable] | Flowable, rows: list[list[object]] = rows) -> None:
                 rows.append([text(label, s["cell_head"]), content])
 
             # TRANSLATORS: row labels of a recommendation: why it is recommended, then the support, eligibility, next step.
@@ -837,9 +846,9 @@ class _Report:
                 text(_("Change"), s["cell_head_right"]), text(_("Level now"), s["cell_head"])]
         rows = [head]
         bold_rows = []
-        tones: list[tuple] = []
+        tones: list[StyleCommand] = []
 
-        def row(label: str, before: float | None, now: float | None, level: str | None, style: ParagraphStyle, colour=None) -> None:
+        def row(label: str, before: float | None, now: float | None, level: str | None, style: ParagraphStyle, colour: colors.Color | None = None) -> None:
             change = (now - before) if (before is not None and now is not None) else None
             tone = MUTED if change is None or round(change, 1) == 0 else (charts.UP if change > 0 else charts.DOWN)
             tones.append(("TEXTCOLOR", (3, len(rows)), (3, len(rows)), tone))
@@ -861,7 +870,7 @@ class _Report:
                 dim = p.dimensions[did]
                 before = prev.dimensions[did].score if did in prev.dimensions else None
                 row(self.dimension_title(did), before, dim.score, dim.level, s["cell_indent"])
-        style = [("BACKGROUND", (0, r), (-1, r), PANEL) for r in bold_rows]
+        style: list[StyleCommand] = [("BACKGROUND", (0, r), (-1, r), PANEL) for r in bold_rows]
         style += [("ALIGN", (1, 1), (3, -1), "RIGHT"), ("FONT", (3, 1), (3, -1), FONT_BOLD, 8.3), *tones]
         numeric = [column(label, "100", minimum=15 * mm) for label in (_("Before"), _("Now"), _("Change"))]
         widths = [0.0, *numeric, column(*(self.t(lv.title) for lv in self.c.levels), _("Level now"), font=FONT, size=8.3, minimum=40 * mm)]
