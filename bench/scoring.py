@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
-from questionnaires.compile import load_bundled
+from questionnaires.compile import CompiledQuestionnaire, load_bundled
 from scoring.answers import check_answers
 from scoring.check import random_answers, random_company
-from scoring.engine import scorer_for
+from scoring.engine import Result, scorer_for
 
 from . import handwritten
 
@@ -19,10 +21,13 @@ SAMPLE = 2000
 MIN_SECONDS = 1.5
 RESCORE = 100_000
 
+Sample = list[tuple[dict[str, Any], dict[str, Any]]]
+"""Answer sets, each with its company's size, sector, country and cluster."""
 
-def _sample(compiled, n: int, seed: int = 7) -> list[tuple[dict, dict]]:
+
+def _sample(compiled: CompiledQuestionnaire, n: int, seed: int = 7) -> Sample:
     rng = random.Random(seed)
-    out = []
+    out: Sample = []
     for _ in range(n):
         c = random_company(rng)
         company = {"size": c.size, "sector": c.sector, "country": c.country, "cluster": c.cluster}
@@ -30,7 +35,7 @@ def _sample(compiled, n: int, seed: int = 7) -> list[tuple[dict, dict]]:
     return out
 
 
-def _rate(fn, sample) -> float:
+def _rate(fn: Callable[[dict[str, Any], dict[str, Any]], object], sample: Sample) -> float:
     """Responses per second, over at least MIN_SECONDS, best of three rounds."""
     best = 0.0
     for _ in range(3):
@@ -46,13 +51,16 @@ def _rate(fn, sample) -> float:
     return best
 
 
-def _same(engine_result, hand: dict) -> bool:
+def _close(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+
+
+def _same(engine_result: Result, hand: handwritten.Scores) -> bool:
     env = engine_result.env
-    close = lambda a, b: (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)  # noqa: E731
     return (
-        all(close(env.dimensions[d], v) for d, v in hand["dimensions"].items())
-        and all(close(env.pillars[p], v) for p, v in hand["pillars"].items())
-        and close(env.overall, hand["overall"])
+        all(_close(env.dimensions[d], v) for d, v in hand["dimensions"].items())
+        and all(_close(env.pillars[p], v) for p, v in hand["pillars"].items())
+        and _close(env.overall, hand["overall"])
         and env.levels == hand["levels"]
         and env.archetype == hand["archetype"]
         and [rec.id for rec, _ in engine_result.fired] == hand["recommendations"]
