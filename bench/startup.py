@@ -37,8 +37,10 @@ def python_startup() -> dict[str, float]:
 
 def compile_all() -> dict[str, float]:
     """Loading and compiling every bundled questionnaire in a fresh process."""
-    times, count = [], 0
+    times: list[float] = []
+    count = 0
     for _ in range(RUNS):
-        ms, count = _child(COMPILE_ALL).split()
+        ms, compiled = _child(COMPILE_ALL).split()
         times.append(float(ms))
-    return {"compile_all_ms": statistics.median(times), "compile_all_questionnaires": int(count)}
+        count = int(compiled)
+    return {"compile_all_ms": statistics.median(times), "compile_all_questionnaires": count}

@@ -48,7 +48,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy.engine import make_url
 
@@ -109,7 +111,7 @@ class Phase:
 class Connection(asyncio.Protocol):
     """One keep-alive connection sending its requests in turn, each once the last is answered."""
 
-    def __init__(self, requests: list[bytes], phase: Phase, done: asyncio.Future):
+    def __init__(self, requests: list[bytes], phase: Phase, done: asyncio.Future[None]):
         self.requests = requests
         self.next = 0
         self.phase = phase
@@ -118,8 +120,9 @@ class Connection(asyncio.Protocol):
         self.need = -1
         self.status = 0
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # What create_connection gives a protocol: a transport that reads and writes.
+        self.transport = cast(asyncio.Transport, transport)
         self.send()
 
     def send(self) -> None:
@@ -165,7 +168,7 @@ class Connection(asyncio.Protocol):
             if not self.done.done():
                 self.done.set_result(None)
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         if not self.done.done():
             self.done.set_exception(exc or ConnectionError("the server closed the connection"))
 
@@ -186,7 +189,8 @@ def htmx_autosave(token: str, section: str, question: str, value: str, csrf_cook
 def csrf_cookie_of(server: LiveServer, path: str) -> str:
     """The CSRF cookie a browser gets with its first page, as ``name=value``."""
     with urllib.request.urlopen(f"{server.url}{path}", timeout=30) as response:
-        return next(c.split(";", 1)[0] for c in response.headers.get_all("set-cookie") or [] if c.startswith("recentre_csrf="))
+        cookies: list[str] = response.headers.get_all("set-cookie") or []
+    return next(c.split(";", 1)[0] for c in cookies if c.startswith("recentre_csrf="))
 
 
 def request(method: str, path: str, body: object = None, *, cookie: str | None = None) -> bytes:
@@ -203,10 +207,10 @@ async def _drive(port: int, per_connection: list[list[bytes]]) -> Phase:
     loop = asyncio.get_running_loop()
     start = time.perf_counter()
     phase = Phase(start, start + WARMUP_S, start + WARMUP_S + PHASE_S)
-    waits = []
+    waits: list[asyncio.Future[None]] = []
     for requests in per_connection:
-        done = loop.create_future()
-        await loop.create_connection(lambda r=requests, d=done: Connection(r, phase, d), "127.0.0.1", port)
+        done: asyncio.Future[None] = loop.create_future()
+        await loop.create_connection(partial(Connection, requests, phase, done), "127.0.0.1", port)
         waits.append(done)
     await asyncio.gather(*waits)
     return phase
@@ -215,11 +219,9 @@ async def _drive(port: int, per_connection: list[list[bytes]]) -> Phase:
 def drive(port: int, per_connection: list[list[bytes]]) -> Phase:
     try:
         import uvloop
-
-        run = uvloop.run
     except ImportError:  # uvicorn[standard] brings it; plain asyncio only measures slower
-        run = asyncio.run
-    return run(_drive(port, per_connection))
+        return asyncio.run(_drive(port, per_connection))
+    return uvloop.run(_drive(port, per_connection))
 
 
 @dataclass
@@ -259,17 +261,18 @@ def _client_cpu() -> float:
 # --- Set-up through the API ---------------------------------------------------------------
 
 
-def call(server: LiveServer, method: str, path: str, body: object = None) -> dict:
+def call(server: LiveServer, method: str, path: str, body: object = None) -> dict[str, Any]:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(server.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
-            return json.loads(response.read())
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
     except urllib.error.HTTPError as exc:
         raise RuntimeError(f"{method} {path.split('/assessments/')[0]}: {exc.code} {exc.read()[:2000]!r}") from None
 
 
-def full_answers(seed: int = 1) -> tuple[dict, str, list[str]]:
+def full_answers(seed: int = 1) -> tuple[dict[str, Any], str, list[str]]:
     """A valid answer set with every required question answered; and the question to
     autosave, with two option ids to alternate between: a single choice asked
     unconditionally, on which no condition depends, so that changing it hides nothing."""
@@ -304,7 +307,7 @@ def section_of(question: str) -> str:
     return compile_questionnaire(find_questionnaire(QUESTIONNAIRE)).section_of[question]
 
 
-def new_assessments(server: LiveServer, n: int, answers: dict) -> list[str]:
+def new_assessments(server: LiveServer, n: int, answers: dict[str, Any]) -> list[str]:
     tokens = []
     for _ in range(n):
         created = call(server, "POST", "/api/v1/assessments", {
@@ -344,7 +347,7 @@ def hello(home: Path) -> dict[str, float]:
     }
 
 
-def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict[str, float]:
+def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict[str, float | str]:
     answers, question, values = full_answers()
     section = section_of(question)
     with recentre_served(home, database_url) as server:
@@ -362,8 +365,8 @@ def recentre(home: Path, database_url: str, kind: str, hello_rps: float) -> dict
         api_results = measure(server, [[request("GET", f"/api/v1/assessments/{t}")] for t in tokens], 200)
         # The results page that SMEs see, where the HTML flow serves one; else the API's view.
         found = results_page(server, tokens[0])
-        page, cookie = found if found else (None, None)
-        results = measure(server, [[request("GET", page.format(token=t), cookie=cookie)] for t in tokens], 200) if page else api_results
+        page, page_cookie = found if found else (None, None)
+        results = measure(server, [[request("GET", page.format(token=t), cookie=page_cookie)] for t in tokens], 200) if page else api_results
         rss = server_rss_mb(server)
     return {
         f"web_autosave_rps_{kind}": autosave.rps,
@@ -412,10 +415,12 @@ def postgres_database() -> Iterator[str]:
 def web_load() -> dict[str, float | str]:
     with tempfile.TemporaryDirectory(prefix="recentre-bench-") as tmp:
         home = Path(tmp)
-        figures: dict[str, float | str] = dict(hello(home))
+        baseline = hello(home)
+        hello_rps = baseline["web_hello_rps"]
+        figures: dict[str, float | str] = dict(baseline)
         sqlite_home = home / "sqlite"
         sqlite_home.mkdir()
-        figures |= recentre(sqlite_home, f"sqlite+aiosqlite:///{sqlite_home / 'data' / 'recentre.db'}", "sqlite", figures["web_hello_rps"])
+        figures |= recentre(sqlite_home, f"sqlite+aiosqlite:///{sqlite_home / 'data' / 'recentre.db'}", "sqlite", hello_rps)
         pg_home = home / "postgresql"
         pg_home.mkdir()
         try:
@@ -426,7 +431,7 @@ def web_load() -> dict[str, float | str]:
             figures["web_postgresql"] = f"skipped: not reachable at {shown} ({type(exc).__name__})"
             return figures
         try:
-            figures |= recentre(pg_home, url, "postgresql", figures["web_hello_rps"])
+            figures |= recentre(pg_home, url, "postgresql", hello_rps)
         finally:
             database.__exit__(None, None, None)
     return figures

@@ -39,12 +39,16 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from tests.live_server import recentre_served
 
 from .web import DEFAULT_POSTGRES_URL, postgres_database
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDED = 100_000
@@ -152,7 +156,7 @@ async def _add_organiser(url: str) -> None:
 # --- Measuring ----------------------------------------------------------------------------
 
 
-def sign_in(client) -> None:
+def sign_in(client: httpx.Client) -> None:
     form = client.get("/workspace/login")
     token = _CSRF.search(form.text)
     if token is None:
@@ -162,7 +166,7 @@ def sign_in(client) -> None:
         raise RuntimeError(f"signing in failed: {answer.status_code}")
 
 
-def timed(client, paths: list[str], n: int) -> list[float]:
+def timed(client: httpx.Client, paths: list[str], n: int) -> list[float]:
     """Milliseconds of each of ``n`` requests, cycling through ``paths``."""
     out = []
     for i in range(n):
