@@ -279,6 +279,18 @@ def test_the_analysis_workbook_has_every_table_and_the_dma_sheet(client, seeded)
     assert {row[2] for row in dma[1:]} == {"it"}
 
 
+def test_rows_of_a_workbook_need_a_sheet_first():
+    from assessment.workspace.exports import XlsxBook
+
+    book = XlsxBook()
+    with pytest.raises(RuntimeError) as raised:
+        book.add_rows([["a row before any sheet"]])
+    assert str(raised.value) == "XlsxBook.add_rows: no sheet to add rows to; add_sheet makes one"
+    book.add_sheet("Sheet", ["Heading"])
+    book.add_rows([["a row"]])
+    assert list(load_workbook(io.BytesIO(book.to_bytes()))["Sheet"].values) == [("Heading",), ("a row",)]
+
+
 def test_contact_details_only_where_the_company_agreed(client, seeded):
     shared = {a.id: a.share_with_advisors for a, _ in submitted_profiles(seeded.database_url)}
     signed_in(client, ORGANISER)

@@ -108,7 +108,8 @@ class XlsxBook:
         from openpyxl import Workbook
 
         self.book = Workbook(write_only=True)
-        self.sheet = None
+        self.sheet: Any | None = None
+        """The sheet rows go to (openpyxl's, untyped), once ``add_sheet`` has made one."""
 
     def add_sheet(self, name: str, columns: Sequence[str]) -> None:
         from openpyxl.cell import WriteOnlyCell
@@ -124,6 +125,8 @@ class XlsxBook:
         self.sheet.append(header)
 
     def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        if self.sheet is None:
+            raise RuntimeError("XlsxBook.add_rows: no sheet to add rows to; add_sheet makes one")
         for row in rows:
             self.sheet.append([_xlsx_value(v) for v in row])
 
