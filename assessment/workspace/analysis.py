@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, Label, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument
@@ -32,7 +33,7 @@ BUCKET = 10
 BUCKETS = 100 // BUCKET
 
 
-class whole_points(FunctionElement):
+class whole_points(FunctionElement[int]):
     """The whole number of points of a score, rounded down: 47.9 is 47 on every database
     (PostgreSQL's CAST rounds, SQLite's truncates, and SQLite may lack FLOOR)."""
 
@@ -41,12 +42,12 @@ class whole_points(FunctionElement):
 
 
 @compiles(whole_points)
-def _whole_points(element, compiler, **kw):
+def _whole_points(element: whole_points, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 @compiles(whole_points, "sqlite")
-def _whole_points_sqlite(element, compiler, **kw):
+def _whole_points_sqlite(element: whole_points, compiler: SQLCompiler, **kw: Any) -> str:
     # Scores are never negative, and truncating a non-negative number floors it.
     return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
@@ -79,7 +80,7 @@ class Scope:
         return replace(self, after_result=after, up_to_result=up_to)
 
 
-def in_scope(scope: Scope, *columns) -> Select:
+def in_scope(scope: Scope, *columns: Any) -> Select[*tuple[Any, ...]]:
     """SELECT ``columns`` over the scope's assessments, joined to their current result."""
     return (
         select(*columns)
@@ -324,11 +325,11 @@ class Aggregates:
     """What the database counted for a scope. Every figure is a sum over results, so the
     aggregates of two disjoint sets of results add up to those of their union."""
 
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(sector, cluster) -> SMEs"""
-    points: dict = field(default_factory=dict)
+    points: dict[tuple[str, int | None, str | None], tuple[int, float, int]] = field(default_factory=dict)
     """(dimension, whole point or None, level) -> (SMEs, sum of scores, SMEs with it among their gaps)"""
-    demand: Counter = field(default_factory=Counter)
+    demand: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(kind, ref) -> SMEs"""
 
     def plus(self, other: Aggregates) -> Aggregates:
@@ -355,7 +356,7 @@ async def aggregate(session: AsyncSession, scope: Scope) -> Aggregates:
 def shape(aggregates: Aggregates, scope: Scope, labels: Labels) -> Analysis:
     smes = aggregates.smes
     rows = [(d, p, level, n, total) for (d, p, level), (n, total, _) in aggregates.points.items() if n]
-    bottom_three: Counter = Counter()
+    bottom_three: Counter[str] = Counter()
     for (d, _, _), (_, _, gaps) in aggregates.points.items():
         bottom_three[d] += gaps
     demand = [(kind, ref, n) for (kind, ref), n in aggregates.demand.items() if n]
@@ -370,8 +371,8 @@ async def analyse(session: AsyncSession, scope: Scope, labels: Labels) -> Analys
 def dma_score(scores: Mapping[str, float | None]) -> float | None:
     """The EDIH DMA overall score: the plain mean of the six DMA dimensions, when all six
     have a score."""
-    values = [scores.get(d) for d in DMA_DIMENSIONS]
-    if any(v is None for v in values):
+    values = [v for v in (scores.get(d) for d in DMA_DIMENSIONS) if v is not None]
+    if len(values) < len(DMA_DIMENSIONS):
         return None
     return round(sum(values) / len(values), 2)
 
@@ -380,7 +381,7 @@ def dma_score(scores: Mapping[str, float | None]) -> float | None:
 # --- Per SME, in the EDIH DMA's terms -----------------------------------------------------
 
 
-def dma_columns() -> list:
+def dma_columns() -> list[Label[float | None]]:
     """The six DMA dimension scores of the current result: each a lookup by the primary key
     of dimension_score, so that a filtered list reads only its own rows."""
     return [
@@ -395,7 +396,7 @@ def dma_columns() -> list:
 DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", *DMA_DIMENSIONS.values()]
 
 
-def dma_statement(scope: Scope) -> Select:
+def dma_statement(scope: Scope) -> Select[*tuple[Any, ...]]:
     """One row per SME in scope, in the order of ``DMA_COLUMNS`` but for the DMA score
     (``dma_row`` adds it); by assessment id, so that it can be read in chunks."""
     return in_scope(

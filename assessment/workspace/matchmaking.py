@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -69,10 +70,11 @@ async def gaps_of(session: AsyncSession, result_id: int) -> dict[str, float]:
     rows = await session.execute(
         select(DimensionScore.dimension, DimensionScore.score).where(DimensionScore.result_id == result_id, DimensionScore.score <= GAP)
     )
-    return {d: s for d, s in rows}
+    # A comparison is never true of NULL in SQL: every score read here is a number.
+    return {d: s for d, s in rows if s is not None}
 
 
-def _candidates(assessment: Assessment, result_id: int, visible: ColumnElement[bool], limit: int):
+def _candidates(assessment: Assessment, result_id: int, visible: ColumnElement[bool], limit: int) -> Select[int, int, Any]:
     ours = aliased(DimensionScore)
     theirs = aliased(DimensionScore)
     covered = func.count().label("covered")
@@ -129,6 +131,8 @@ async def suggest_partners(
     )
     partners: dict[int, Partner] = {}
     for pid, name, sector, cluster, country, size, dimension, score in rows:
+        if score is None:  # never: NULL is not >= STRENGTH in SQL
+            continue
         partner = partners.setdefault(pid, Partner(pid, name, sector, cluster, country, size))
         partner.matches.append(Match(dimension, titles.get(dimension, dimension), score, gaps[dimension]))
     for partner in partners.values():

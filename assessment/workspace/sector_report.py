@@ -16,12 +16,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import msgspec
-from reportlab.graphics.shapes import Line, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from assessment.workspace.analysis import BUCKET, DEMAND_GROUPS, Analysis
 from questionnaires.reference import cluster_name
@@ -67,7 +68,7 @@ def _percent(L: Labels, n: int, total: int) -> str:
     return L.share(n / total) if total else "–"
 
 
-def histogram_drawing(counts: Sequence[int], width: float = 160, height: float = 70, number: Callable[[int], str] = str):
+def histogram_drawing(counts: Sequence[int], width: float = 160, height: float = 70, number: Callable[[int], str] = str) -> Drawing:
     """Bars per 10-point band, with the count above each (written by ``number``) and the
     band's start below."""
     d = charts.make_drawing(width, height)
@@ -83,14 +84,14 @@ def histogram_drawing(counts: Sequence[int], width: float = 160, height: float =
     return d
 
 
-def bar_drawing(value: float, maximum: float, width: float = 90, height: float = 8):
+def bar_drawing(value: float, maximum: float, width: float = 90, height: float = 8) -> Drawing:
     d = charts.make_drawing(width, height)
     d.add(Rect(0, 0, width, height, fillColor=PANEL, strokeColor=None))
     d.add(Rect(0, 0, width * (value / maximum if maximum else 0), height, fillColor=charts.COMPANY, strokeColor=None))
     return d
 
 
-def _table(rows: list[list], widths: Sequence[float], numeric_from: int = 1, padding: float = 6) -> Table:
+def _table(rows: list[list[Any]], widths: Sequence[float], numeric_from: int = 1, padding: float = 6) -> Table:
     """A table of figures; ``padding`` is the space left and right of each cell's text."""
     return Table(
         rows,
@@ -115,15 +116,15 @@ def _table(rows: list[list], widths: Sequence[float], numeric_from: int = 1, pad
     )
 
 
-def _cell(value: str):
+def _cell(value: str) -> Paragraph:
     return text(value, styles()["cell"])
 
 
-def _head(value: str, right: bool = True):
+def _head(value: str, right: bool = True) -> Paragraph:
     return text(value, styles()["cell_head_right" if right else "cell_head"])
 
 
-def counts_section(analysis: Analysis, L: Labels) -> list:
+def counts_section(analysis: Analysis, L: Labels) -> list[Flowable]:
     _ = L.gettext
     s = styles()
     rows = [[_head(_("Sector"), False), _head(_("Cluster"), False), _head(_("SMEs"))]] + [
@@ -132,7 +133,7 @@ def counts_section(analysis: Analysis, L: Labels) -> list:
     return [text(_("SMEs by sector and cluster"), s["h2"]), _table(rows, [60 * mm, 70 * mm, 25 * mm], numeric_from=2)]
 
 
-def dimensions_section(analysis: Analysis, L: Labels) -> list:
+def dimensions_section(analysis: Analysis, L: Labels) -> list[Flowable]:
     _ = L.gettext
     s = styles()
     levels = analysis.labels.levels
@@ -178,7 +179,7 @@ def dimensions_section(analysis: Analysis, L: Labels) -> list:
     return out
 
 
-def gaps_section(analysis: Analysis, L: Labels) -> list:
+def gaps_section(analysis: Analysis, L: Labels) -> list[Flowable]:
     _ = L.gettext
     s = styles()
     levels = analysis.labels.levels
@@ -197,7 +198,7 @@ def gaps_section(analysis: Analysis, L: Labels) -> list:
     ]
 
 
-def demand_section(analysis: Analysis, L: Labels) -> list:
+def demand_section(analysis: Analysis, L: Labels) -> list[Flowable]:
     _ = L.gettext
     s = styles()
     out = [
@@ -235,7 +236,7 @@ def render_sector_report(analysis: Analysis, details: SectorReportDetails) -> by
     _ = L.gettext
     s = styles()
     scope = scope_of(L, details)
-    story: list = [
+    story: list[Flowable] = [
         text(_("Sector analysis"), s["h1"]),
         text(scope, s["lead"]),
         text(introduction(analysis, details, L), s["small"]),

@@ -27,14 +27,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, Dialect, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assessment.store.models import (
     Answer,
     Assessment,
+    Base,
     DimensionScore,
     Result,
     ResultInstrument,
@@ -49,6 +51,9 @@ from questionnaires.reference import CLUSTERS
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 from scoring.synthetic import TendencyAnswers, company_propensities, improved
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 # Company names and contacts in each cluster's own language.
 FAKER_LOCALES = {"bg": "bg_BG", "it": "it_IT", "es": "es_ES", "ro": "ro_RO"}
@@ -87,7 +92,7 @@ class Company:
     contact_email: str
     share: bool
 
-    def scoring_company(self) -> dict:
+    def scoring_company(self) -> dict[str, str]:
         return {"size": self.size, "sector": self.sector, "country": self.country, "cluster": self.cluster}
 
 
@@ -95,18 +100,18 @@ class Company:
 class Rows:
     """One batch of rows per table, each row a dict of column values."""
 
-    assessment: list[dict]
-    answer: list[dict]
-    result: list[dict]
-    dimension_score: list[dict]
-    result_recommendation: list[dict]
-    result_instrument: list[dict]
+    assessment: list[dict[str, Any]]
+    answer: list[dict[str, Any]]
+    result: list[dict[str, Any]]
+    dimension_score: list[dict[str, Any]]
+    result_recommendation: list[dict[str, Any]]
+    result_instrument: list[dict[str, Any]]
 
     @classmethod
     def empty(cls) -> Rows:
         return cls([], [], [], [], [], [])
 
-    def tables(self) -> list[tuple[type, list[dict]]]:
+    def tables(self) -> list[tuple[type[Base], list[dict[str, Any]]]]:
         # Parents before children, for the foreign keys.
         return [
             (Assessment, self.assessment),
@@ -122,10 +127,10 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-_FAKERS: dict[str, object] = {}
+_FAKERS: dict[str, Faker] = {}
 
 
-def faker_for(locale: str):
+def faker_for(locale: str) -> Faker:
     """One Faker per locale and process: making one takes far longer than using it."""
     if locale not in _FAKERS:
         from faker import Faker
@@ -179,7 +184,7 @@ def sectors_of(offered: Sequence[Offered]) -> list[str]:
     return sectors or ["furniture"]
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
@@ -326,11 +331,11 @@ class Prepared:
     driver takes them (for SQLite, as SQLAlchemy's column types would bind them: dates as
     text, booleans as 0 and 1; for PostgreSQL's COPY, the Python values)."""
 
-    tables: list[tuple[str, list[str], list[tuple]]]
+    tables: list[tuple[str, list[str], list[tuple[Any, ...]]]]
     assessments: int
 
 
-def _bind_processors(model, columns: list[str], dialect) -> list:
+def _bind_processors(model: type[Base], columns: list[str], dialect: Dialect) -> list[Callable[[Any], Any] | None]:
     table = model.__table__
     return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
@@ -352,7 +357,7 @@ def prepare(rows: Rows, dialect_name: str) -> Prepared:
     return Prepared(tables, len(rows.assessment))
 
 
-def _dialect(name: str):
+def _dialect(name: str) -> Dialect | None:
     if name == "sqlite":
         from sqlalchemy.dialects.sqlite.aiosqlite import dialect
 
@@ -366,11 +371,12 @@ async def write_prepared(connection: AsyncConnection, prepared: Prepared) -> Non
     rows, and SQLAlchemy's per-row work would take most of the time."""
     if connection.dialect.name == "postgresql":
         driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # None only once the connection is closed; it is in use here
         for table, columns, values in prepared.tables:
             await driver.copy_records_to_table(table, records=values, columns=columns)
         return
 
-    def insert_all(sync_connection) -> None:
+    def insert_all(sync_connection: Connection) -> None:
         cursor = sync_connection.connection.cursor()  # the DBAPI cursor, whatever the driver
         try:
             for table, columns, values in prepared.tables:
@@ -383,8 +389,8 @@ async def write_prepared(connection: AsyncConnection, prepared: Prepared) -> Non
 
 
 async def next_ids(connection: AsyncConnection) -> tuple[int, int]:
-    assessment = await connection.scalar(select(func.coalesce(func.max(Assessment.id), 0)))
-    result = await connection.scalar(select(func.coalesce(func.max(Result.id), 0)))
+    assessment = (await connection.execute(select(func.coalesce(func.max(Assessment.id), 0)))).scalar_one()
+    result = (await connection.execute(select(func.coalesce(func.max(Result.id), 0)))).scalar_one()
     return assessment + 1, result + 1
 
 
@@ -519,7 +525,7 @@ async def _as_async(prepared: Iterable[Prepared]) -> AsyncIterator[Prepared]:
 async def _from_pool(pool: ProcessPoolExecutor, batches: Sequence[Batch], ahead: int) -> AsyncIterator[Prepared]:
     """The batches, prepared, in order, with up to ``ahead`` batches being built meanwhile."""
     loop = asyncio.get_running_loop()
-    pending: deque = deque()
+    pending: deque[asyncio.Future[Prepared]] = deque()
     queued = iter(batches)
     for b in islice(queued, ahead):
         pending.append(loop.run_in_executor(pool, _build_in_worker, b))
@@ -568,7 +574,9 @@ def choose_questionnaires(offered: Sequence[CompiledQuestionnaire], ids: Sequenc
     return [by_id[i] for i in dict.fromkeys(ids)] if ids else list(offered)
 
 
-async def seed_database(database_url: str, questionnaires: Sequence[CompiledQuestionnaire], count: int, *, seed: int, progress=None) -> int:
+async def seed_database(
+    database_url: str, questionnaires: Sequence[CompiledQuestionnaire], count: int, *, seed: int, progress: Callable[[int], None] | None = None
+) -> int:
     from assessment.store.db import create_engine
 
     engine = create_engine(database_url)
