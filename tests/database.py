@@ -1,6 +1,6 @@
 """A test's database reached from synchronous test code, on connections of its own beside
-the app's: statements run and committed, queries, work done in a session, and the stored
-profiles."""
+the app's: statements run and committed, queries, work done in a session (or in sessions),
+and the stored profiles."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assessment.store.db import create_engine, session_factory
 from assessment.store.models import Assessment, Result
@@ -38,6 +38,20 @@ async def _in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) ->
 def in_database(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """What ``work(session)`` returns, run in a transaction on ``url`` that is then committed."""
     return run_coroutine(_in_session(url, work))
+
+
+def in_sessions(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """What ``work(sessions)`` returns, given a session factory on ``url``: for work that
+    commits in steps, such as saving answers between creating and submitting."""
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return run_coroutine(run())
 
 
 def query(url: str, statement: Any) -> list[Any]:

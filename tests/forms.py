@@ -1,8 +1,13 @@
 """The SME's forms as a browser posts them through Litestar's test client: a whole page
-with its CSRF token, or one question's autosave as htmx sends it; and the answers stored."""
+with its CSRF token, or one question's autosave as htmx sends it; another browser on the
+same app; and the answers stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 import msgspec
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -12,6 +17,18 @@ from assessment.store.responses import hash_token
 from tests.database import query
 
 HTMX = {"HX-Request": "true"}
+
+
+@contextmanager
+def another_browser(client: TestClient) -> Iterator[TestClient]:
+    """The client with an empty cookie jar, for as long as the block runs: another visitor
+    of the same running app (a second TestClient would start the app a second time)."""
+    mine = client.cookies
+    client.cookies = httpx.Cookies()
+    try:
+        yield client
+    finally:
+        client.cookies = mine
 
 
 def csrf(client: TestClient) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, true
 
 from assessment.store import responses
 from assessment.store.db import create_engine
-from assessment.store.models import Assessment, QuestionnaireVersion, Result, store_questionnaire_version
+from assessment.store.models import Assessment, QuestionnaireVersion, Result
 from assessment.workspace.analysis import Labels, Scope, analyse
 from assessment.workspace.seed import seed_assessments
 from questionnaires.compile import BUNDLED, load_bundled
@@ -32,7 +32,8 @@ from scoring.render import i18n
 from scoring.render.i18n import format_score
 from scoring.render.labels import Labels as ReportLabels
 from scoring.synthetic import TendencyAnswers
-from tests.database import in_database, run_coroutine, submitted_profiles
+from tests.assessments import stored_assessment
+from tests.database import in_database, in_sessions, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 from web.languages import LANGUAGE_COOKIE
@@ -154,15 +155,16 @@ def test_drafts_and_earlier_results_do_not_count(seeded, bundled):
     url = seeded.database_url
     before = expected_figures(submitted_profiles(url))
 
-    async def draft_and_rescore(session):
+    async def draft(sessions):
         compiled = bundled["it"]
-        version = await store_questionnaire_version(session, compiled)
-        draft, _ = await responses.create_assessment(session, version, language="en", cluster="did", sector="it", share_with_advisors=True)
-        await responses.save_answers(session, draft, compiled, {"employees": 12})
-        assessment = await session.scalar(select(Assessment).where(Assessment.questionnaire_id == "it").limit(1))
-        await responses.rescore(session, assessment, await session.get(QuestionnaireVersion, assessment.questionnaire_version_id), compiled)
+        await stored_assessment(sessions, compiled, {"employees": 12}, submit=False, language="en", cluster="did", sector="it", share_with_advisors=True)
 
-    in_database(url, draft_and_rescore)
+    async def rescore(session):
+        assessment = await session.scalar(select(Assessment).where(Assessment.questionnaire_id == "it").limit(1))
+        await responses.rescore(session, assessment, await session.get(QuestionnaireVersion, assessment.questionnaire_version_id), bundled["it"])
+
+    in_sessions(url, draft)
+    in_database(url, rescore)
     after = analysis_of(url, Scope(true()))
     assert after.smes == before["smes"] == SEEDED
     assert_matches(after, before)
@@ -209,16 +211,15 @@ def test_a_new_submission_shows_at_once(client, seeded, bundled):
     signed_in(client, ORGANISER)
     assert f"<strong>{SEEDED}</strong> SMEs" in client.get("/workspace/analysis").text
 
-    async def submit_one(session):
+    async def submit_one(sessions):
         compiled = bundled["energy"]
-        version = await store_questionnaire_version(session, compiled)
-        assessment, _ = await responses.create_assessment(session, version, language="en", cluster="cenfim", sector="energy", share_with_advisors=False)
-        company = responses.company_of(assessment)
-        answers = TendencyAnswers(compiled).draw(random.Random(1), company, {d: 0.5 for d in compiled.dimensions})
-        await responses.save_answers(session, assessment, compiled, answers)
-        await responses.submit(session, assessment, compiled)
 
-    in_database(seeded.database_url, submit_one)
+        def answers(company):
+            return TendencyAnswers(compiled).draw(random.Random(1), company, {d: 0.5 for d in compiled.dimensions})
+
+        await stored_assessment(sessions, compiled, answers, language="en", cluster="cenfim", sector="energy", share_with_advisors=False)
+
+    in_sessions(seeded.database_url, submit_one)
     assert f"<strong>{SEEDED + 1}</strong> SMEs" in client.get("/workspace/analysis").text
 
 
@@ -321,21 +322,17 @@ FORMULA_NAMES = ['=HYPERLINK("http://evil.example","Click")', "+1+2", "-2+3", "@
 
 
 def test_names_that_look_like_formulas_stay_text(client, settings, bundled):
-    async def named(session):
+    async def named(sessions):
         made = {}
-        compiled = bundled["it"]
-        version = await store_questionnaire_version(session, compiled)
         for name in FORMULA_NAMES:
-            assessment, _ = await responses.create_assessment(
-                session, version, language="en", cluster="did", sector="it", share_with_advisors=True,
+            assessment_id, _ = await stored_assessment(
+                sessions, bundled["it"], {"employees": 3}, language="en", cluster="did", sector="it", share_with_advisors=True,
                 company=responses.CompanyProfile(name=name, contact_name=name, contact_email="x@y.example"),
             )
-            await responses.save_answers(session, assessment, compiled, {"employees": 3})
-            await responses.submit(session, assessment, compiled)
-            made[assessment.id] = name
+            made[assessment_id] = name
         return made
 
-    made = in_database(settings.database_url, named)
+    made = in_sessions(settings.database_url, named)
     signed_in(client, ORGANISER)
     rows = {int(r["Assessment"]): r for r in read_csv(client.get("/workspace/assessments.csv"))}
     for aid, name in made.items():
@@ -377,31 +374,38 @@ def test_the_list_links_its_downloads_with_its_filters_and_the_menu_links_the_an
 
 
 def submit_new(url: str, bundled, n: int, cluster: str = "did") -> None:
-    async def work(session):
+    async def work(sessions):
         for i in range(n):
             compiled = bundled[("furniture", "it", "energy")[i % 3]]
-            version = await store_questionnaire_version(session, compiled)
-            assessment, _ = await responses.create_assessment(
-                session, version, language="en", cluster=cluster, sector=compiled.meta.sectors[0], share_with_advisors=bool(i % 2)
-            )
-            answers = TendencyAnswers(compiled).draw(random.Random(i), responses.company_of(assessment), {d: 0.3 + 0.1 * (i % 5) for d in compiled.dimensions})
-            await responses.save_answers(session, assessment, compiled, answers)
-            await responses.submit(session, assessment, compiled)
+            leaning = {d: 0.3 + 0.1 * (i % 5) for d in compiled.dimensions}
 
-    in_database(url, work)
+            def answers(company, compiled=compiled, i=i, leaning=leaning):
+                return TendencyAnswers(compiled).draw(random.Random(i), company, leaning)
+
+            await stored_assessment(
+                sessions, compiled, answers, language="en", cluster=cluster, sector=compiled.meta.sectors[0], share_with_advisors=bool(i % 2)
+            )
+
+    in_sessions(url, work)
 
 
 def cached_analysis(url: str, cache, scope: Scope):
+    """What ``cache`` gives, on a database of its own each time, as a request would see it."""
     labels = Labels.of(load_bundled())
-    return in_database(url, lambda session: cache.get(session, ("organiser", scope.sector, scope.cluster), scope, labels))
+
+    async def get(sessions):
+        cache.sessions = sessions
+        return await cache.get(("organiser", scope.sector, scope.cluster), scope, labels)
+
+    return in_sessions(url, get)
 
 
 @pytest.mark.parametrize("scope", [Scope(true()), Scope(true(), sector="it"), Scope(Assessment.cluster == "did", cluster="did")])
 def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, scope):
-    from web.analysis import AnalysisCache
+    from assessment.workspace.analysis import AnalysisCache
 
     url = seeded.database_url
-    cache = AnalysisCache()
+    cache = AnalysisCache(sessions=None)  # given the sessions of each request by cached_analysis
 
     def expected():
         rows = [(a, p) for a, p in submitted_profiles(url)

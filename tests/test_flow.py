@@ -19,9 +19,10 @@ from assessment.store.models import Assessment, utcnow
 from assessment.store.responses import hash_token
 from scoring.render.i18n import translations
 from tests.database import run_coroutine, run_sql
-from tests.forms import HTMX, autosave, csrf, post, stored
+from tests.forms import HTMX, another_browser, autosave, csrf, post, stored
 from tests.helpers import CATALOG, SCORING_MODEL, dedent
 from web.app import create_app
+from web.context import context_of
 
 # Every kind of question. Page "first" holds a yes/no whose answer reveals a number on the
 # same page, and an option shown to medium and large companies only; page "second" a matrix
@@ -427,8 +428,8 @@ def test_a_question_appears_and_disappears_in_place_with_htmx(client, database_u
 
 def test_htmx_autosave_follows_what_a_whole_page_post_stored_meanwhile(client, database_url):
     """Autosave keeps the draft between saves (assessment/store/by_token.py); a whole-page post in
-    between, as "Save and continue" sends, changes it through the models. The next autosave
-    is checked against what the post stored, in its language."""
+    between, as "Save and continue" sends, is saved the same way. The next autosave is checked
+    against what the post stored, in its language."""
     token = start(client)
     autosave(client, token, "first", "has_meter", {"has_meter": "no"})
     # The post reveals meter_use; the kept draft still says it is hidden.
@@ -512,7 +513,7 @@ def test_previous_continue_later_and_the_resume_link(client, database_url):
     assert "This link is the only way back to your assessment." in later
     assert stored(database_url, token)["maturity"] == 1
     # A new browser, with the link only, comes back to the second page.
-    with TestClient(app=client.app) as other:
+    with another_browser(client) as other:
         response = other.get(f"/a/{token}", follow_redirects=False)
         assert response.headers["location"] == f"/a/{token}/s/second"
     response = post(client, f"/a/{token}/s/second", {**SECOND, "action": "previous"})
@@ -556,7 +557,7 @@ def test_the_review_lists_unanswered_questions_with_the_required_ones_marked(cli
     response = post(client, f"/a/{token}/submit")
     assert response.status_code == 422
     assert "5 required questions have no answer yet" in response.text
-    assert assessment_row(client.app.state.settings.database_url, token).status == "draft"
+    assert assessment_row(context_of(client.app).settings.database_url, token).status == "draft"
 
 
 def test_submit_shows_the_results_and_a_second_submit_is_refused(client, database_url):
@@ -652,7 +653,7 @@ def test_the_kept_results_page_carries_each_visitors_own_csrf_token(client, sett
     post(client, f"/a/{token}/submit")
     first = client.get(f"/a/{token}/results").text
     mine = csrf(client)
-    with TestClient(app=client.app) as other:
+    with another_browser(client) as other:
         # Same app, so the same kept page; another visitor, so another CSRF cookie.
         page = other.get(f"/a/{token}/results").text
         theirs = other.cookies["recentre_csrf"]
@@ -664,6 +665,28 @@ def test_the_kept_results_page_carries_each_visitors_own_csrf_token(client, sett
         assert reassessed.status_code == 303
     assert post(client, f"/a/{token}/reassess").status_code == 303
     assert client.get(f"/a/{token}/results").headers["cache-control"] == "no-store"
+
+
+def test_a_form_post_after_a_submit_is_refused_though_an_autosave_kept_the_draft(client, database_url):
+    """Issue #13: the page without JavaScript checked the status with a plain read and wrote
+    without a condition, so a post racing a submit could store answers after the result was
+    scored. Now it saves through the one write path: the draft kept in memory by an earlier
+    autosave still says "draft", and the write, made only where the assessment is still a
+    draft unchanged since it was read, finds the submission."""
+    token = start(client)
+    answer_all(client, token)
+    assert autosave(client, token, "second", "challenge", {"challenge": "Kept in memory"}).status_code == 200
+    assert client.post(f"/api/v1/assessments/{token}/submit").status_code == 200
+    kept = context_of(client.app).tokens.drafts[hash_token(token)]
+    assert kept.status == "draft" and kept.answers["challenge"] == "Kept in memory"
+    before, submitted = stored(database_url, token), assessment_row(database_url, token)
+    response = post(client, f"/a/{token}/s/second", {**SECOND, "challenge": "After the submit"})
+    assert response.status_code == 409
+    assert "This assessment has already been submitted, so its answers can no longer change." in response.text
+    assert f'href="/a/{token}/results"' in response.text
+    assert stored(database_url, token) == before
+    row = assessment_row(database_url, token)
+    assert (row.status, row.updated_at, row.current_section) == ("submitted", submitted.updated_at, submitted.current_section)
 
 
 def test_results_of_a_draft_send_to_the_review(client):

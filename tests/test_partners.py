@@ -19,7 +19,8 @@ from assessment.workspace.matchmaking import GAP, STRENGTH, suggest_partners
 from assessment.workspace.seed import seed_assessments
 from questionnaires.compile import BUNDLED, load_bundled
 from scoring.synthetic import TendencyAnswers
-from tests.database import in_database, run_coroutine, submitted_profiles
+from tests.assessments import stored_assessment
+from tests.database import in_database, in_sessions, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 
@@ -136,19 +137,19 @@ def test_another_clusters_assessment_answers_404(client, settings):
 
 def test_companies_that_did_not_share_are_never_suggested_and_names_are_escaped(client, settings, bundled):
     def add(name: str, sector: str, share: bool, lean: float):
-        async def work(session):
-            compiled = bundled[sector]
-            version = await store_questionnaire_version(session, compiled)
-            assessment, _ = await responses.create_assessment(
-                session, version, language="en", cluster="did", sector=sector, share_with_advisors=share,
+        compiled = bundled[sector]
+
+        def answers(company):
+            return TendencyAnswers(compiled).draw(random.Random(name), company, {d: lean for d in compiled.dimensions})
+
+        async def work(sessions):
+            assessment_id, _ = await stored_assessment(
+                sessions, compiled, answers, language="en", cluster="did", sector=sector, share_with_advisors=share,
                 company=responses.CompanyProfile(name=name),
             )
-            answers = TendencyAnswers(compiled).draw(random.Random(name), responses.company_of(assessment), {d: lean for d in compiled.dimensions})
-            await responses.save_answers(session, assessment, compiled, answers)
-            await responses.submit(session, assessment, compiled)
-            return assessment.id
+            return assessment_id
 
-        return in_database(settings.database_url, work)
+        return in_sessions(settings.database_url, work)
 
     weak = add("Weak Furniture", "furniture", True, 0.05)
     add("<script>alert(1)</script> Strong IT", "it", True, 0.97)

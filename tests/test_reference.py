@@ -8,7 +8,7 @@ from typing import get_args
 
 import pytest
 
-from assessment.store import by_token, responses
+from assessment.store import responses, saving
 from assessment.store.models import STATUSES, Status
 from assessment.workspace.analysis import DEMAND_GROUPS
 from questionnaires.reference import (
@@ -75,7 +75,7 @@ def test_cluster_names_are_proper_names_that_no_catalog_translates():
         responses.SUBMITTED,
         responses.ALREADY_SUBMITTED,
         responses.NOT_SAVED,
-        by_token.CHANGED,
+        saving.CHANGED,
         reports.NOT_SUBMITTED,
         *SECTORS.values(),
         *(name for size in SIZES.values() for name in size),

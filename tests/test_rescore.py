@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from assessment.store import responses as r
 from assessment.store.db import upgrade
-from assessment.store.models import Assessment, Result, store_questionnaire_version
+from assessment.store.models import Assessment, Result
 from questionnaires.compile import compile_questionnaire
-from tests.database import in_database
+from tests.assessments import stored_assessment
+from tests.database import in_database, in_sessions
 from tests.helpers import CONDITIONS, write_conditions
 from tests.small_questionnaire import write_small_questionnaire
 from web.cli import main
@@ -25,19 +26,17 @@ def write_folder(folder: Path, conditions: str | None) -> Path:
 
 
 def submitted_assessments(url: str, compiled, answer_sets: list[dict], drafts: int = 0) -> list[int]:
-    async def work(session):
-        version = await store_questionnaire_version(session, compiled)
+    async def work(sessions):
         ids = []
         for answers in answer_sets + [None] * drafts:
-            a, _ = await r.create_assessment(session, version, language="en", cluster="did", sector="furniture", share_with_advisors=False,
-                                            company=r.CompanyProfile(country="IT"))
-            if answers is not None:
-                await r.save_answers(session, a, compiled, answers)
-                await r.submit(session, a, compiled)
-            ids.append(a.id)
+            assessment_id, _ = await stored_assessment(
+                sessions, compiled, answers, submit=answers is not None,
+                language="en", cluster="did", sector="furniture", share_with_advisors=False, company=r.CompanyProfile(country="IT"),
+            )
+            ids.append(assessment_id)
         return ids
 
-    return in_database(url, work)
+    return in_sessions(url, work)
 
 
 def results(url: str) -> list[tuple[int, bool, str, float]]:

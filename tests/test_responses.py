@@ -14,6 +14,7 @@ from assessment.store import responses as r
 from assessment.store.by_token import DraftChanged, TokenStore
 from assessment.store.db import create_engine, session_factory, upgrade_async
 from assessment.store.models import Answer, DimensionScore, Result, ResultInstrument, ResultRecommendation, store_questionnaire_version
+from assessment.store.saving import SAVE_ATTEMPTS, Change, ChangedMeanwhile, answers_patch, save_answers
 from tests.helpers import CONDITIONS_BODY, compile_text
 
 
@@ -33,8 +34,32 @@ async def tokens(sessions):
 
 
 @pytest.fixture
+def versions(sessions):
+    """As a new process has them: nothing compiled yet, each version read from the database."""
+    return r.Versions(sessions)
+
+
+@pytest.fixture
+async def elsewhere(sessions):
+    """The TokenStore of another server process, with drafts kept of its own."""
+    store = await TokenStore.open(sessions.kw["bind"])
+    yield store
+    await store.close()
+
+
+@pytest.fixture
 def compiled(tmp_path):
     return compile_text(tmp_path, CONDITIONS_BODY)
+
+
+async def save(tokens, versions, token, updates):
+    """``updates`` saved as the API's PATCH saves them, through the one write path."""
+    return (await save_answers(tokens, versions, token, answers_patch(updates))).change.saved
+
+
+async def stored_answers(sessions, token):
+    async with sessions() as session:
+        return await r.load_answers(session, await r.open_assessment(session, token))
 
 
 async def new_assessment(sessions, compiled, **kw):
@@ -62,44 +87,54 @@ async def test_tokens_are_long_random_and_stored_hashed(sessions, compiled):
             await r.open_assessment(session, token, now=assessment.expires_at + timedelta(seconds=1))
 
 
-async def test_answers_are_saved_one_by_one_and_checked(sessions, compiled):
+async def test_answers_are_saved_one_by_one_and_checked(sessions, compiled, tokens, versions):
     _, token, _ = await new_assessment(sessions, compiled)
-    async with sessions() as session:
-        assessment = await r.open_assessment(session, token)
-        await r.save_answers(session, assessment, compiled, {"has_meter": "yes"})
-        await r.save_answers(session, assessment, compiled, {"meter_use": 3, "tools": ["erp"]})
-        await session.commit()
-    async with sessions() as session:
-        assessment = await r.open_assessment(session, token)
-        assert await r.load_answers(session, assessment) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
-        with pytest.raises(r.InvalidAnswers) as info:
-            await r.save_answers(session, assessment, compiled, {"meter_use": 9, "tools": ["crm"], "zzz": 1})
-        assert [str(p) for p in info.value.problems] == [
-            "meter_use: 9 is outside the scale 0..4",
-            "tools: unknown option 'crm'",
-            "zzz: unknown question",
-        ]
-        with pytest.raises(r.InvalidAnswers) as info:
-            await r.save_answers(session, assessment, compiled, {"tools": ["mes"]})
-        assert [str(p) for p in info.value.problems] == ["tools: option 'mes' is hidden by its show_if condition"]
-        # Nothing of a refused request is stored.
-        assert await r.load_answers(session, assessment) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
+    await save(tokens, versions, token, {"has_meter": "yes"})
+    await save(tokens, versions, token, {"meter_use": 3, "tools": ["erp"]})
+    assert await stored_answers(sessions, token) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
+    with pytest.raises(r.InvalidAnswers) as info:
+        await save(tokens, versions, token, {"meter_use": 9, "tools": ["crm"], "zzz": 1})
+    assert [str(p) for p in info.value.problems] == [
+        "meter_use: 9 is outside the scale 0..4",
+        "tools: unknown option 'crm'",
+        "zzz: unknown question",
+    ]
+    with pytest.raises(r.InvalidAnswers) as info:
+        await save(tokens, versions, token, {"tools": ["mes"]})
+    assert [str(p) for p in info.value.problems] == ["tools: option 'mes' is hidden by its show_if condition"]
+    # Nothing of a refused request is stored.
+    assert await stored_answers(sessions, token) == {"has_meter": True, "meter_use": 3, "tools": ["erp"]}
 
 
-async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, compiled):
+async def test_a_changed_answer_hides_a_question_but_keeps_its_answer(sessions, compiled, tokens, versions):
     _, token, _ = await new_assessment(sessions, compiled)
+    await save(tokens, versions, token, {"has_meter": True, "meter_use": 2})
+    saved = await save(tokens, versions, token, {"has_meter": False})
+    assert "meter_use" in saved.hidden
+    with pytest.raises(r.InvalidAnswers):
+        await save(tokens, versions, token, {"meter_use": 1})
+    # Switching back shows the earlier answer again: nothing given is lost.
+    saved = await save(tokens, versions, token, {"has_meter": True})
+    assert saved.answers["meter_use"] == 2 and "meter_use" not in saved.hidden
+    await save(tokens, versions, token, {"meter_use": None})
+    assert "meter_use" not in await stored_answers(sessions, token)
+
+
+async def test_a_save_writes_where_the_sme_left_off_and_a_new_language_in_the_same_write(sessions, compiled, tokens, versions):
+    _, token, _ = await new_assessment(sessions, compiled)
+    written = await save_answers(
+        tokens, versions, token,
+        lambda draft, compiled: Change(saved=r.checked_updates(compiled, draft.answers, draft.company, {"d": 3}), section="s2", language="it"),
+    )
+    assert (written.draft.language, written.draft.section, written.draft.answers) == ("it", "s2", {"d": 3})
     async with sessions() as session:
         assessment = await r.open_assessment(session, token)
-        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 2})
-        saved = await r.save_answers(session, assessment, compiled, {"has_meter": False})
-        assert "meter_use" in saved.hidden
-        with pytest.raises(r.InvalidAnswers):
-            await r.save_answers(session, assessment, compiled, {"meter_use": 1})
-        # Switching back shows the earlier answer again: nothing given is lost.
-        saved = await r.save_answers(session, assessment, compiled, {"has_meter": True})
-        assert saved.answers["meter_use"] == 2 and "meter_use" not in saved.hidden
-        await r.save_answers(session, assessment, compiled, {"meter_use": None})
-        assert "meter_use" not in await r.load_answers(session, assessment)
+        assert (assessment.language, assessment.current_section) == ("it", "s2")
+    # Without a language, the assessment keeps its own.
+    await save(tokens, versions, token, {"note": "ciao"})
+    async with sessions() as session:
+        assessment = await r.open_assessment(session, token)
+        assert (assessment.language, assessment.current_section) == ("it", "s2")
 
 
 async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sessions, compiled, tokens):
@@ -146,17 +181,14 @@ async def test_autosave_without_the_orm_reads_and_writes_what_the_models_do(sess
             assert [len(t) for t in stored_text] == [len(stored_text[0])] * 3 and "+" not in stored_text[1]
 
 
-async def test_a_kept_draft_that_changed_through_the_models_is_checked_again(sessions, compiled, tokens):
-    """The store keeps drafts between saves; when the models change one meanwhile (the page
-    without JavaScript, in this process or another), a save checked against the kept draft
-    writes nothing, and ``saving`` checks it again against what is stored."""
+async def test_a_kept_draft_that_another_process_changed_is_checked_again(sessions, compiled, tokens, versions, elsewhere):
+    """The store keeps drafts between saves; when another process saves meanwhile, a save
+    checked against the kept draft writes nothing, and ``save_answers`` checks it again
+    against what is stored."""
     _, token, _ = await new_assessment(sessions, compiled)
+    await save(tokens, versions, token, {"has_meter": True})
     kept = await tokens.open_draft(token)
-    kept = await tokens.store_answers(kept, r.checked_updates(compiled, {}, kept.company, {"has_meter": True}), "s")
-    async with sessions() as session:
-        assessment = await r.open_assessment(session, token)
-        await r.save_answers(session, assessment, compiled, {"has_meter": False, "tools": ["erp"]})
-        await session.commit()
+    await save(elsewhere, versions, token, {"has_meter": False, "tools": ["erp"]})
     # Checked against the kept draft, where has_meter is still true and meter_use shows.
     stale = r.checked_updates(compiled, kept.answers, kept.company, {"meter_use": 3})
     with pytest.raises(DraftChanged):
@@ -164,96 +196,88 @@ async def test_a_kept_draft_that_changed_through_the_models_is_checked_again(ses
 
     tries = []
 
-    async def attempt(draft):
+    def change(draft, compiled):
         tries.append(dict(draft.answers))
-        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 2}), "s2")
+        return answers_patch({"d": 2})(draft, compiled)
 
-    await tokens.saving(token, attempt)
+    await save_answers(tokens, versions, token, change)
     assert tries == [{"has_meter": False, "tools": ["erp"]}]
     with pytest.raises(r.InvalidAnswers):  # meter_use is hidden once has_meter is False
-        r.checked_updates(compiled, (await tokens.open_draft(token)).answers, kept.company, {"meter_use": 3})
-    async with sessions() as session:
-        assert await r.load_answers(session, await r.open_assessment(session, token)) == {"has_meter": False, "tools": ["erp"], "d": 2}
+        await save(tokens, versions, token, {"meter_use": 3})
+    assert await stored_answers(sessions, token) == {"has_meter": False, "tools": ["erp"], "d": 2}
 
 
-async def test_a_refusal_rests_on_the_stored_answers_not_on_a_kept_draft(sessions, compiled, tokens):
-    """Kept: has_meter false, so meter_use is hidden. Stored meanwhile, through the models:
+async def test_a_refusal_rests_on_the_stored_answers_not_on_a_kept_draft(sessions, compiled, tokens, versions, elsewhere):
+    """Kept: has_meter false, so meter_use is hidden. Stored meanwhile, by another process:
     has_meter true. An answer to meter_use is accepted, not refused on the kept draft's word."""
     _, token, _ = await new_assessment(sessions, compiled)
-    kept = await tokens.open_draft(token)
-    await tokens.store_answers(kept, r.checked_updates(compiled, {}, kept.company, {"has_meter": False}), "s")
-    async with sessions() as session:
-        await r.save_answers(session, await r.open_assessment(session, token), compiled, {"has_meter": True})
-        await session.commit()
+    await save(tokens, versions, token, {"has_meter": False})
+    await save(elsewhere, versions, token, {"has_meter": True})
     seen = []
 
-    async def attempt(draft, updates):  # as the handlers do
-        seen.append((draft.kept, draft.answers["has_meter"]))
-        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, updates), "s")
+    def change(updates):
+        def seeing(draft, compiled):
+            seen.append((draft.kept, draft.answers["has_meter"]))
+            return answers_patch(updates)(draft, compiled)
 
-    await tokens.saving(token, lambda draft: attempt(draft, {"meter_use": 3}))
+        return seeing
+
+    await save_answers(tokens, versions, token, change({"meter_use": 3}))
     assert seen == [(True, False), (False, True)]
-    async with sessions() as session:
-        assert await r.load_answers(session, await r.open_assessment(session, token)) == {"has_meter": True, "meter_use": 3}
+    assert await stored_answers(sessions, token) == {"has_meter": True, "meter_use": 3}
     # Refused on what is stored, the refusal stands: 9 is out of range.
     seen.clear()
     with pytest.raises(r.InvalidAnswers):
-        await tokens.saving(token, lambda draft: attempt(draft, {"meter_use": 9}))
+        await save_answers(tokens, versions, token, change({"meter_use": 9}))
     assert seen == [(True, True), (False, True)]
 
 
-async def test_a_refusal_drawn_as_a_page_is_checked_again_on_the_stored_draft(sessions, compiled, tokens):
-    """An attempt that refuses without raising (htmx's autosave draws the problems) asks
-    ``confirm_refusal`` first: on a kept draft, that checks again on the stored one."""
+async def test_nothing_to_write_decided_on_a_kept_draft_is_decided_again_on_the_stored_one(sessions, compiled, tokens, versions):
+    """A change that writes nothing (the page posted is hidden by the answers) rests on the
+    stored draft too, as a refusal does."""
     _, token, _ = await new_assessment(sessions, compiled)
     await tokens.open_draft(token)
     seen = []
 
-    async def attempt(draft):
+    def nothing(draft, compiled):
         seen.append(draft.kept)
-        tokens.confirm_refusal(draft)
-        return "refused"
+        return Change(saved=None, section=draft.section)
 
-    assert await tokens.saving(token, attempt) == "refused"
-    assert seen == [True, False]
+    written = await save_answers(tokens, versions, token, nothing)
+    assert seen == [True, False] and not written.draft.kept
 
 
-async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compiled, tokens):
+async def test_a_kept_draft_submitted_meanwhile_is_not_written(sessions, compiled, tokens, versions):
     _, token, _ = await new_assessment(sessions, compiled)
-    answers = {"has_meter": False, "tools": ["erp"], "staff": 3, "d": 0}
-    draft = await tokens.open_draft(token)
-    draft = await tokens.store_answers(draft, r.checked_updates(compiled, {}, draft.company, answers), "s2")
+    await save(tokens, versions, token, {"has_meter": False, "tools": ["erp"], "staff": 3, "d": 0})
     async with sessions() as session:
         await r.submit(session, await r.open_assessment(session, token), compiled)
         await session.commit()
-
-    async def attempt(again):
-        await tokens.store_answers(again, r.checked_updates(compiled, again.answers, again.company, {"d": 4}), "s2")
-
-    with pytest.raises(r.AlreadySubmitted):
-        await tokens.saving(token, attempt)
-    async with sessions() as session:
-        assert (await r.load_answers(session, await r.open_assessment(session, token)))["d"] == 0
+    assert (await tokens.open_draft(token)).kept  # still a draft, as far as the store knows
+    with pytest.raises(r.AlreadySubmitted) as refused:
+        await save(tokens, versions, token, {"d": 4})
+    assert refused.value.message == "This assessment has been submitted; its answers can no longer change."
+    assert (await stored_answers(sessions, token))["d"] == 0
 
 
-async def test_a_save_that_keeps_losing_races_gives_up_with_a_message(sessions, compiled, tokens):
+async def test_a_save_that_keeps_losing_races_gives_up_with_a_message(sessions, compiled, tokens, versions, elsewhere, monkeypatch):
     _, token, _ = await new_assessment(sessions, compiled)
-
     tries = []
+    open_draft = tokens.open_draft
 
-    async def attempt(draft):
+    async def opened_then_changed_elsewhere(token):
+        draft = await open_draft(token)
         tries.append(draft)
-        async with sessions() as session:  # another writer, every time
-            await r.save_answers(session, await r.open_assessment(session, token), compiled, {"d": len(tries)})
-            await session.commit()
-        await tokens.store_answers(draft, r.checked_updates(compiled, draft.answers, draft.company, {"d": 4}), "s2")
+        await save(elsewhere, versions, token, {"d": len(tries)})  # another writer, every time
+        return draft
 
-    with pytest.raises(r.ResponseError) as refused:
-        await tokens.saving(token, attempt)
-    assert refused.value.status_code == 409 and "nothing was saved" in refused.value.message
-    assert len(tries) == 3
-    async with sessions() as session:  # the other writer's last answer stands
-        assert (await r.load_answers(session, await r.open_assessment(session, token)))["d"] == 3
+    monkeypatch.setattr(tokens, "open_draft", opened_then_changed_elsewhere)
+    with pytest.raises(ChangedMeanwhile) as refused:
+        await save(tokens, versions, token, {"d": 4})
+    assert refused.value.status_code == 409
+    assert refused.value.message == "This assessment kept changing while the answers were saved; nothing was saved. Send them again."
+    assert len(tries) == SAVE_ATTEMPTS == 3
+    assert (await stored_answers(sessions, token))["d"] == 3  # the other writer's last answer stands
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -282,13 +306,13 @@ async def test_on_sqlite_a_save_waits_asleep_for_another_writer(sessions, compil
         assert await r.load_answers(session, await r.open_assessment(session, token)) == {"d": 1}
 
 
-async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled, tokens):
+async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, compiled, tokens, versions):
     _, token, _ = await new_assessment(sessions, compiled)
+    await save(tokens, versions, token, {"has_meter": False, "tools": ["erp"], "d": 0, "note": "<b>hi</b>"})
+    await save(tokens, versions, token, {"has_meter": True, "meter_use": 4})
+    await save(tokens, versions, token, {"has_meter": False})
     async with sessions() as session:
         assessment = await r.open_assessment(session, token)
-        await r.save_answers(session, assessment, compiled, {"has_meter": False, "tools": ["erp"], "d": 0, "note": "<b>hi</b>"})
-        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 4})
-        await r.save_answers(session, assessment, compiled, {"has_meter": False})
         assert r.required_unanswered(compiled, await r.load_answers(session, assessment), r.company_of(assessment)) == ["staff"]
         result = await r.submit(session, assessment, compiled)
         await session.commit()
@@ -309,17 +333,17 @@ async def test_submit_scores_stores_rows_and_refuses_a_second_time(sessions, com
         assert sorted(demand) == [("instrument", "iv"), ("training", "data_skills")]
         with pytest.raises(r.AlreadySubmitted):
             await r.submit(session, assessment, compiled)
-        with pytest.raises(r.AlreadySubmitted):
-            await r.save_answers(session, assessment, compiled, {"d": 4})
+    with pytest.raises(r.AlreadySubmitted):
+        await save(tokens, versions, token, {"d": 4})
     ref = await tokens.current_result(token)
     assert (ref.status, ref.result_id) == ("submitted", result.id)
 
 
-async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, compiled, tmp_path):
+async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, compiled, tmp_path, tokens, versions):
     assessment_id, token, _ = await new_assessment(sessions, compiled)
+    await save(tokens, versions, token, {"has_meter": True, "meter_use": 4, "tools": ["erp"], "d": 2, "staff": 60})
     async with sessions() as session:
         assessment = await r.open_assessment(session, token)
-        await r.save_answers(session, assessment, compiled, {"has_meter": True, "meter_use": 4, "tools": ["erp"], "d": 2, "staff": 60})
         await r.submit(session, assessment, compiled)
         await session.commit()
     newer_dir = tmp_path / "v2"
@@ -336,21 +360,25 @@ async def test_rescoring_against_a_new_version_keeps_the_old_result(sessions, co
         assert r.decode_profile(results[0]).questionnaire.fingerprint == compiled.fingerprint
 
 
-async def test_a_version_is_served_from_the_database_when_its_file_is_gone(sessions, compiled):
+async def test_a_version_is_served_from_the_database_when_its_file_is_gone(sessions, compiled, versions):
     _, token, version_id = await new_assessment(sessions, compiled)
-    versions = r.Versions()  # a fresh process: nothing compiled yet, no file needed
+    # A fresh process: nothing compiled yet, no file needed; read in the caller's session, or
+    # in one of its own.
     async with sessions() as session:
-        again = await versions.get(session, version_id)
+        again = await versions.get(version_id, session)
         assert again.fingerprint == compiled.fingerprint
         with pytest.raises(r.VersionUnavailable):
-            await versions.get(session, 999_999)
+            await versions.get(999_999, session)
+    with pytest.raises(r.VersionUnavailable):
+        await versions.get(999_998)
+    assert (await r.Versions(sessions).get(version_id)).fingerprint == compiled.fingerprint
 
 
-async def test_reassessment_prefills_the_answers_and_joins_the_series(sessions, compiled):
+async def test_reassessment_prefills_the_answers_and_joins_the_series(sessions, compiled, tokens, versions):
     first_id, token, _ = await new_assessment(sessions, compiled)
+    await save(tokens, versions, token, {"has_meter": True, "meter_use": 1, "tools": ["erp"]})
     async with sessions() as session:
         first = await r.open_assessment(session, token)
-        await r.save_answers(session, first, compiled, {"has_meter": True, "meter_use": 1, "tools": ["erp"]})
         await r.submit(session, first, compiled)
         version = await store_questionnaire_version(session, compiled)
         second, second_token = await r.start_reassessment(session, first, version, compiled)

@@ -16,6 +16,7 @@ from questionnaires.compile import compile_questionnaire
 from questionnaires.diagnostics import QuestionnaireError
 from tests.database import run_coroutine
 from web.app import create_app
+from web.context import context_of
 
 
 @pytest.fixture
@@ -77,8 +78,9 @@ def test_healthz_answers_after_a_database_round_trip(client):
 
 
 def test_healthz_reports_a_database_it_cannot_reach(client):
-    run_coroutine(client.app.state.engine.dispose())
-    client.app.state.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-folder/recentre.db")
+    context = context_of(client.app)
+    run_coroutine(context.engine.dispose())
+    context.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-folder/recentre.db")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["detail"] == "database unavailable"

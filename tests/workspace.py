@@ -87,40 +87,31 @@ class Made:
 
 async def _make_assessment(database_url: str, questionnaires: Path, spec: dict) -> Made:
     from assessment.store import responses
-    from assessment.store.models import Assessment, store_questionnaire_version
     from questionnaires.compile import compile_questionnaire
+    from tests.assessments import stored_assessment
 
     compiled = compile_questionnaire(questionnaires / "small.yaml")
     engine = create_engine(database_url)
     try:
-        async with session_factory(engine)() as session, session.begin():
-            version = await store_questionnaire_version(session, compiled)
-            company = responses.CompanyProfile(
-                name=spec.get("name", ""),
-                size=spec.get("size", "small"),
-                country=spec.get("country", "IT"),
-                contact_name=spec.get("contact_name", ""),
-                contact_email=spec.get("contact_email", ""),
-            )
-            if spec.get("previous") is not None:
-                previous = await session.get(Assessment, spec["previous"])
-                assessment, token = await responses.start_reassessment(session, previous, version, compiled)
-            else:
-                assessment, token = await responses.create_assessment(
-                    session,
-                    version,
-                    language="en",
-                    cluster=spec.get("cluster", "did"),
-                    sector=spec.get("sector", "furniture"),
-                    share_with_advisors=spec.get("share", True),
-                    company=company,
-                )
-            if spec.get("created_at") is not None:
-                assessment.created_at = spec["created_at"]
-            await responses.save_answers(session, assessment, compiled, spec.get("answers", LOW))
-            if spec.get("submit", True):
-                await responses.submit(session, assessment, compiled)
-            return Made(assessment.id, token)
+        company = responses.CompanyProfile(
+            name=spec.get("name", ""),
+            size=spec.get("size", "small"),
+            country=spec.get("country", "IT"),
+            contact_name=spec.get("contact_name", ""),
+            contact_email=spec.get("contact_email", ""),
+        )
+        created = {"previous": spec["previous"]} if spec.get("previous") is not None else {
+            "language": "en",
+            "cluster": spec.get("cluster", "did"),
+            "sector": spec.get("sector", "furniture"),
+            "share_with_advisors": spec.get("share", True),
+            "company": company,
+        }
+        assessment_id, token = await stored_assessment(
+            session_factory(engine), compiled, spec.get("answers", LOW),
+            submit=spec.get("submit", True), created_at=spec.get("created_at"), **created,
+        )
+        return Made(assessment_id, token)
     finally:
         await engine.dispose()
 

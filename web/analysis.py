@@ -4,47 +4,32 @@ instruments and training, per sector and cluster, as SVG charts and tables.
 Advisors see their own cluster's shared assessments, organisers all (``visible_assessments``).
 The figures are aggregated by the database (``assessment.workspace.analysis``). Counting everything
 costs seconds at 100,000 assessments, so each view's counts are kept in memory and brought up
-to date by counting only the results added since (``AnalysisCache``).
+to date by counting only the results added since (``assessment.workspace.analysis.AnalysisCache``,
+kept in the app's context).
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.workspace.accounts import CurrentUser
-from assessment.workspace.analysis import (
-    BUCKET,
-    BUCKETS,
-    DEMAND_GROUPS,
-    Aggregates,
-    Analysis,
-    DataVersion,
-    Labels,
-    Scope,
-    aggregate,
-    current_results_between,
-    data_version,
-    only_added,
-    shape,
-)
+from assessment.workspace.analysis import BUCKET, BUCKETS, DEMAND_GROUPS, Analysis, Labels, Scope
 from questionnaires.reference import CLUSTERS
 from scoring.render.i18n import translations
 
 from .auth import requires_user, user_of, visible_assessments
 from .bar_charts import Bar, histogram, horizontal_bars, stacked_share
+from .context import AppContext, Context
 from .dashboard import ENGLISH, Messages
 from .languages import format_count, format_share, translator, workspace_language, workspace_page
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-CACHE_SIZE = 64
 
 
 # --- Filters ------------------------------------------------------------------------------
@@ -81,82 +66,15 @@ def scope_for(user: CurrentUser, filters: AnalysisFilters) -> Scope:
     return Scope(visible_assessments(user), sector=filters.sector, cluster=filters.cluster)
 
 
-# --- Computing, once per change of the data -----------------------------------------------
-
-
-@dataclass
-class Cached:
-    version: DataVersion
-    aggregates: Aggregates
-    analyses: dict[str, Analysis]
-    """The aggregates shaped with the titles of each language asked for."""
-
-
-class AnalysisCache:
-    """The latest analysis of each (viewer, scope), with the data version it was counted at.
-
-    A request whose data version is the cached one gets the cached analysis. When results
-    were only added since (submissions), the new ones alone are counted and added to the
-    cached counts; anything else (a re-scoring retires a result, a removal) counts
-    everything again. Counts are bounded by the version's last result id, so that results
-    arriving meanwhile are counted once, by the next request. Viewers who see the same rows
-    (organisers; advisors of one cluster) share entries, whatever their language: the counts
-    are kept once and shaped with each language's titles."""
-
-    def __init__(self, size: int = CACHE_SIZE):
-        self.size = size
-        self.entries: OrderedDict[tuple, Cached] = OrderedDict()
-
-    async def get(self, session: AsyncSession, key: tuple, scope: Scope, labels: Labels, lang: str = "en") -> Analysis:
-        """The analysis of ``scope`` with ``labels``, the titles in ``lang``."""
-        now = await data_version(session)
-        found = self.entries.get(key)
-        if found is not None and found.version == now:
-            self.entries.move_to_end(key)
-            if lang not in found.analyses:
-                found.analyses[lang] = shape(found.aggregates, scope, labels)
-            return found.analyses[lang]
-        last = found.version.last_result if found else 0
-        if found is not None and only_added(found.version, now, await current_results_between(session, last, now.last_result)):
-            aggregates = found.aggregates.plus(await aggregate(session, scope.within(last, now.last_result)))
-        else:
-            aggregates = await aggregate(session, scope.within(None, now.last_result))
-        cached = Cached(now, aggregates, {lang: shape(aggregates, scope, labels)})
-        self.entries[key] = cached
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        return cached.analyses[lang]
-
-
 def viewer_key(user: CurrentUser) -> tuple:
     """Who sees the same rows: ``visible_assessments`` depends on the role and cluster only."""
     return ("organiser",) if user.is_organiser else ("advisor", user.cluster)
 
 
-def labels_of(request: Request, lang: str = "en") -> Labels:
-    """Titles from the offered questionnaires in ``lang``, looked up once per language."""
-    state = request.app.state
-    if state.get("analysis_labels") is None:
-        state.analysis_labels = {}
-    if lang not in state.analysis_labels:
-        state.analysis_labels[lang] = Labels.of(state.questionnaires.values(), lang)
-    return state.analysis_labels[lang]
-
-
-def cache_of(request: Request) -> AnalysisCache:
-    state = request.app.state
-    if state.get("analysis_cache") is None:
-        state.analysis_cache = AnalysisCache()
-    return state.analysis_cache
-
-
-async def analysis_for(request: Request, session: AsyncSession, user: CurrentUser, filters: AnalysisFilters, lang: str = "en") -> Analysis:
+async def analysis_for(context: AppContext, user: CurrentUser, filters: AnalysisFilters, lang: str = "en") -> Analysis:
     """The analysis ``user`` may see for ``filters``, its titles in ``lang``."""
-    labels = labels_of(request, lang)
-    scope = scope_for(user, filters)
     key = (*viewer_key(user), filters.sector, filters.cluster)
-    return await cache_of(request).get(session, key, scope, labels, lang)
+    return await context.analyses.get(key, scope_for(user, filters), context.labels(lang), lang)
 
 
 # --- The page -----------------------------------------------------------------------------
@@ -250,19 +168,16 @@ def page_context(user: CurrentUser, filters: AnalysisFilters, labels: Labels, an
 
 
 @get("/workspace/analysis", guards=[requires_user], include_in_schema=False)
-async def analysis_page(request: Request) -> Template:
+async def analysis_page(request: Request, context: Context) -> Template:
     user = user_of(request)
     lang = workspace_language(request)
-    labels = labels_of(request, lang)
+    labels = context.labels(lang)
     filters = parse_analysis_filters(request.query_params, labels.sectors, Messages(translator(request)))
-    analysis = None
-    if not filters.errors:
-        async with request.app.state.sessions() as session:
-            analysis = await analysis_for(request, session, user, filters, lang)
+    analysis = await analysis_for(context, user, filters, lang) if not filters.errors else None
     return workspace_page(
         request,
         "workspace/analysis.html",
-        {**page_context(user, filters, labels, analysis, lang), "pillars": pillar_titles(request.app.state.questionnaires.values(), lang)},
+        {**page_context(user, filters, labels, analysis, lang), "pillars": pillar_titles(context.questionnaires.values(), lang)},
         status_code=400 if filters.errors else 200,
     )
 

@@ -9,13 +9,12 @@ are logged with the route's template and the status only.
 from __future__ import annotations
 
 import logging
-import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, Schema
@@ -26,9 +25,9 @@ from litestar.typing import FieldDefinition
 from msgspec import Meta
 
 from assessment.store import responses
-from assessment.store.by_token import Draft, TokenStore
 from assessment.store.models import Assessment, QuestionnaireVersion, Status
-from assessment.store.responses import CompanyProfile, ResponseError, Saved
+from assessment.store.responses import CompanyProfile, ResponseError
+from assessment.store.saving import answers_patch, save_answers
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds import KindOut, answer_required, kind_of
 from questionnaires.reference import CLUSTERS, CompanySize, LanguageCode
@@ -37,7 +36,8 @@ from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
 
-from .reports import compiled_for, draft_version, pdf_response, report_pdf
+from .context import AppContext, Context, ReadSession, Transaction
+from .reports import pdf_response, report_pdf
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -243,23 +243,23 @@ def detail(q: CompiledQuestionnaire) -> QuestionnaireDetail:
     )
 
 
-def offered(state: State, questionnaire_id: str) -> CompiledQuestionnaire:
-    q = state.questionnaires.get(questionnaire_id)
+def offered(context: AppContext, questionnaire_id: str) -> CompiledQuestionnaire:
+    q = context.questionnaires.get(questionnaire_id)
     if q is None:
         raise responses.NotFound(f"No questionnaire {questionnaire_id!r} is offered.")
     return q
 
 
 @get("/questionnaires", tags=["questionnaires"])
-async def list_questionnaires(state: State) -> list[QuestionnaireSummary]:
+async def list_questionnaires(context: Context) -> list[QuestionnaireSummary]:
     """The questionnaires this service offers."""
-    return [QuestionnaireSummary(**summary_fields(q)) for q in state.questionnaires.values()]
+    return [QuestionnaireSummary(**summary_fields(q)) for q in context.questionnaires.values()]
 
 
 @get("/questionnaires/{questionnaire_id:str}", tags=["questionnaires"], responses=_errors(404))
-async def get_questionnaire(state: State, questionnaire_id: FromPath[str]) -> QuestionnaireDetail:
+async def get_questionnaire(context: Context, questionnaire_id: FromPath[str]) -> QuestionnaireDetail:
     """One questionnaire: its sections, pillars and dimensions."""
-    return detail(offered(state, questionnaire_id))
+    return detail(offered(context, questionnaire_id))
 
 
 class SectionOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -298,11 +298,11 @@ def form(q: CompiledQuestionnaire, lang: str) -> QuestionnaireForm:
 
 
 @get("/questionnaires/{questionnaire_id:str}/questions", tags=["questionnaires"], responses=_errors(400, 404))
-async def get_questions(state: State, questionnaire_id: FromPath[str], lang: FromQuery[LanguageCode] = "en") -> QuestionnaireForm:
+async def get_questions(context: Context, questionnaire_id: FromPath[str], lang: FromQuery[LanguageCode] = "en") -> QuestionnaireForm:
     """Every section and question, with options, rows and scales, in one language (texts
     missing in it are given in English). ``show_if`` conditions are given as written; an
     assessment's ``hidden`` list says which apply to its answers."""
-    return form(offered(state, questionnaire_id), lang)
+    return form(offered(context, questionnaire_id), lang)
 
 
 class ScoreRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -319,10 +319,10 @@ class ScoreRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status_code=HTTP_200_OK,
     responses=_errors(400, 404, 413, 422),
 )
-async def score_answers(state: State, questionnaire_id: FromPath[str], data: JSONBody[ScoreRequest]) -> Profile:
+async def score_answers(context: Context, questionnaire_id: FromPath[str], data: JSONBody[ScoreRequest]) -> Profile:
     """Score answers without storing anything: the profile JSON, exactly as
     ``recentre score --json`` prints it for the same answers."""
-    compiled = offered(state, questionnaire_id)
+    compiled = offered(context, questionnaire_id)
     try:
         return score(compiled, data.answers, data.company, lang=data.lang, explain=data.explain)
     except AnswersError as exc:
@@ -453,17 +453,6 @@ def progress(compiled: CompiledQuestionnaire, answers: dict, hidden: set[str]) -
     return Progress(answered=answered, questions=total, required_unanswered=missing)
 
 
-_page_orders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def page_order(compiled: CompiledQuestionnaire) -> dict[str, int]:
-    """Question id -> its position in the questionnaire, worked out once per version."""
-    order = _page_orders.get(compiled)
-    if order is None:
-        order = _page_orders[compiled] = {q: i for i, q in enumerate(compiled.questions)}
-    return order
-
-
 def questionnaire_ref(compiled: CompiledQuestionnaire) -> QuestionnaireRef:
     return QuestionnaireRef(id=compiled.id, version=compiled.version, fingerprint=compiled.fingerprint)
 
@@ -479,11 +468,11 @@ NO_STORE = CacheControlHeader(no_store=True)
     cache_control=NO_STORE,
     responses=_errors(400, 413, 422),
 )
-async def create(state: State, data: JSONBody[NewAssessment]) -> Response[Created]:
+async def create(context: Context, transaction: Transaction, data: JSONBody[NewAssessment]) -> Response[Created]:
     """Start an assessment. The response holds its private token, once: every later request
     names the assessment by it."""
     problems = []
-    compiled = state.questionnaires.get(data.questionnaire)
+    compiled = context.questionnaires.get(data.questionnaire)
     if compiled is None:
         problems.append(responses.AnswerProblem("questionnaire", f"no questionnaire {data.questionnaire!r} is offered"))
     elif compiled.meta.sectors and data.sector not in compiled.meta.sectors:
@@ -493,15 +482,14 @@ async def create(state: State, data: JSONBody[NewAssessment]) -> Response[Create
     if problems:
         raise responses.InvalidAnswers("The assessment could not be created.", problems)
     c = data.company
-    async with state.sessions() as session, session.begin():
-        version = await session.get(QuestionnaireVersion, state.offered_versions[compiled.id])
-        assessment, token = await responses.create_assessment(
-            session, version,
-            language=data.language, cluster=data.cluster, sector=data.sector,
-            share_with_advisors=data.share_with_advisors,
-            company=CompanyProfile(name=c.name, size=c.size, country=c.country, nace=c.nace,
-                                   contact_name=c.contact_name, contact_email=c.contact_email),
-        )
+    version = await transaction.get(QuestionnaireVersion, context.offered_versions[compiled.id])
+    assessment, token = await responses.create_assessment(
+        transaction, version,
+        language=data.language, cluster=data.cluster, sector=data.sector,
+        share_with_advisors=data.share_with_advisors,
+        company=CompanyProfile(name=c.name, size=c.size, country=c.country, nace=c.nace,
+                               contact_name=c.contact_name, contact_email=c.contact_email),
+    )
     created = Created(
         token=token, status=assessment.status, questionnaire=questionnaire_ref(compiled),
         expires_at=assessment.expires_at, links=links(token),
@@ -515,13 +503,12 @@ def _company_out(a: Assessment) -> CompanyOut:
 
 
 @get("/assessments/{token:str}", tags=["assessments"], cache_control=NO_STORE, responses=_errors(404, 409, 410))
-async def read(state: State, token: Token) -> AssessmentView:
+async def read(context: Context, session: ReadSession, token: Token) -> AssessmentView:
     """The assessment: its answers, progress and, once submitted, its current result."""
-    async with state.sessions() as session, session.begin():
-        assessment = await responses.open_assessment(session, token)
-        compiled = await compiled_for(state, session, assessment)
-        answers = await responses.load_answers(session, assessment)
-        result = await responses.current_result(session, assessment) if assessment.status == "submitted" else None
+    assessment = await responses.open_assessment(session, token)
+    compiled = await context.versions.get(assessment.questionnaire_version_id, session)
+    answers = await responses.load_answers(session, assessment)
+    result = await responses.current_result(session, assessment) if assessment.status == "submitted" else None
     _, hidden = visible_answers(compiled, answers, responses.company_of(assessment))
     return AssessmentView(
         status=assessment.status,
@@ -552,28 +539,17 @@ async def read(state: State, token: Token) -> AssessmentView:
     cache_control=NO_STORE,
     responses=_errors(400, 404, 409, 410, 413, 422),
 )
-async def update_answers(state: State, token: Token, data: JSONBody[dict[str, Any]]) -> AnswersSaved:
+async def update_answers(context: Context, token: Token, data: JSONBody[dict[str, Any]]) -> AnswersSaved:
     """Save answers, as a JSON merge patch of question id → answer: ``null`` clears an
     answer, questions not named keep theirs. Nothing is saved unless every answer fits;
     a 422 lists each problem with its question id."""
-    stored: TokenStore = state.tokens
-
-    async def attempt(draft: Draft) -> AnswersSaved:
-        compiled = await draft_version(state, draft)
-        if draft.status != "draft":
-            raise responses.AlreadySubmitted(responses.SUBMITTED)
-        saved: Saved = responses.checked_updates(compiled, draft.answers, draft.company, data)
-        # Where the SME left off: the page of the last question it touched (all the names
-        # are known questions, or checked_updates would have refused them).
-        section = compiled.section_of[max(data, key=page_order(compiled).__getitem__)] if data else draft.section
-        await stored.store_answers(draft, saved, section)
-        return AnswersSaved(
-            hidden=[q for q in compiled.questions if q in saved.hidden],
-            progress=progress(compiled, saved.answers, saved.hidden),
-            current_section=section,
-        )
-
-    return await stored.saving(token, attempt)
+    written = await save_answers(context.tokens, context.versions, token, answers_patch(data))
+    compiled, saved = written.compiled, written.change.saved
+    return AnswersSaved(
+        hidden=[q for q in compiled.questions if q in saved.hidden],
+        progress=progress(compiled, saved.answers, saved.hidden),
+        current_section=written.change.section,
+    )
 
 
 @post(
@@ -583,21 +559,20 @@ async def update_answers(state: State, token: Token, data: JSONBody[dict[str, An
     cache_control=NO_STORE,
     responses=_errors(404, 409, 410, 422),
 )
-async def submit(state: State, token: Token) -> Submitted:
+async def submit(context: Context, transaction: Transaction, token: Token) -> Submitted:
     """Score the answers and close the assessment; its answers can no longer change. Refused
     (422) while required questions are unanswered, and (409) a second time."""
-    async with state.sessions() as session, session.begin():
-        assessment = await responses.open_assessment(session, token)
-        compiled = await compiled_for(state, session, assessment)
-        if assessment.status == "draft":
-            answers = await responses.load_answers(session, assessment)
-            missing = responses.required_unanswered(compiled, answers, responses.company_of(assessment))
-            if missing:
-                raise responses.InvalidAnswers(
-                    "Some required questions have no answer yet.",
-                    [responses.AnswerProblem(q, "this question needs an answer") for q in missing],
-                )
-        result = await responses.submit(session, assessment, compiled)
+    assessment = await responses.open_assessment(transaction, token)
+    compiled = await context.versions.get(assessment.questionnaire_version_id, transaction)
+    if assessment.status == "draft":
+        answers = await responses.load_answers(transaction, assessment)
+        missing = responses.required_unanswered(compiled, answers, responses.company_of(assessment))
+        if missing:
+            raise responses.InvalidAnswers(
+                "Some required questions have no answer yet.",
+                [responses.AnswerProblem(q, "this question needs an answer") for q in missing],
+            )
+    result = await responses.submit(transaction, assessment, compiled)
     return Submitted(status="submitted", submitted_at=assessment.submitted_at, result=responses.decode_profile(result))
 
 
@@ -608,9 +583,9 @@ async def submit(state: State, token: Token) -> Submitted:
     media_type="application/pdf",
     responses=_errors(404, 409, 410),
 )
-async def report(state: State, token: Token) -> Response[bytes]:
+async def report(context: Context, session: ReadSession, token: Token) -> Response[bytes]:
     """The PDF report of a submitted assessment, in its language (409 while it is a draft)."""
-    return pdf_response(await report_pdf(state, token))
+    return pdf_response(await report_pdf(context, session, token))
 
 
 router = Router(

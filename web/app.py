@@ -7,13 +7,12 @@ be used and tested without Litestar.
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -32,6 +31,7 @@ from questionnaires.reference import LANGUAGE_NAMES
 from questionnaires.schema import Text
 
 from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review
+from .context import AppContext, context_of, dependencies
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -96,15 +96,16 @@ def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
 
 
 @asynccontextmanager
-async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+async def opened_context(settings: Settings) -> AsyncIterator[AppContext]:
+    """The app's context for as long as the block runs: the database migrated, the offered
+    questionnaires compiled and stored, the engine and the TokenStore open."""
     engine_pool, tokens_pool = settings.pool_sizes
     engine = create_engine(settings.database_url, pool_size=engine_pool)
     try:
         await ensure_migrated(engine)
         offered = compile_offered(settings.questionnaires)
         sessions = session_factory(engine)
-        versions = Versions()
+        versions = Versions(sessions)
         offered_versions: dict[str, int] = {}
         async with sessions() as session, session.begin():
             for compiled in offered.values():
@@ -112,27 +113,41 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
                 versions.remember(version, compiled)
                 offered_versions[compiled.id] = version.id
         tokens = await TokenStore.open(engine, pool_size=tokens_pool)
-        app.state.engine = engine
-        app.state.tokens = tokens
-        app.state.sessions = sessions
-        app.state.questionnaires = offered
-        # Compiled versions by database id, so that requests never compile; the offered
-        # ones are known already, older ones are compiled from the database on first use.
-        app.state.versions = versions
-        app.state.offered_versions = offered_versions
-        # What start-up loaded (modules, compiled questionnaires) lives as long as the app:
-        # frozen, the collector no longer walks it, where a full collection took some 100 ms
-        # and stalled every request in flight. Unfrozen at shutdown, for processes (such as
-        # the tests) that start many apps.
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            yield AppContext(
+                settings=settings,
+                engine=engine,
+                sessions=sessions,
+                tokens=tokens,
+                questionnaires=offered,
+                offered_versions=offered_versions,
+                versions=versions,
+            )
         finally:
             await tokens.close()
     finally:
-        gc.unfreeze()
         await engine.dispose()
+
+
+def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: its context (``opened_context``), kept as ``app.state.context``."""
+
+    @asynccontextmanager
+    async def serving(app: Litestar) -> AsyncIterator[None]:
+        async with opened_context(settings) as context:
+            app.state.context = context
+            # What start-up loaded (modules, compiled questionnaires) lives as long as the
+            # app: frozen, the collector no longer walks it, where a full collection took
+            # some 100 ms and stalled every request in flight. Unfrozen at shutdown, for
+            # processes (such as the tests) that start many apps.
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
+
+    return serving
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
@@ -147,8 +162,13 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    """The web app, configured by ``settings`` (else by the environment)."""
     settings = settings or Settings.from_env()
-    return Litestar(
+
+    def provide_context() -> AppContext:
+        return context_of(app)
+
+    app = Litestar(
         route_handlers=[
             pages.router,
             pages.healthz,
@@ -163,8 +183,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *partners.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
-        lifespan=[lifespan],
-        state=State({"settings": settings}),
+        lifespan=[lifespan(settings)],
+        dependencies=dependencies(provide_context),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         before_send=[add_security_headers],
         plugins=[api.StrictBodies()],
@@ -179,3 +199,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
     )
+    return app

@@ -35,12 +35,14 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import ColumnElement, and_, case, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assessment.settings import Settings
 from assessment.store.models import Assessment, User
 from assessment.workspace import accounts
 from assessment.workspace.accounts import AccountError, CurrentUser, current_user_of
 from questionnaires.messages import N_
 from questionnaires.reference import LANGUAGES
 
+from .context import Context, Transaction, context_of
 from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, Refusal, gettext_of, translator, workspace_page
 from .pages import error_for_reader
 
@@ -62,14 +64,16 @@ MAX_ID = 2**31 - 1
 
 
 async def load_user(connection: ASGIConnection) -> CurrentUser | None:
-    """The user of the request's session cookie, looked up once per request."""
+    """The user of the request's session cookie, looked up once per request. Guards run
+    before the handler's dependencies are resolved, so the look-up has a short session of
+    its own, closed before the handler's opens."""
     cached = connection.state.get("user", _NO_USER)
     if cached is not _NO_USER:
         return cached
     token = connection.cookies.get(SESSION_COOKIE, "")
     user = None
     if token:
-        async with connection.app.state.sessions() as session:
+        async with context_of(connection.app).sessions() as session:
             found = await accounts.user_of_session(session, token)
             user = current_user_of(found) if found else None
     connection.state.user = user
@@ -151,11 +155,11 @@ def contact_columns(user: CurrentUser) -> tuple[Any, Any]:
 # --- Cookies -----------------------------------------------------------------------------
 
 
-def cookies_secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.app.state.settings.secure_cookies
+def cookies_secure(request: Request, settings: Settings) -> bool:
+    return request.url.scheme == "https" or settings.secure_cookies
 
 
-def session_cookie(request: Request, token: str) -> Cookie:
+def session_cookie(request: Request, settings: Settings, token: str) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=token,
@@ -163,12 +167,12 @@ def session_cookie(request: Request, token: str) -> Cookie:
         max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=cookies_secure(request),
+        secure=cookies_secure(request, settings),
     )
 
 
-def expired_session_cookie(request: Request) -> Cookie:
-    return Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True, samesite="lax", secure=cookies_secure(request))
+def expired_session_cookie(request: Request, settings: Settings) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True, samesite="lax", secure=cookies_secure(request, settings))
 
 
 def safe_next(value: str | None) -> str:
@@ -211,34 +215,32 @@ async def login_form(request: Request, next: FromQuery[str | None] = None) -> Te
 
 
 @post(LOGIN, include_in_schema=False, status_code=303)
-async def login(request: Request) -> Template | Redirect:
+async def login(request: Request, context: Context, transaction: Transaction) -> Template | Redirect:
     form = await request.form()
     email = str(form.get("email") or "")[:254]
     password = str(form.get("password") or "")
     next_url = safe_next(str(form.get("next") or ""))
     client = request.client.host if request.client else ""
     key = accounts.login_key(email, client)
-    async with request.app.state.sessions() as session, session.begin():
-        if await accounts.too_many_failures(session, key):
-            return login_page(request, next_url=next_url, error=TOO_MANY_ATTEMPTS, email=email, status_code=429)
-        user = await accounts.authenticate(session, email, password) if email and password else None
-        if user is None:
-            await accounts.record_failure(session, key)
-            return login_page(request, next_url=next_url, error=GENERIC_LOGIN_ERROR, email=email, status_code=401)
-        await accounts.forget_failures(session, key)
-        # A new session id at every sign-in, and the one the browser brought (if any) ends:
-        # a session id planted before sign-in is worth nothing after it.
-        await accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
-        await accounts.delete_expired_sessions(session)
-        token = await accounts.start_session(session, user)
-    return Redirect(next_url, status_code=303, cookies=[session_cookie(request, token)])
+    if await accounts.too_many_failures(transaction, key):
+        return login_page(request, next_url=next_url, error=TOO_MANY_ATTEMPTS, email=email, status_code=429)
+    user = await accounts.authenticate(transaction, email, password) if email and password else None
+    if user is None:
+        await accounts.record_failure(transaction, key)
+        return login_page(request, next_url=next_url, error=GENERIC_LOGIN_ERROR, email=email, status_code=401)
+    await accounts.forget_failures(transaction, key)
+    # A new session id at every sign-in, and the one the browser brought (if any) ends:
+    # a session id planted before sign-in is worth nothing after it.
+    await accounts.end_session(transaction, request.cookies.get(SESSION_COOKIE, ""))
+    await accounts.delete_expired_sessions(transaction)
+    token = await accounts.start_session(transaction, user)
+    return Redirect(next_url, status_code=303, cookies=[session_cookie(request, context.settings, token)])
 
 
 @post("/workspace/logout", include_in_schema=False, status_code=303)
-async def logout(request: Request) -> Redirect:
-    async with request.app.state.sessions() as session, session.begin():
-        await accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
-    return Redirect(LOGIN, status_code=303, cookies=[expired_session_cookie(request)])
+async def logout(request: Request, context: Context, transaction: Transaction) -> Redirect:
+    await accounts.end_session(transaction, request.cookies.get(SESSION_COOKIE, ""))
+    return Redirect(LOGIN, status_code=303, cookies=[expired_session_cookie(request, context.settings)])
 
 
 def password_page(request: Request, user: CurrentUser, *, error: str | None = None, done: bool = False, status_code: int = 200) -> Template:
@@ -269,7 +271,7 @@ async def password_form(request: Request, done: FromQuery[bool] = False) -> Temp
 
 
 @post("/workspace/password", guards=[requires_user], include_in_schema=False, status_code=303)
-async def change_password(request: Request) -> Template | Redirect:
+async def change_password(request: Request, context: Context, transaction: Transaction) -> Template | Redirect:
     current_user = user_of(request)
     t = translator(request)
     _ = t.gettext
@@ -280,25 +282,24 @@ async def change_password(request: Request) -> Template | Redirect:
         return password_page(request, current_user, error=_("The two new passwords differ."), status_code=400)
     client = request.client.host if request.client else ""
     key = accounts.login_key(current_user.email, client)
-    async with request.app.state.sessions() as session, session.begin():
-        # The same limit as at sign-in: a borrowed session must not become a way to guess.
-        if await accounts.too_many_failures(session, key):
-            return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
-        user = await session.get(User, current_user.id)
-        try:
-            await accounts.change_password(session, user, current, new)
-        except accounts.WrongPassword as exc:
-            await accounts.record_failure(session, key)
-            return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
-        except AccountError as exc:
-            return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
-        # Every session ended with the old password; this browser carries on in a new one.
-        token = await accounts.start_session(session, user)
-    return Redirect("/workspace/password?done=true", status_code=303, cookies=[session_cookie(request, token)])
+    # The same limit as at sign-in: a borrowed session must not become a way to guess.
+    if await accounts.too_many_failures(transaction, key):
+        return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
+    user = await transaction.get(User, current_user.id)
+    try:
+        await accounts.change_password(transaction, user, current, new)
+    except accounts.WrongPassword as exc:
+        await accounts.record_failure(transaction, key)
+        return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
+    except AccountError as exc:
+        return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
+    # Every session ended with the old password; this browser carries on in a new one.
+    token = await accounts.start_session(transaction, user)
+    return Redirect("/workspace/password?done=true", status_code=303, cookies=[session_cookie(request, context.settings, token)])
 
 
 @post("/workspace/language", include_in_schema=False, status_code=303)
-async def choose_language(request: Request) -> Redirect:
+async def choose_language(request: Request, context: Context) -> Redirect:
     """The workspace's language chooser: the choice is kept in a cookie for a year, signed in
     or not, and the person goes back to the page they were on."""
     form = await request.form()
@@ -313,7 +314,7 @@ async def choose_language(request: Request) -> Redirect:
         max_age=int(COOKIE_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=cookies_secure(request),
+        secure=cookies_secure(request, context.settings),
     )
     return Redirect(back, status_code=303, cookies=[cookie])
 

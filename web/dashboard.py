@@ -23,6 +23,7 @@ from questionnaires.reference import CLUSTERS, SIZES, cluster_name
 from scoring.render.labels import sector_name
 
 from .auth import requires_user, user_of, visible_assessments
+from .context import Context, ReadSession
 from .languages import translator, workspace_language, workspace_page
 
 PAGE_SIZE = 25
@@ -338,7 +339,7 @@ def wants_fragment(request: Request) -> bool:
 
 
 @get("/workspace", guards=[requires_user], include_in_schema=False)
-async def dashboard(request: Request) -> Template:
+async def dashboard(request: Request, context: Context, session: ReadSession) -> Template:
     user = user_of(request)
     lang = workspace_language(request)
     t = translator(request)
@@ -346,28 +347,27 @@ async def dashboard(request: Request) -> Template:
     rows: list[Row] = []
     total = 0
     if not filters.errors:
-        async with request.app.state.sessions() as session:
-            total = await count_assessments(session, user, filters)
-            if (filters.page - 1) * PAGE_SIZE < total:
-                rows = await list_assessments(session, user, filters, total)
+        total = await count_assessments(session, user, filters)
+        if (filters.page - 1) * PAGE_SIZE < total:
+            rows = await list_assessments(session, user, filters, total)
     pages = max(1, -(-total // PAGE_SIZE))
-    choices = filter_choices(request.app.state.questionnaires, lang, t.gettext)
-    context = {
+    choices = filter_choices(context.questionnaires, lang, t.gettext)
+    shown = {
         "user": user,
         "filters": filters,
         "rows": rows,
         "total": total,
         "pages": pages,
         "choices": choices,
-        "labels": labels(request.app.state.questionnaires, lang),
+        "labels": labels(context.questionnaires, lang),
     }
     if wants_fragment(request):
         # htmx swaps nothing on a 4xx, and the person would not see why the list did not
         # change: the fragment says it with a 200. Without htmx the page is a 400.
         # The address bar shows the filters in use, not every empty field of the form.
         clean = "/workspace" + (f"?{urlencode(filters.query())}" if filters.query() else "")
-        return workspace_page(request, "workspace/_results.html", context, headers={"HX-Push-Url": clean})
-    return workspace_page(request, "workspace/dashboard.html", context, status_code=400 if filters.errors else 200)
+        return workspace_page(request, "workspace/_results.html", shown, headers={"HX-Push-Url": clean})
+    return workspace_page(request, "workspace/dashboard.html", shown, status_code=400 if filters.errors else 200)
 
 
 def labels(questionnaires: Mapping, lang: str = "en") -> dict[str, str]:

@@ -6,7 +6,8 @@ What a download holds is what its page shows the same person: ``visible_assessme
 the rows and ``contact_columns`` blanks the contact details of SMEs that did not agree to
 share them. Long lists are read in chunks of ``CHUNK`` rows by assessment id, each in a short
 session (on SQLite the app has one connection, which a long read would hold), and written
-as they come: CSV streamed to the browser, XLSX built in a worker thread.
+as they come: CSV streamed to the browser, XLSX built in a worker thread. These handlers
+therefore take the app's context, not a session of the request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import anyio
 from litestar import Request, get
 from litestar.response import Response, Stream
 from sqlalchemy import Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assessment.store.models import Assessment, Result
 from assessment.workspace.analysis import ANALYSIS_PARTS, DMA_COLUMNS, DMA_FIELDS, dma_columns, dma_row, dma_statement
@@ -27,8 +29,9 @@ from assessment.workspace.sector_report import SectorReportDetails, render_secto
 from questionnaires.reference import CLUSTERS
 
 from . import dashboard
-from .analysis import analysis_for, labels_of, parse_analysis_filters, scope_for
+from .analysis import analysis_for, parse_analysis_filters, scope_for
 from .auth import contact_columns, requires_user, user_of
+from .context import Context
 from .languages import translator, workspace_language
 
 CHUNK = 2000
@@ -55,12 +58,16 @@ def refused(message: str) -> Response:
     return Response(content=message + "\n", status_code=400, media_type="text/plain")
 
 
-async def in_chunks(request: Request, statement: Select, size: int = CHUNK) -> AsyncIterator[list[Sequence[Any]]]:
+async def in_chunks(
+    sessions: async_sessionmaker[AsyncSession], statement: Select, size: int = CHUNK
+) -> AsyncIterator[list[Sequence[Any]]]:
     """The rows of ``statement`` (whose first column is ``Assessment.id`` and which is
-    ordered by it), ``size`` at a time, each chunk read in a session of its own."""
+    ordered by it), ``size`` at a time, each chunk read in a session of its own: a streamed
+    file is written after its handler has returned, and between chunks the connection goes
+    back to the pool (SQLite's only one) while a worker thread writes the rows."""
     last = 0
     while True:
-        async with request.app.state.sessions() as session:
+        async with sessions() as session:
             rows = (await session.execute(statement.where(Assessment.id > last).limit(size))).all()
         if not rows:
             return
@@ -83,10 +90,10 @@ async def add_chunks(book: XlsxBook, chunks: AsyncIterator[list[Sequence[Any]]],
 
 
 @get("/workspace/analysis.csv", guards=[requires_user], include_in_schema=False)
-async def analysis_csv(request: Request) -> Response | Stream:
+async def analysis_csv(request: Request, context: Context) -> Response | Stream:
     user = user_of(request)
     say = messages(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, say)
+    filters = parse_analysis_filters(request.query_params, context.labels().sectors, say)
     part = str(request.query_params.get("part") or "dimensions")
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
@@ -94,42 +101,38 @@ async def analysis_csv(request: Request) -> Response | Stream:
         return refused(say.unknown("part", [*ANALYSIS_PARTS, "dma"]))
     name = file_name(f"analysis-{part}", [filters.sector, filters.cluster], "csv")
     if part == "dma":
-        chunks = in_chunks(request, dma_statement(scope_for(user, filters)))
+        chunks = in_chunks(context.sessions, dma_statement(scope_for(user, filters)))
         return Stream(csv_stream(DMA_COLUMNS, chunks, dma_row), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
-    async with request.app.state.sessions() as session:
-        analysis = await analysis_for(request, session, user, filters)
-    table = ANALYSIS_PARTS[part](analysis)
+    table = ANALYSIS_PARTS[part](await analysis_for(context, user, filters))
     return Response(content="".join(csv_lines(table.columns, table.rows)), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
 
 
 @get("/workspace/analysis.xlsx", guards=[requires_user], include_in_schema=False)
-async def analysis_xlsx(request: Request) -> Response:
+async def analysis_xlsx(request: Request, context: Context) -> Response:
     user = user_of(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, messages(request))
+    filters = parse_analysis_filters(request.query_params, context.labels().sectors, messages(request))
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
-    async with request.app.state.sessions() as session:
-        analysis = await analysis_for(request, session, user, filters)
+    analysis = await analysis_for(context, user, filters)
     book = XlsxBook()
     for make in ANALYSIS_PARTS.values():
         await anyio.to_thread.run_sync(book.add_table, make(analysis))
     book.add_sheet("EDIH DMA", DMA_COLUMNS)
-    await add_chunks(book, in_chunks(request, dma_statement(scope_for(user, filters))), dma_row)
+    await add_chunks(book, in_chunks(context.sessions, dma_statement(scope_for(user, filters))), dma_row)
     content = await anyio.to_thread.run_sync(book.to_bytes)
     name = file_name("analysis", [filters.sector, filters.cluster], "xlsx")
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))
 
 
 @get("/workspace/analysis.pdf", guards=[requires_user], include_in_schema=False)
-async def analysis_pdf(request: Request) -> Response:
+async def analysis_pdf(request: Request, context: Context) -> Response:
     user = user_of(request)
-    filters = parse_analysis_filters(request.query_params, labels_of(request).sectors, messages(request))
+    filters = parse_analysis_filters(request.query_params, context.labels().sectors, messages(request))
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
     # In the language of the analysis page it is downloaded from, titles and all.
     lang = workspace_language(request)
-    async with request.app.state.sessions() as session:
-        analysis = await analysis_for(request, session, user, filters, lang)
+    analysis = await analysis_for(context, user, filters, lang)
     shown_cluster = filters.cluster or ("" if user.is_organiser else user.cluster)
     details = SectorReportDetails(
         created=datetime.now(UTC).date(),
@@ -189,26 +192,26 @@ def list_filters(request: Request) -> dashboard.Filters:
 
 
 @get("/workspace/assessments.csv", guards=[requires_user], include_in_schema=False)
-async def assessments_csv(request: Request) -> Response | Stream:
+async def assessments_csv(request: Request, context: Context) -> Response | Stream:
     filters = list_filters(request)
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
-    chunks = in_chunks(request, list_statement(request, filters))
+    chunks = in_chunks(context.sessions, list_statement(request, filters))
     name = file_name("assessments", [filters.cluster, filters.sector], "csv")
     return Stream(csv_stream(LIST_COLUMNS, chunks, list_row), media_type=CSV_MEDIA_TYPE, headers=attachment(name))
 
 
 @get("/workspace/assessments.xlsx", guards=[requires_user], include_in_schema=False)
-async def assessments_xlsx(request: Request) -> Response:
+async def assessments_xlsx(request: Request, context: Context) -> Response:
     filters = list_filters(request)
     if filters.errors:
         return refused("; ".join(filters.errors.values()))
     statement = list_statement(request, filters)
     book = XlsxBook()
     book.add_sheet("Assessments", LIST_COLUMNS)
-    await add_chunks(book, in_chunks(request, statement), list_row)
+    await add_chunks(book, in_chunks(context.sessions, statement), list_row)
     book.add_sheet("EDIH DMA", DMA_COLUMNS)
-    await add_chunks(book, in_chunks(request, statement.where(Assessment.status == "submitted")), dma_row)
+    await add_chunks(book, in_chunks(context.sessions, statement.where(Assessment.status == "submitted")), dma_row)
     content = await anyio.to_thread.run_sync(book.to_bytes)
     name = file_name("assessments", [filters.cluster, filters.sector], "xlsx")
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))

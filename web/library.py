@@ -24,6 +24,7 @@ from scoring.check import run_tests
 from scoring.render.i18n import translations
 
 from .auth import requires_organiser, user_of
+from .context import Context, ReadSession
 from .languages import Refusal, workspace_language, workspace_page
 
 # --- Test status -------------------------------------------------------------------------
@@ -96,10 +97,9 @@ async def stored_versions(session: AsyncSession, offered: dict[str, CompiledQues
 
 
 @get("/workspace/library", guards=[requires_organiser], include_in_schema=False)
-async def library_page(request: Request) -> Template:
-    offered: dict[str, CompiledQuestionnaire] = request.app.state.questionnaires
-    async with request.app.state.sessions() as session:
-        versions = await stored_versions(session, offered)
+async def library_page(request: Request, context: Context, session: ReadSession) -> Template:
+    offered = context.questionnaires
+    versions = await stored_versions(session, offered)
     entries = [{"q": q, "tests": test_status(q), "versions": versions.get(q.id, [])} for q in offered.values()]
     return workspace_page(request, "workspace/library.html", {"user": user_of(request), "entries": entries})
 
@@ -217,17 +217,18 @@ def preview_widgets(compiled: CompiledQuestionnaire, lang: str) -> dict[str, Wid
 
 
 @get("/workspace/library/{questionnaire_id:str}", guards=[requires_organiser], include_in_schema=False)
-async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], lang: FromQuery[str | None] = None) -> Template:
+async def questionnaire_page(
+    request: Request, context: Context, session: ReadSession, questionnaire_id: FromPath[str], lang: FromQuery[str | None] = None
+) -> Template:
     """``?lang=`` is the language of the preview, the workspace's own by default."""
-    compiled = request.app.state.questionnaires.get(questionnaire_id)
+    compiled = context.questionnaires.get(questionnaire_id)
     if compiled is None:
         raise Refusal(status_code=404, detail=N_("No such questionnaire."))
     lang = lang or workspace_language(request)
     if lang not in compiled.meta.languages:
         lang = compiled.meta.languages[0] if compiled.meta.languages else "en"
-    async with request.app.state.sessions() as session:
-        stats = await answer_statistics(session, compiled)
-    context = {
+    stats = await answer_statistics(session, compiled)
+    shown = {
         "user": user_of(request),
         "q": compiled,
         "preview_lang": lang,
@@ -238,7 +239,7 @@ async def questionnaire_page(request: Request, questionnaire_id: FromPath[str], 
             s.id: [questions for qid, questions in compiled.questions.items() if compiled.section_of[qid] == s.id] for s in compiled.sections
         },
     }
-    return workspace_page(request, "workspace/questionnaire.html", context)
+    return workspace_page(request, "workspace/questionnaire.html", shown)
 
 
 ROUTES = [library_page, questionnaire_page]

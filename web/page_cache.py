@@ -68,9 +68,3 @@ class PageCache:
             self.size -= self.pages.popitem(last=False)[1][1]
         return body
 
-
-def cache_of(request: Request) -> PageCache:
-    state = request.app.state
-    if state.get("page_cache") is None:
-        state.page_cache = PageCache()
-    return state.page_cache

@@ -15,7 +15,7 @@ redirect: post/redirect/get):
 
 ``/a/{token}`` is the private resume link: it leads back to where the SME left off. The token
 is a key; it is never logged (refusals are logged by route template) and pages that show it
-are never cached. ``assessment.store.responses`` checks and stores every answer.
+are never cached. Every answer is saved by ``assessment.store.saving.save_answers``.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import msgspec
 from jinja2 import Environment, pass_context
 from litestar import MediaType, Request, Response, Router, get, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -37,16 +38,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store import responses
-from assessment.store.by_token import Draft, TokenStore
+from assessment.store.by_token import Draft, ResultRef
 from assessment.store.models import Assessment, QuestionnaireVersion
 from assessment.store.responses import CompanyProfile, ResponseError
+from assessment.store.saving import Change, save_answers
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.reference import CLUSTERS, LANGUAGE_NAMES, LANGUAGES, SIZES
 from questionnaires.schema import Section
+from scoring.profile import Profile
 from scoring.render.i18n import translations
 from scoring.render.labels import Labels
 
-from . import api, flow, page_cache, reports
+from . import api, flow, page_cache
+from .context import AppContext, Context, ReadSession, Transaction
 from .flow import Shown, shown
 from .languages import Refusal, is_workspace, page_language, reader_language
 
@@ -110,21 +114,23 @@ def route_of(request: Request) -> str:
 
 
 @get("/", include_in_schema=False)
-async def landing(request: Request, state: State, lang: FromQuery[str | None] = None) -> Template:
+async def landing(request: Request, context: Context, lang: FromQuery[str | None] = None) -> Template:
     return page(
         "landing.html",
         page_language(request, lang),
-        {"questionnaires": list(state.questionnaires.values()), "languages": LANGUAGE_NAMES},
+        {"questionnaires": list(context.questionnaires.values()), "languages": LANGUAGE_NAMES},
     )
 
 
 @get("/healthz", media_type=MediaType.JSON, tags=["operations"])
-async def healthz(state: State) -> Response[dict[str, str | int]]:
+async def healthz(context: Context) -> Response[dict[str, str | int]]:
     """``{"status": "ok"}`` once the database has answered a query; a 503 with
     ``{"status_code": 503, "detail": "database unavailable"}`` otherwise (for monitors, JSON
     whatever happens)."""
     try:
-        async with state.engine.connect() as connection:
+        # A connection of the engine itself, not a session: a database that cannot be
+        # reached must be answered here, not by the error page of a failed dependency.
+        async with context.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         # The reason goes to the log only: it can name hosts and users.
@@ -136,8 +142,8 @@ async def healthz(state: State) -> Response[dict[str, str | int]]:
 # --- Starting: cluster, questionnaire, language ------------------------------------------
 
 
-def start_context(state: State, lang: str, values: dict, errors: dict) -> dict:
-    choices = flow.sector_choices(state.questionnaires)
+def start_context(context: AppContext, lang: str, values: dict, errors: dict) -> dict:
+    choices = flow.sector_choices(context.questionnaires)
     labels = Labels(lang)
     return {
         "choices": choices,
@@ -158,9 +164,9 @@ def start_values(form) -> dict:
     }
 
 
-def start_errors(state: State, values: dict, _: Gettext) -> dict[str, str]:
+def start_errors(context: AppContext, values: dict, _: Gettext) -> dict[str, str]:
     errors = {}
-    if flow.find_choice(state.questionnaires, values["q"]) is None:
+    if flow.find_choice(context.questionnaires, values["q"]) is None:
         errors["q"] = _("Choose the questionnaire of your sector.")
     if not flow.is_cluster(values["cluster"]):
         errors["cluster"] = _("Choose your cluster.")
@@ -171,58 +177,58 @@ def start_errors(state: State, values: dict, _: Gettext) -> dict[str, str]:
 
 @get("/start", include_in_schema=False)
 async def start_form(
-    request: Request, state: State, lang: FromQuery[str | None] = None, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None
+    request: Request, context: Context, lang: FromQuery[str | None] = None, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None
 ) -> Template:
     # The language preselected: the one chosen before (?lang=), else the browser's first.
     lang = page_language(request, lang)
-    return page("start.html", lang, start_context(state, lang, {"q": q or "", "cluster": cluster or "", "lang": lang}, {}))
+    return page("start.html", lang, start_context(context, lang, {"q": q or "", "cluster": cluster or "", "lang": lang}, {}))
 
 
 @post("/start", include_in_schema=False, status_code=303)
-async def start(request: Request, state: State) -> Template | Redirect:
+async def start(request: Request, context: Context) -> Template | Redirect:
     values = start_values(await request.form())
     lang = page_language(request, values["lang"])
-    errors = start_errors(state, values, gettext_for(lang))
+    errors = start_errors(context, values, gettext_for(lang))
     if errors:
-        return page("start.html", lang, start_context(state, lang, values, errors), status_code=422)
+        return page("start.html", lang, start_context(context, lang, values, errors), status_code=422)
     return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
 
 
 # --- The privacy notice ------------------------------------------------------------------
 
 
-def _valid_start(state: State, values: dict) -> bool:
-    return not start_errors(state, values, lambda s: s)
+def _valid_start(context: AppContext, values: dict) -> bool:
+    return not start_errors(context, values, lambda s: s)
 
 
-def privacy_context(state: State, values: dict, errors: dict) -> dict:
-    choice = flow.find_choice(state.questionnaires, values["q"])
+def privacy_context(context: AppContext, values: dict, errors: dict) -> dict:
+    choice = flow.find_choice(context.questionnaires, values["q"])
     return {"values": values, "errors": errors, "cluster": CLUSTERS[values["cluster"]], "choice": choice, "lifetime_days": responses.TOKEN_LIFETIME.days}
 
 
 @get("/start/privacy", include_in_schema=False)
 async def privacy_form(
-    state: State, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
+    context: Context, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
 ) -> Template | Redirect:
     values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
-    if not _valid_start(state, values):
+    if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
-    return page("privacy.html", values["lang"], privacy_context(state, values, {}))
+    return page("privacy.html", values["lang"], privacy_context(context, values, {}))
 
 
 @post("/start/privacy", include_in_schema=False, status_code=303)
-async def privacy(request: Request, state: State) -> Template | Redirect:
+async def privacy(request: Request, context: Context) -> Template | Redirect:
     form = await request.form()
     values = start_values(form)
-    if not _valid_start(state, values):
+    if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
     _ = gettext_for(values["lang"])
     share = form.get("share") == "yes"
     if form.get("accept") != "yes":
         errors = {"accept": _("Accept the privacy notice to continue, or leave this page if you do not agree.")}
-        context = privacy_context(state, values, errors)
-        context["share"] = share
-        return page("privacy.html", values["lang"], context, status_code=422)
+        shown_again = privacy_context(context, values, errors)
+        shown_again["share"] = share
+        return page("privacy.html", values["lang"], shown_again, status_code=422)
     query = {**values, "privacy": "accepted", "share": "yes" if share else "no"}
     return Redirect(f"/start/company?{urlencode(query)}", status_code=303)
 
@@ -241,15 +247,16 @@ COMPANY_TARGETS = {"name": "f-name", "size": "f-size-micro", "country": "f-count
 """Where the error summary's link for each field leads."""
 
 
-def company_context(state: State, values: dict, company: dict, errors: dict) -> dict:
+def company_context(context: AppContext, values: dict, company: dict, errors: dict) -> dict:
     labels = Labels(values["lang"])
+    choice = flow.find_choice(context.questionnaires, values["q"])
     return {
         "problems": [(target, errors[name]) for name, target in COMPANY_TARGETS.items() if name in errors],
         "values": values,
         "company": company,
         "errors": errors,
-        "choice": flow.find_choice(state.questionnaires, values["q"]),
-        "sector_name": labels.sector(flow.find_choice(state.questionnaires, values["q"]).sector),
+        "choice": choice,
+        "sector_name": labels.sector(choice.sector),
         "cluster": CLUSTERS[values["cluster"]],
         "sizes": [(size, labels.size(size), labels.size_people(size)) for size in SIZES],
         "countries": countries(values["lang"]),
@@ -280,7 +287,7 @@ COMPANY_FIELDS = ("name", "size", "country", "nace", "contact_name", "contact_em
 
 @get("/start/company", include_in_schema=False)
 async def company_form(
-    state: State,
+    context: Context,
     q: FromQuery[str | None] = None,
     cluster: FromQuery[str | None] = None,
     lang: FromQuery[str | None] = None,
@@ -288,21 +295,21 @@ async def company_form(
     share: FromQuery[str | None] = None,
 ) -> Template | Redirect:
     values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
-    if not _valid_start(state, values):
+    if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
     if privacy != "accepted":
         return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
     values["share"] = "yes" if share == "yes" else "no"
     company = dict.fromkeys(COMPANY_FIELDS, "")
     company["country"] = CLUSTERS[values["cluster"]].country
-    return page("company.html", values["lang"], company_context(state, values, company, {}))
+    return page("company.html", values["lang"], company_context(context, values, company, {}))
 
 
 @post("/start/company", include_in_schema=False, status_code=303)
-async def company(request: Request, state: State) -> Template | Redirect:
+async def company(request: Request, context: Context, transaction: Transaction) -> Template | Redirect:
     form = await request.form()
     values = start_values(form)
-    if not _valid_start(state, values):
+    if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
     if form.get("privacy") != "accepted":
         return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
@@ -311,23 +318,22 @@ async def company(request: Request, state: State) -> Template | Redirect:
     company = {name: str(form.get(name) or "") for name in COMPANY_FIELDS}
     errors = company_errors(company, gettext_for(lang))
     if errors:
-        return page("company.html", lang, company_context(state, values, company, errors), status_code=422)
-    choice = flow.find_choice(state.questionnaires, values["q"])
+        return page("company.html", lang, company_context(context, values, company, errors), status_code=422)
+    choice = flow.find_choice(context.questionnaires, values["q"])
     compiled = choice.questionnaire
-    async with state.sessions() as session, session.begin():
-        version = await session.get(QuestionnaireVersion, state.offered_versions[compiled.id])
-        assessment, token = await responses.create_assessment(
-            session,
-            version,
-            language=lang,
-            cluster=values["cluster"],
-            sector=choice.sector,
-            share_with_advisors=values["share"] == "yes",
-            company=CompanyProfile(**{name: value.strip() for name, value in company.items()}),
-        )
-        company_now = responses.company_of(assessment)
-        first = shown(compiled, {}, company_now).sections
-        assessment.current_section = first[0].id if first else None
+    version = await transaction.get(QuestionnaireVersion, context.offered_versions[compiled.id])
+    assessment, token = await responses.create_assessment(
+        transaction,
+        version,
+        language=lang,
+        cluster=values["cluster"],
+        sector=choice.sector,
+        share_with_advisors=values["share"] == "yes",
+        company=CompanyProfile(**{name: value.strip() for name, value in company.items()}),
+    )
+    company_now = responses.company_of(assessment)
+    first = shown(compiled, {}, company_now).sections
+    assessment.current_section = first[0].id if first else None
     return Redirect(section_url(token, first[0].id) if first else review_url(token), status_code=303)
 
 
@@ -350,14 +356,20 @@ def results_url(token: str) -> str:
     return f"/a/{token}/results"
 
 
-async def open_draft_or_submitted(request: Request, session: AsyncSession, token: str) -> tuple[Assessment, CompiledQuestionnaire]:
+async def open_draft_or_submitted(
+    request: Request, context: AppContext, session: AsyncSession, token: str
+) -> tuple[Assessment, CompiledQuestionnaire]:
     """The assessment and its questionnaire version (from the database when the files no
     longer hold it). The error pages learn its language and that the token is good."""
-    state = request.app.state
     assessment = await responses.open_assessment(session, token)
-    request.state.lang = assessment.language
+    learn_reader(request, token, assessment.language)
+    return assessment, await context.versions.get(assessment.questionnaire_version_id, session)
+
+
+def learn_reader(request: Request, token: str, lang: str) -> None:
+    """Tell the error pages the SME's language, and that the token opens an assessment."""
+    request.state.lang = lang
     request.state.token = token
-    return assessment, await reports.compiled_for(state, session, assessment)
 
 
 def resume_link(request: Request, token: str) -> str:
@@ -372,18 +384,17 @@ def where_to_resume(token: str, assessment: Assessment, now: Shown) -> str:
 
 
 @get("/a/{token:str}", include_in_schema=False)
-async def resume(request: Request, token: FromPath[str]) -> Redirect:
+async def resume(request: Request, context: Context, session: ReadSession, token: FromPath[str]) -> Redirect:
     """The private link: back to where the SME left off."""
-    async with request.app.state.sessions() as session:
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
-        answers = await responses.load_answers(session, assessment)
+    assessment, compiled = await open_draft_or_submitted(request, context, session, token)
+    answers = await responses.load_answers(session, assessment)
     return Redirect(where_to_resume(token, assessment, shown(compiled, answers, responses.company_of(assessment))), status_code=303)
 
 
 def section_context(
     request: Request,
     token: str,
-    assessment: Assessment,
+    assessment: Assessment | Draft,
     compiled: CompiledQuestionnaire,
     now: Shown,
     section,
@@ -431,12 +442,13 @@ def section_of(compiled: CompiledQuestionnaire, section_id: str, _: Gettext):
 
 
 @get("/a/{token:str}/s/{section_id:str}", include_in_schema=False)
-async def section_page(request: Request, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
-    async with request.app.state.sessions() as session:
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
-        if assessment.status != "draft":
-            return Redirect(results_url(token), status_code=303)
-        answers = await responses.load_answers(session, assessment)
+async def section_page(
+    request: Request, context: Context, session: ReadSession, token: FromPath[str], section_id: FromPath[str]
+) -> Template | Redirect:
+    assessment, compiled = await open_draft_or_submitted(request, context, session, token)
+    if assessment.status != "draft":
+        return Redirect(results_url(token), status_code=303)
+    answers = await responses.load_answers(session, assessment)
     lang = assessment.language
     section = section_of(compiled, section_id, gettext_for(lang))
     now = shown(compiled, answers, responses.company_of(assessment))
@@ -528,81 +540,112 @@ def checked_post(posted: Posted, compiled: CompiledQuestionnaire, answers: dict,
         return None
 
 
+class RefusedPost(responses.InvalidAnswers):
+    """A post whose problems are drawn at their questions (the page, or htmx's fragment).
+    Raised inside the save, so that a refusal decided on a kept draft is decided again on
+    the stored one."""
+
+    def __init__(self, posted: Posted, draft: Draft, compiled: CompiledQuestionnaire):
+        super().__init__("Some answers could not be saved.")
+        self.posted = posted
+        self.draft = draft
+        self.compiled = compiled
+
+
+@dataclass(frozen=True, kw_only=True)
+class PagePost(Change):
+    """A section page's save, with the post it was read from and, without JavaScript, the
+    page to go to next."""
+
+    posted: Posted
+    target: str | None = None
+
+
 @post("/a/{token:str}/s/{section_id:str}", include_in_schema=False, status_code=303)
-async def save_section(request: Request, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
+async def save_section(request: Request, context: Context, token: FromPath[str], section_id: FromPath[str]) -> Template | Redirect:
     """Without JavaScript: the whole page's answers, then where the button leads. With htmx
-    (``_autosave`` names the question): that question's answer, and its fragment back."""
+    (``_autosave`` names the question): that question's answer, and its fragment back. Both
+    are saved by ``save_answers``, through a kept draft and one write."""
     form = await request.form()
-    if form.get("_autosave") is not None:
-        return await save_one_answer(request, token, section_id, form, str(form.get("_autosave")))
-    async with request.app.state.sessions() as session, session.begin():
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
-        lang = assessment.language
-        _ = gettext_for(lang)
-        if assessment.status != "draft":
-            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
-        section = section_of(compiled, section_id, _)
-        answers = await responses.load_answers(session, assessment)
-        company = responses.company_of(assessment)
-        posted = read_post(compiled, answers, company, section, form, None, lang, _)
-        if posted.before.section(section.id) is None:
-            return Redirect(next_after(token, compiled, posted.before, section.id), status_code=303)
-        saved = checked_post(posted, compiled, answers, company, _)
-        if saved is None:
-            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
-            context = section_context(
-                request, token, assessment, compiled, posted.before, section,
-                values=dict(posted.parsed.answers), errors=posted.parsed.errors, raw=posted.parsed.raw, general_errors=posted.general,
-            )
-            return page("section.html", lang, context, status_code=422)
-        await responses.store_checked(session, assessment, saved)
-        after = shown(compiled, saved.answers, company)
-        action = str(form.get("action") or "next")
-        revealed = [q.id for q in after.questions_of(section) if q.id not in posted.on_page_ids] if after.section(section.id) else []
-        if action == "language":
-            choice = str(form.get("lang") or "")
-            if choice in LANGUAGES:
-                assessment.language = choice
-            target = section_url(token, section.id)
-        elif action == "previous":
-            target = before(token, compiled, after, section.id)
-        elif action == "later":
-            target = f"/a/{token}/later"
-        elif revealed:
-            # New questions on this page, revealed by an answer on it: show them first.
-            target = f"{section_url(token, section.id)}?revealed=1#q-{revealed[0]}"
-        else:
-            target = next_after(token, compiled, after, section.id)
-        match = re.match(r"^/a/[^/]+/s/([a-z0-9_]+)", target)
-        assessment.current_section = match.group(1) if match else section.id
-    return Redirect(target, status_code=303)
+    question = form.get("_autosave")
+    question = None if question is None else str(question)
+
+    def change(draft: Draft, compiled: CompiledQuestionnaire) -> PagePost:
+        return section_change(request, token, section_id, form, question, draft, compiled)
+
+    try:
+        written = await save_answers(context.tokens, context.versions, token, change)
+    except RefusedPost as refused:
+        posted = refused.posted
+        log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
+        return refused_page(request, token, form, question, refused)
+    if question is None:
+        return Redirect(written.change.target, status_code=303)
+    after = shown(written.compiled, written.draft.answers, written.draft.company)
+    posted = written.change.posted
+    return autosave_response(form, token, written.draft.language, posted.before, after, posted, {})
 
 
-async def save_one_answer(request: Request, token: str, section_id: str, form, question: str) -> Template:
-    """htmx's autosave of one answer: the request SMEs send most, so it reads and writes
-    through the ``TokenStore`` (a kept draft, one transaction out) rather than the models."""
-    state = request.app.state
-    stored: TokenStore = state.tokens
+def section_change(
+    request: Request, token: str, section_id: str, form, question: str | None, draft: Draft, compiled: CompiledQuestionnaire
+) -> PagePost:
+    """What a post to a section page asks to save, read against ``draft``: the page's
+    answers, or with htmx (``question``) that question's; RefusedPost with their problems."""
+    lang = draft.language
+    learn_reader(request, token, lang)
+    _ = gettext_for(lang)
+    if draft.status != "draft":
+        raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
+    section = section_of(compiled, section_id, _)
+    company = draft.company
+    posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
+    if question is None and posted.before.section(section.id) is None:
+        # Every question of the page is hidden by the stored answers: nothing to save.
+        return PagePost(saved=None, section=draft.section, posted=posted, target=next_after(token, compiled, posted.before, section.id))
+    saved = checked_post(posted, compiled, draft.answers, company, _)
+    if saved is None:
+        raise RefusedPost(posted, draft, compiled)
+    if question is not None:
+        return PagePost(saved=saved, section=section.id, posted=posted)
+    return whole_page_change(token, form, compiled, company, posted, saved)
 
-    async def attempt(draft: Draft) -> Template:
-        request.state.lang = lang = draft.language
-        request.state.token = token
-        compiled = await reports.draft_version(state, draft)
-        _ = gettext_for(lang)
-        if draft.status != "draft":
-            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
-        section = section_of(compiled, section_id, _)
-        company = draft.company
-        posted = read_post(compiled, draft.answers, company, section, form, question, lang, _)
-        saved = checked_post(posted, compiled, draft.answers, company, _)
-        if saved is None:
-            stored.confirm_refusal(draft)
-            log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
-            return autosave_response(form, token, lang, posted.before, posted.before, posted, dict(posted.parsed.answers))
-        await stored.store_answers(draft, saved, section.id)
-        return autosave_response(form, token, lang, posted.before, shown(compiled, saved.answers, company), posted, {})
 
-    return await stored.saving(token, attempt)
+def whole_page_change(token: str, form, compiled: CompiledQuestionnaire, company: dict, posted: Posted, saved: responses.Saved) -> PagePost:
+    """The page's answers, and where its button leads, which is also where the SME will
+    resume; the language chooser changes the assessment's language in the same save."""
+    section = posted.section
+    after = shown(compiled, saved.answers, company)
+    action = str(form.get("action") or "next")
+    language = None
+    revealed = [q.id for q in after.questions_of(section) if q.id not in posted.on_page_ids] if after.section(section.id) else []
+    if action == "language":
+        choice = str(form.get("lang") or "")
+        language = choice if choice in LANGUAGES else None
+        target = section_url(token, section.id)
+    elif action == "previous":
+        target = before(token, compiled, after, section.id)
+    elif action == "later":
+        target = f"/a/{token}/later"
+    elif revealed:
+        # New questions on this page, revealed by an answer on it: show them first.
+        target = f"{section_url(token, section.id)}?revealed=1#q-{revealed[0]}"
+    else:
+        target = next_after(token, compiled, after, section.id)
+    match = re.match(r"^/a/[^/]+/s/([a-z0-9_]+)", target)
+    return PagePost(saved=saved, section=match.group(1) if match else section.id, language=language, posted=posted, target=target)
+
+
+def refused_page(request: Request, token: str, form, question: str | None, refused: RefusedPost) -> Template:
+    """The post refused: htmx's fragment with the problem at its question, or the whole page
+    with what was typed and each problem."""
+    posted, draft = refused.posted, refused.draft
+    if question is not None:
+        return autosave_response(form, token, draft.language, posted.before, posted.before, posted, dict(posted.parsed.answers))
+    context = section_context(
+        request, token, draft, refused.compiled, posted.before, posted.section,
+        values=dict(posted.parsed.answers), errors=posted.parsed.errors, raw=posted.parsed.raw, general_errors=posted.general,
+    )
+    return page("section.html", draft.language, context, status_code=422)
 
 
 def autosave_response(form, token: str, lang: str, before_save: Shown, after: Shown, posted: Posted, values: dict) -> Template:
@@ -642,9 +685,8 @@ def autosave_response(form, token: str, lang: str, before_save: Shown, after: Sh
 
 
 @get("/a/{token:str}/later", include_in_schema=False)
-async def later(request: Request, token: FromPath[str]) -> Template:
-    async with request.app.state.sessions() as session:
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
+async def later(request: Request, context: Context, session: ReadSession, token: FromPath[str]) -> Template:
+    assessment, compiled = await open_draft_or_submitted(request, context, session, token)
     return page(
         "later.html",
         assessment.language,
@@ -689,29 +731,27 @@ def review_context(request: Request, token: str, assessment: Assessment, compile
 
 
 @get("/a/{token:str}/review", include_in_schema=False)
-async def review(request: Request, token: FromPath[str]) -> Template | Redirect:
-    async with request.app.state.sessions() as session:
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
-        if assessment.status != "draft":
-            return Redirect(results_url(token), status_code=303)
-        answers = await responses.load_answers(session, assessment)
+async def review(request: Request, context: Context, session: ReadSession, token: FromPath[str]) -> Template | Redirect:
+    assessment, compiled = await open_draft_or_submitted(request, context, session, token)
+    if assessment.status != "draft":
+        return Redirect(results_url(token), status_code=303)
+    answers = await responses.load_answers(session, assessment)
     return page("review.html", assessment.language, review_context(request, token, assessment, compiled, answers))
 
 
 @post("/a/{token:str}/submit", include_in_schema=False, status_code=303)
-async def submit(request: Request, token: FromPath[str]) -> Template | Redirect:
-    async with request.app.state.sessions() as session, session.begin():
-        assessment, compiled = await open_draft_or_submitted(request, session, token)
-        _ = gettext_for(assessment.language)
-        if assessment.status != "draft":
-            raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
-        answers = await responses.load_answers(session, assessment)
-        if responses.required_unanswered(compiled, answers, responses.company_of(assessment)):
-            context = review_context(request, token, assessment, compiled, answers)
-            context["submit_refused"] = True
-            log.info("%s %s refused: 422 (required questions unanswered)", request.method, route_of(request))
-            return page("review.html", assessment.language, context, status_code=422)
-        await responses.submit(session, assessment, compiled)
+async def submit(request: Request, context: Context, transaction: Transaction, token: FromPath[str]) -> Template | Redirect:
+    assessment, compiled = await open_draft_or_submitted(request, context, transaction, token)
+    _ = gettext_for(assessment.language)
+    if assessment.status != "draft":
+        raise responses.AlreadySubmitted(_("This assessment has already been submitted, so its answers can no longer change."))
+    answers = await responses.load_answers(transaction, assessment)
+    if responses.required_unanswered(compiled, answers, responses.company_of(assessment)):
+        shown_again = review_context(request, token, assessment, compiled, answers)
+        shown_again["submit_refused"] = True
+        log.info("%s %s refused: 422 (required questions unanswered)", request.method, route_of(request))
+        return page("review.html", assessment.language, shown_again, status_code=422)
+    await responses.submit(transaction, assessment, compiled)
     return Redirect(results_url(token), status_code=303)
 
 
@@ -719,41 +759,38 @@ async def submit(request: Request, token: FromPath[str]) -> Template | Redirect:
 
 
 @get("/a/{token:str}/results", include_in_schema=False)
-async def results(request: Request, token: FromPath[str]) -> Response[bytes] | Redirect:
+async def results(request: Request, context: Context, token: FromPath[str]) -> Response[bytes] | Redirect:
     """The results page, drawn once per result and kept (web/page_cache.py): a result never
-    changes, and a re-scoring makes a new one."""
-    state = request.app.state
-    found = await state.tokens.current_result(token)
-    request.state.lang = found.language
-    request.state.token = token
+    changes, and a re-scoring makes a new one. Read through the TokenStore, like autosave."""
+    found = await context.tokens.current_result(token)
+    learn_reader(request, token, found.language)
     if found.status != "submitted":
         return Redirect(review_url(token), status_code=303)
     link = resume_link(request, token)
-    offered = found.questionnaire_id in state.offered_versions
+    offered = found.questionnaire_id in context.offered_versions
     key = ("results", found.result_id, link, offered)
-    kept = page_cache.cache_of(request)
-    body = kept.get(key, request)
+    body = context.pages.get(key, request)
     if body is None:
-        body = kept.keep(key, request, page_cache.render(request, "results.html", await results_context(request, token, link, offered)))
+        drawn = page_cache.render(request, "results.html", await results_context(context, token, found, link, offered))
+        body = context.pages.keep(key, request, drawn)
     return Response(body, media_type=MediaType.HTML)
 
 
-async def results_context(request: Request, token: str, link: str, offered: bool) -> dict:
-    state = request.app.state
-    async with state.sessions() as session:
-        assessment, _compiled = await open_draft_or_submitted(request, session, token)
-        result = await responses.current_result(session, assessment)
-        # After a re-scoring, the current result belongs to the version it was scored with.
-        compiled = await reports.compiled_for(state, session, assessment, result.questionnaire_version_id)
-    profile = responses.decode_profile(result)
+async def results_context(context: AppContext, token: str, found: ResultRef, link: str, offered: bool) -> dict:
+    """What results.html draws of the current result ``found``."""
+    stored = await context.tokens.stored_result(found.result_id)
+    # After a re-scoring, the current result belongs to the version it was scored with.
+    compiled = await context.versions.get(stored.version_id)
+    profile = msgspec.json.decode(stored.profile, type=Profile)
     return {
         "lang": profile.language,
         "token": token,
-        "assessment": assessment,
+        "assessment": found,
+        "company_name": stored.company_name,
         "compiled": compiled,
         "profile": profile,
         "view": flow.results_view(compiled, profile, profile.language),
-        "submitted_on": Labels(profile.language).date(assessment.submitted_at.date()),
+        "submitted_on": Labels(profile.language).date(stored.submitted_at.date()),
         "report_url": f"/a/{token}/report.pdf",
         "resume_link": link,
         "offered": offered,
@@ -761,26 +798,24 @@ async def results_context(request: Request, token: str, link: str, offered: bool
 
 
 @post("/a/{token:str}/reassess", include_in_schema=False, status_code=303)
-async def reassess(request: Request, token: FromPath[str]) -> Redirect:
+async def reassess(request: Request, context: Context, transaction: Transaction, token: FromPath[str]) -> Redirect:
     """A new assessment for the same company (T1 after T0), pre-filled with the answers
     that still fit the questionnaire offered now; the new link replaces the old one."""
-    state = request.app.state
-    async with state.sessions() as session, session.begin():
-        previous, _compiled = await open_draft_or_submitted(request, session, token)
-        _ = gettext_for(previous.language)
-        if previous.status != "submitted":
-            raise responses.AlreadySubmitted(_("Submit this assessment before you start a new one."))
-        version_id = state.offered_versions.get(previous.questionnaire_id)
-        if version_id is None:
-            raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
-        compiled = state.questionnaires[previous.questionnaire_id]
-        version = await session.get(QuestionnaireVersion, version_id)
-        assessment, new_token = await responses.start_reassessment(session, previous, version, compiled)
-        await session.flush()
-        answers = await responses.load_answers(session, assessment)
-        now = shown(compiled, answers, responses.company_of(assessment))
-        first = now.sections[0] if now.sections else None
-        assessment.current_section = first.id if first else None
+    previous, _compiled = await open_draft_or_submitted(request, context, transaction, token)
+    _ = gettext_for(previous.language)
+    if previous.status != "submitted":
+        raise responses.AlreadySubmitted(_("Submit this assessment before you start a new one."))
+    version_id = context.offered_versions.get(previous.questionnaire_id)
+    if version_id is None:
+        raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
+    compiled = context.questionnaires[previous.questionnaire_id]
+    version = await transaction.get(QuestionnaireVersion, version_id)
+    assessment, new_token = await responses.start_reassessment(transaction, previous, version, compiled)
+    await transaction.flush()
+    answers = await responses.load_answers(transaction, assessment)
+    now = shown(compiled, answers, responses.company_of(assessment))
+    first = now.sections[0] if now.sections else None
+    assessment.current_section = first.id if first else None
     return Redirect(section_url(new_token, first.id) if first else review_url(new_token), status_code=303)
 
 

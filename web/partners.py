@@ -18,8 +18,8 @@ from litestar.response import Template
 from assessment.store.responses import current_result, decode_profile
 from assessment.workspace.matchmaking import GAP, STRENGTH, Partner, suggest_partners
 
-from .analysis import labels_of
 from .auth import requires_user, user_of, visible_assessment, visible_assessments
+from .context import Context, ReadSession
 from .languages import format_score, translator, workspace_language, workspace_page
 
 
@@ -33,16 +33,15 @@ def reason(partner: Partner, _: Callable[[str], str], lang: str) -> str:
 
 
 @get("/workspace/assessments/{assessment_id:int}/partners", guards=[requires_user], include_in_schema=False)
-async def partners_page(request: Request, assessment_id: FromPath[int]) -> Template:
+async def partners_page(request: Request, context: Context, session: ReadSession, assessment_id: FromPath[int]) -> Template:
     user = user_of(request)
     lang = workspace_language(request)
     _ = translator(request).gettext
-    titles = {d: title for d, (title, _pillar) in labels_of(request, lang).dimensions.items()}
-    async with request.app.state.sessions() as session:
-        assessment = await visible_assessment(session, user, assessment_id)
-        result = await current_result(session, assessment)
-        profile = decode_profile(result) if result else None
-        partners = await suggest_partners(session, assessment, visible_assessments(user), titles) if result else []
+    titles = {d: title for d, (title, _pillar) in context.labels(lang).dimensions.items()}
+    assessment = await visible_assessment(session, user, assessment_id)
+    result = await current_result(session, assessment)
+    profile = decode_profile(result) if result else None
+    partners = await suggest_partners(session, assessment, visible_assessments(user), titles) if result else []
     gaps = sorted(
         ((titles.get(d, d), v.score) for d, v in (profile.dimensions.items() if profile else []) if v.score is not None and v.score <= GAP),
         key=lambda pair: pair[1],

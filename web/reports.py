@@ -8,27 +8,24 @@ milliseconds of CPU, which the event loop must not spend while other requests wa
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from litestar import Response, get
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store import responses
-from assessment.store.by_token import Draft
-from assessment.store.models import Assessment, DimensionScore, Note, Result, StoredVersionMismatch, User
+from assessment.store.models import Assessment, DimensionScore, Note, Result, User
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.messages import N_
 from scoring.profile import Profile
 from scoring.render.report import MIN_PEERS, ActionItem, ReportDetails, render_report_async
 from scoring.render.report import Note as ReportNote
 
+from .context import AppContext, Context, ReadSession
 from .languages import Refusal
-
-log = logging.getLogger(__name__)
 
 
 class NotSubmitted(responses.ResponseError):
@@ -36,32 +33,6 @@ class NotSubmitted(responses.ResponseError):
 
 
 NOT_SUBMITTED = N_("This assessment has not been submitted yet: its report comes with its results.")
-
-
-async def compiled_for(state: State, session: AsyncSession, assessment: Assessment, version_id: int | None = None) -> CompiledQuestionnaire:
-    """The compiled questionnaire of the assessment's version (or of ``version_id``)."""
-    return await compiled_version(state, session, assessment.id, version_id or assessment.questionnaire_version_id)
-
-
-async def draft_version(state: State, draft: Draft) -> CompiledQuestionnaire:
-    """The compiled questionnaire of a draft read by the TokenStore: from memory, or (once
-    per process) from the database."""
-    compiled = state.versions.compiled.get(draft.version_id)
-    if compiled is None:
-        async with state.sessions() as session:
-            compiled = await compiled_version(state, session, draft.id, draft.version_id)
-    return compiled
-
-
-async def compiled_version(state: State, session: AsyncSession, assessment_id: int, version_id: int) -> CompiledQuestionnaire:
-    """The compiled questionnaire version ``version_id`` of an assessment, compiled once per
-    process, from the database the first time."""
-    try:
-        return await state.versions.get(session, version_id)
-    except StoredVersionMismatch as exc:
-        # The operator's problem, not the client's: say what in the log, and refuse cleanly.
-        log.error("assessment %d: %s", assessment_id, exc)
-        raise responses.VersionUnavailable(responses.UNAVAILABLE) from None
 
 
 async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[dict[str, float] | None, int]:
@@ -90,15 +61,15 @@ async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[d
     return {dimension: round(mean, 2) for dimension, mean in rows}, count
 
 
-async def report_pdf(state: State, token: str) -> bytes:
-    async with state.sessions() as session, session.begin():
-        assessment = await responses.open_assessment(session, token)
-        compiled, profile, details = await report_inputs(state, session, assessment)
+async def report_pdf(context: AppContext, session: AsyncSession, token: str) -> bytes:
+    """The PDF report of the submitted assessment ``token`` opens, for the SME."""
+    assessment = await responses.open_assessment(session, token)
+    compiled, profile, details = await report_inputs(context, session, assessment)
     return await render_report_async(compiled, profile, details)
 
 
 async def report_inputs(
-    state: State,
+    context: AppContext,
     session: AsyncSession,
     assessment: Assessment,
     *,
@@ -113,7 +84,7 @@ async def report_inputs(
     result = await responses.current_result(session, assessment)
     # After a re-scoring the current result belongs to a newer version than the one
     # answered; the report explains it with the questionnaire it was scored against.
-    compiled = await compiled_for(state, session, assessment, result.questionnaire_version_id)
+    compiled = await context.versions.get(result.questionnaire_version_id, session)
     previous = previous_date = None
     if assessment.previous_id is not None:
         before = await session.get(Assessment, assessment.previous_id)
@@ -161,9 +132,9 @@ def pdf_response(pdf: bytes) -> Response[bytes]:
 
 
 @get("/a/{token:str}/report.pdf", cache_control=CacheControlHeader(no_store=True), include_in_schema=False)
-async def page_report(state: State, token: FromPath[str]) -> Response[bytes]:
+async def page_report(context: Context, session: ReadSession, token: FromPath[str]) -> Response[bytes]:
     """The results page's download link: the same PDF, with the site's error pages."""
     try:
-        return pdf_response(await report_pdf(state, token))
+        return pdf_response(await report_pdf(context, session, token))
     except responses.ResponseError as exc:
         raise Refusal(status_code=exc.status_code, detail=exc.message) from None

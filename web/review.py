@@ -27,6 +27,7 @@ from scoring.render.report import render_report_async
 
 from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
+from .context import AppContext, Context, ReadSession, Transaction
 from .languages import Refusal, format_count, translator, workspace_language, workspace_page
 
 NOTE_KINDS = {"note": N_("Note"), "plan": N_("Action plan step")}
@@ -73,9 +74,11 @@ async def series_of(session: AsyncSession, user: CurrentUser, assessment: Assess
     )
 
 
-async def compiled_for(request: Request, session: AsyncSession, version_id: int) -> CompiledQuestionnaire | None:
+async def compiled_for(context: AppContext, session: AsyncSession, version_id: int) -> CompiledQuestionnaire | None:
+    """The compiled version, or None where it can no longer be had: the page shows the
+    stored scores without the questions' texts."""
     try:
-        return await request.app.state.versions.get(session, version_id)
+        return await context.versions.get(version_id, session)
     except ResponseError:
         return None
 
@@ -118,12 +121,12 @@ def titles(compiled: CompiledQuestionnaire | None, lang: str = "en") -> dict[str
     return out
 
 
-async def assessment_context(request: Request, session: AsyncSession, user: CurrentUser, assessment: Assessment) -> dict:
+async def assessment_context(request: Request, context: AppContext, session: AsyncSession, user: CurrentUser, assessment: Assessment) -> dict:
     lang = workspace_language(request)
     _ = translator(request).gettext
     result = await current_result(session, assessment)
     profile = decode_profile(result) if result else None
-    compiled = await compiled_for(request, session, result.questionnaire_version_id if result else assessment.questionnaire_version_id)
+    compiled = await compiled_for(context, session, result.questionnaire_version_id if result else assessment.questionnaire_version_id)
     contact_name, contact_email = contact_of(user, assessment)
     series = await series_of(session, user, assessment)
     return {
@@ -145,16 +148,14 @@ async def assessment_context(request: Request, session: AsyncSession, user: Curr
 
 
 @get("/workspace/assessments/{assessment_id:int}", guards=[requires_user], include_in_schema=False)
-async def assessment_page(request: Request, assessment_id: FromPath[int]) -> Template:
+async def assessment_page(request: Request, context: Context, session: ReadSession, assessment_id: FromPath[int]) -> Template:
     user = user_of(request)
-    async with request.app.state.sessions() as session:
-        assessment = await visible_assessment(session, user, assessment_id)
-        context = await assessment_context(request, session, user, assessment)
-    return workspace_page(request, "workspace/assessment.html", context)
+    assessment = await visible_assessment(session, user, assessment_id)
+    return workspace_page(request, "workspace/assessment.html", await assessment_context(request, context, session, user, assessment))
 
 
 @post("/workspace/assessments/{assessment_id:int}/notes", guards=[requires_user], include_in_schema=False, status_code=303)
-async def post_note(request: Request, assessment_id: FromPath[int]) -> Template | Redirect:
+async def post_note(request: Request, context: Context, transaction: Transaction, assessment_id: FromPath[int]) -> Template | Redirect:
     user = user_of(request)
     t = translator(request)
     form = await request.form()
@@ -168,15 +169,12 @@ async def post_note(request: Request, assessment_id: FromPath[int]) -> Template 
     elif len(text) > MAX_NOTE_LENGTH:
         count = format_count(MAX_NOTE_LENGTH, workspace_language(request))
         error = t.ngettext("text: at most %(count)s character.", "text: at most %(count)s characters.", MAX_NOTE_LENGTH) % {"count": count}
-    async with request.app.state.sessions() as session, session.begin():
-        assessment = await visible_assessment(session, user, assessment_id)
-        if error is None:
-            await add_note(session, assessment, user, kind, text)
-        else:
-            context = await assessment_context(request, session, user, assessment)
+    assessment = await visible_assessment(transaction, user, assessment_id)
     if error is not None:
-        context.update({"note_error": error, "note_text": text, "note_kind": kind})
-        return workspace_page(request, "workspace/assessment.html", context, status_code=400)
+        shown_again = await assessment_context(request, context, transaction, user, assessment)
+        shown_again.update({"note_error": error, "note_text": text, "note_kind": kind})
+        return workspace_page(request, "workspace/assessment.html", shown_again, status_code=400)
+    await add_note(transaction, assessment, user, kind, text)
     anchor = "plan" if kind == "plan" else "notes"
     return Redirect(f"/workspace/assessments/{assessment_id}#{anchor}", status_code=303)
 
@@ -187,17 +185,16 @@ async def post_note(request: Request, assessment_id: FromPath[int]) -> Template 
     include_in_schema=False,
     cache_control=CacheControlHeader(no_store=True),
 )
-async def assessment_report(request: Request, assessment_id: FromPath[int]) -> Response[bytes]:
+async def assessment_report(request: Request, context: Context, session: ReadSession, assessment_id: FromPath[int]) -> Response[bytes]:
     """The SME's PDF report with the advisors' notes and the agreed action plan."""
     user = user_of(request)
-    async with request.app.state.sessions() as session:
-        assessment = await visible_assessment(session, user, assessment_id)
-        try:
-            compiled, profile, details = await reports.report_inputs(
-                request.app.state, session, assessment, advisor_notes=True, previous_allowed=lambda a: may_see(user, a)
-            )
-        except ResponseError as exc:
-            raise Refusal(status_code=exc.status_code, detail=exc.message) from None
+    assessment = await visible_assessment(session, user, assessment_id)
+    try:
+        compiled, profile, details = await reports.report_inputs(
+            context, session, assessment, advisor_notes=True, previous_allowed=lambda a: may_see(user, a)
+        )
+    except ResponseError as exc:
+        raise Refusal(status_code=exc.status_code, detail=exc.message) from None
     return reports.pdf_response(await render_report_async(compiled, profile, details))
 
 
@@ -275,21 +272,20 @@ def progress_rows(steps: list[Step], order: list[str]) -> list[dict]:
 
 
 @get("/workspace/assessments/{assessment_id:int}/history", guards=[requires_user], include_in_schema=False)
-async def history_page(request: Request, assessment_id: FromPath[int]) -> Template:
+async def history_page(request: Request, context: Context, session: ReadSession, assessment_id: FromPath[int]) -> Template:
     user = user_of(request)
-    async with request.app.state.sessions() as session:
-        assessment = await visible_assessment(session, user, assessment_id)
-        series = await series_of(session, user, assessment)
-        steps = await steps_of(session, series)
-        latest = next((s for s in reversed(steps) if s.overall is not None), None)
-        compiled = None
-        if latest is not None:
-            result = await current_result(session, latest.assessment)
-            compiled = await compiled_for(request, session, result.questionnaire_version_id)
+    assessment = await visible_assessment(session, user, assessment_id)
+    series = await series_of(session, user, assessment)
+    steps = await steps_of(session, series)
+    latest = next((s for s in reversed(steps) if s.overall is not None), None)
+    compiled = None
+    if latest is not None:
+        result = await current_result(session, latest.assessment)
+        compiled = await compiled_for(context, session, result.questionnaire_version_id)
     order = list(compiled.dimensions) if compiled else []
     overall_values = [s.overall for s in steps]
     scored = [v for v in overall_values if v is not None]
-    context = {
+    shown = {
         "user": user,
         "assessment": assessment,
         "steps": steps,
@@ -301,7 +297,7 @@ async def history_page(request: Request, assessment_id: FromPath[int]) -> Templa
         },
         "titles": titles(compiled, workspace_language(request)),
     }
-    return workspace_page(request, "workspace/history.html", context)
+    return workspace_page(request, "workspace/history.html", shown)
 
 
 ROUTES = [assessment_page, post_note, assessment_report, history_page]

@@ -1,6 +1,7 @@
-"""The requests SMEs send most, by their private token: autosave's read of a draft with its
-answers and its write of the answers ``responses.checked_updates`` accepted, and the results
-page's look-up of the current result.
+"""The fast path of the requests SMEs send most, by their private token: every save of
+answers (``saving.save_answers``: the page without JavaScript, htmx's autosave, the API's
+PATCH) reads its draft and writes through here, and the results page looks up the current
+result here.
 
 Autosave is sent once per answer, and it was the slowest request for what it does, so these
 requests take three short cuts, which ``TokenStore`` keeps together:
@@ -12,19 +13,20 @@ requests take three short cuts, which ``TokenStore`` keeps together:
   change no session state), and on SQLite one ``sqlite3`` connection of its own, used from
   the event loop's thread. The SQL is handed straight to the driver, and datetimes go through
   the column type's own conversion, so what is stored is what the ORM would have stored.
+  Rows are read by column name (asyncpg's ``Record``, ``sqlite3.Row``).
 - **Drafts kept between saves.** An SME saves one answer after another on the same draft, and
   reading its 50 answers back each time was the larger half of a save. So the store keeps the
   drafts it read or wrote last (``DRAFTS_KEPT``), each with the ``updated_at`` it was read
   at. A save writes only if the row still has that ``updated_at`` (every change of an
   assessment sets it, through the models or here); if another process, or another request
   through the models, changed the assessment meanwhile, nothing is written, the kept draft is
-  dropped, and the save is checked again against the stored answers (``saving``). Answers
-  are refused only on the stored draft, never on a kept one.
+  dropped, and the save is checked again against the stored answers (``save_answers``).
+  Answers are refused only on the stored draft, never on a kept one.
 - **One transaction, in one statement on PostgreSQL** (a round trip), or in three on SQLite
   with no await between them.
 
-Everything else reads and writes through the models (assessment/store/models.py); tests hold the
-two to agree.
+Everything else (creating, submitting and re-scoring assessments, and what the other pages
+read) goes through the models (assessment/store/models.py); tests hold the two to agree.
 """
 
 from __future__ import annotations
@@ -35,15 +37,13 @@ import functools
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from questionnaires.messages import N_
 
 from .db import SQLITE_BUSY_TIMEOUT_MS, sqlite_pragmas
 from .models import UTCDateTime, utcnow
@@ -54,9 +54,7 @@ from .responses import (
     TOKEN_LIFETIME,
     AlreadySubmitted,
     Expired,
-    InvalidAnswers,
     NotFound,
-    ResponseError,
     Saved,
     company_of,
     hash_token,
@@ -67,9 +65,6 @@ T = TypeVar("T")
 
 DRAFTS_KEPT = 2000
 """Drafts kept between saves, the least recently used dropped first: some 10 kB each."""
-
-SAVE_ATTEMPTS = 3
-"""How often a save is checked again when its assessment changed while it was checked."""
 
 
 @dataclass(frozen=True)
@@ -109,17 +104,33 @@ class ResultRef:
     result_id: int | None
 
 
+@dataclass
+class StoredResult:
+    """What the results page draws once per result: the profile JSON as stored, the
+    questionnaire version it was scored with, and the company's name and submission time."""
+
+    profile: str
+    version_id: int
+    company_name: str | None
+    submitted_at: datetime
+
+
 class DraftChanged(Exception):
     """The assessment changed between reading the draft and writing to it: nothing was written."""
 
 
-class ChangedMeanwhile(ResponseError):
-    status_code = 409
-
-
-CHANGED = N_("This assessment kept changing while the answers were saved; nothing was saved. Send them again.")
-
-_COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector, country, cluster, language"
+_DRAFT_COLUMNS = (
+    "id, questionnaire_version_id AS version_id, status, current_section AS section, "
+    "size, sector, country, cluster, language, updated_at, expires_at"
+)
+_RESULT_COLUMNS = (
+    "assessment.id AS assessment_id, status, language, questionnaire_id, result.id AS result_id"
+)
+_STORED_RESULT = """
+SELECT result.profile, result.questionnaire_version_id AS version_id, assessment.company_name, assessment.submitted_at
+FROM result JOIN assessment ON assessment.id = result.assessment_id
+WHERE result.id = {}
+"""
 
 # --- PostgreSQL (asyncpg) -------------------------------------------------------------------
 #
@@ -127,9 +138,8 @@ _COLUMNS = "id, questionnaire_version_id, status, current_section, size, sector,
 # already (msgspec wrote it), so the database need not parse them, only quote the ids.
 
 _PG_READ = f"""
-SELECT {_COLUMNS},
-       (SELECT '{{' || string_agg(to_json(question_id)::text || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
-       updated_at, expires_at
+SELECT {_DRAFT_COLUMNS},
+       (SELECT '{{' || string_agg(to_json(question_id)::text || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id) AS answers
 FROM assessment WHERE token_hash = $1
 """
 
@@ -138,7 +148,7 @@ FROM assessment WHERE token_hash = $1
 # updated_at it read), and the answers are not written either.
 _PG_WRITE = """
 WITH touched AS (
-    UPDATE assessment SET updated_at = $2, expires_at = $3, current_section = $4
+    UPDATE assessment SET updated_at = $2, expires_at = $3, current_section = $4, language = $9
     WHERE id = $1 AND status = 'draft' AND updated_at = $8 RETURNING id
 ), cleared AS (
     DELETE FROM answer WHERE assessment_id IN (SELECT id FROM touched) AND question_id = ANY($5::varchar[])
@@ -151,27 +161,28 @@ WITH touched AS (
 SELECT count(*) FROM touched
 """
 
-_PG_RESULT = """
-SELECT assessment.id, status, language, questionnaire_id, result.id, expires_at < $2
+_PG_RESULT = f"""
+SELECT {_RESULT_COLUMNS}, expires_at < $2 AS expired
 FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND result.current
 WHERE token_hash = $1
 """
+_PG_STORED_RESULT = _STORED_RESULT.format("$1")
 
 # --- SQLite (sqlite3, in this thread) --------------------------------------------------------
 
 _SQLITE_READ = f"""
-SELECT {_COLUMNS},
-       (SELECT '{{' || group_concat(json_quote(question_id) || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id),
-       updated_at, expires_at
+SELECT {_DRAFT_COLUMNS},
+       (SELECT '{{' || group_concat(json_quote(question_id) || ':' || value, ',') || '}}' FROM answer WHERE assessment_id = assessment.id) AS answers
 FROM assessment WHERE token_hash = ?
 """
-_SQLITE_RESULT = """
-SELECT assessment.id, status, language, questionnaire_id, result.id, expires_at < ?
+_SQLITE_RESULT = f"""
+SELECT {_RESULT_COLUMNS}, expires_at < ? AS expired
 FROM assessment LEFT JOIN result ON result.assessment_id = assessment.id AND result.current
 WHERE token_hash = ?
 """
+_SQLITE_STORED_RESULT = _STORED_RESULT.format("?")
 _SQLITE_TOUCH = (
-    "UPDATE assessment SET updated_at = ?, expires_at = ?, current_section = ? "
+    "UPDATE assessment SET updated_at = ?, expires_at = ?, current_section = ?, language = ? "
     "WHERE id = ? AND status = 'draft' AND updated_at = ?"
 )
 _SQLITE_CLEAR = "DELETE FROM answer WHERE assessment_id = ? AND question_id = ?"
@@ -216,6 +227,7 @@ class TokenStore:
             # waited for asleep, not in SQLite's busy_timeout, which would stall the event
             # loop, and with it the request of this process that holds the lock.
             store._sqlite = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
+            store._sqlite.row_factory = sqlite3.Row
             sqlite_pragmas(store._sqlite, busy_timeout_ms=0)
         return store
 
@@ -226,7 +238,7 @@ class TokenStore:
         if self._sqlite is not None:
             self._sqlite.close()
 
-    # --- Autosave ---------------------------------------------------------------------------
+    # --- Saving answers ---------------------------------------------------------------------
 
     async def open_draft(self, token: str, *, now: datetime | None = None) -> Draft:
         """The assessment this token opens, with its answers; the errors of ``open_assessment``."""
@@ -245,57 +257,40 @@ class TokenStore:
             self._keep(draft)
         return draft
 
-    async def store_answers(self, draft: Draft, saved: Saved, section: str | None) -> Draft:
-        """Write what ``checked_updates`` accepted, and where the SME left off, in one
-        transaction, and return the draft as it is now. AlreadySubmitted if it is no longer a
-        draft; DraftChanged, and nothing written, if it changed since it was read."""
+    async def store_answers(self, draft: Draft, saved: Saved, section: str | None, language: str | None = None) -> Draft:
+        """Write what ``checked_updates`` accepted, where the SME left off and (with
+        ``language``) the assessment's new language, in one transaction, and return the
+        draft as it is now. AlreadySubmitted if it is no longer a draft; DraftChanged, and
+        nothing written, if it changed since it was read."""
         if draft.status != "draft":
             raise AlreadySubmitted(SUBMITTED)
         now = utcnow()
         expires = now + TOKEN_LIFETIME
+        language = language or draft.language
         given = {q: msgspec.json.encode(v).decode() for q, v in saved.given.items()}
         if self.postgresql:
             async with self._pool.acquire() as connection:
                 touched = await connection.fetchval(
-                    _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values()), draft.updated_at
+                    _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values()), draft.updated_at, language
                 )
             version = now
         else:
             version = self._sqlite_time(now)
             touched = await self._on_sqlite(
-                _sqlite_write, draft.id, version, self._sqlite_time(expires), section, saved.cleared, given, draft.updated_at
+                _sqlite_write, draft.id, version, self._sqlite_time(expires), section, language, saved.cleared, given, draft.updated_at
             )
         if touched != 1:
-            self.drafts.pop(draft.token_hash, None)
+            self.forget(draft)
             raise DraftChanged
-        stored = dataclasses.replace(draft, answers=saved.answers, section=section, updated_at=version, expires_at=expires, kept=True)
+        stored = dataclasses.replace(
+            draft, answers=saved.answers, section=section, language=language, updated_at=version, expires_at=expires, kept=True
+        )
         self._keep(stored)
         return stored
 
-    async def saving(self, token: str, attempt: Callable[[Draft], Awaitable[T]]) -> T:
-        """``attempt(draft)`` with the draft this token opens: check the answers against it
-        and store them. Tried again with the stored draft when it changed meanwhile
-        (DraftChanged), or when answers checked against a kept draft were refused
-        (InvalidAnswers): only a write finds out that a kept draft is out of date, and a
-        refusal must rest on what is stored."""
-        for _ in range(SAVE_ATTEMPTS):
-            draft = await self.open_draft(token)
-            try:
-                return await attempt(draft)
-            except DraftChanged:
-                continue
-            except InvalidAnswers:
-                if not draft.kept:
-                    raise
-                self.drafts.pop(draft.token_hash, None)
-        raise ChangedMeanwhile(CHANGED)
-
-    def confirm_refusal(self, draft: Draft) -> None:
-        """For an ``attempt`` that refuses without raising InvalidAnswers (a page drawn with
-        the problems): the same check again, as ``saving`` does for InvalidAnswers."""
-        if draft.kept:
-            self.drafts.pop(draft.token_hash, None)
-            raise DraftChanged
+    def forget(self, draft: Draft) -> None:
+        """Drop the kept copy of ``draft``: the next ``open_draft`` reads what is stored."""
+        self.drafts.pop(draft.token_hash, None)
 
     def _keep(self, draft: Draft) -> None:
         """Keep ``draft``, marked as kept."""
@@ -312,15 +307,21 @@ class TokenStore:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_READ, (key,)).fetchone())
         if row is None:
             raise NotFound(NOT_VALID)
-        *columns, answers, updated_at, expires_at = row
-        if not self.postgresql:
-            expires_at = _sqlite_time_reader(self.engine.dialect)(expires_at)
+        answers = row["answers"]
         return Draft(
-            *columns,
+            id=row["id"],
+            version_id=row["version_id"],
+            status=row["status"],
+            section=row["section"],
+            size=row["size"],
+            sector=row["sector"],
+            country=row["country"],
+            cluster=row["cluster"],
+            language=row["language"],
             answers=msgspec.json.decode(answers) if answers else {},
             token_hash=key,
-            updated_at=updated_at,
-            expires_at=expires_at,
+            updated_at=row["updated_at"],
+            expires_at=self._read_time(row["expires_at"]),
         )
 
     # --- The results page -----------------------------------------------------------------
@@ -338,10 +339,29 @@ class TokenStore:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_RESULT, (at, key)).fetchone())
         if row is None:
             raise NotFound(NOT_VALID)
-        *columns, expired = row
-        if expired:
+        if row["expired"]:
             raise Expired(EXPIRED)
-        return ResultRef(*columns)
+        return ResultRef(
+            assessment_id=row["assessment_id"],
+            status=row["status"],
+            language=row["language"],
+            questionnaire_id=row["questionnaire_id"],
+            result_id=row["result_id"],
+        )
+
+    async def stored_result(self, result_id: int) -> StoredResult:
+        """The result ``result_id`` (one that ``current_result`` found), as the results page draws it."""
+        if self.postgresql:
+            async with self._pool.acquire() as connection:
+                row = await connection.fetchrow(_PG_STORED_RESULT, result_id)
+        else:
+            row = await self._on_sqlite(lambda db: db.execute(_SQLITE_STORED_RESULT, (result_id,)).fetchone())
+        return StoredResult(
+            profile=row["profile"],
+            version_id=row["version_id"],
+            company_name=row["company_name"],
+            submitted_at=self._read_time(row["submitted_at"]),
+        )
 
     # --- SQLite -----------------------------------------------------------------------------
 
@@ -364,6 +384,10 @@ class TokenStore:
         in SQL and later reads through the models see what the ORM would have written."""
         return _sqlite_time_writer(self.engine.dialect)(moment)
 
+    def _read_time(self, stored: Any) -> datetime:
+        """A datetime column as the models read it: asyncpg gives one already; SQLite, text."""
+        return stored if self.postgresql else _sqlite_time_reader(self.engine.dialect)(stored)
+
 
 def _key_of(token: str) -> str:
     if not looks_like_token(token):
@@ -371,12 +395,12 @@ def _key_of(token: str) -> str:
     return hash_token(token)
 
 
-def _sqlite_write(db: sqlite3.Connection, assessment_id: int, now: str, expires: str, section: str | None,
+def _sqlite_write(db: sqlite3.Connection, assessment_id: int, now: str, expires: str, section: str | None, language: str,
                   cleared: list[str], given: dict, read_at: str) -> int:
     # No await from BEGIN to COMMIT: the write lock is held for microseconds.
     db.execute("BEGIN IMMEDIATE")
     try:
-        touched = db.execute(_SQLITE_TOUCH, (now, expires, section, assessment_id, read_at)).rowcount
+        touched = db.execute(_SQLITE_TOUCH, (now, expires, section, language, assessment_id, read_at)).rowcount
         if touched == 1:
             if cleared:
                 db.executemany(_SQLITE_CLEAR, [(assessment_id, q) for q in cleared])

@@ -1,6 +1,7 @@
-"""Stored assessments: creating one, opening it by its private token, saving answers one by
-one, submitting, re-scoring and re-assessing. Each function takes the session first and
-leaves committing to the caller, so that a request's changes land whole or not at all.
+"""Stored assessments: creating one, opening it by its private token, checking answers
+(``checked_updates``; ``saving.save_answers`` writes them), submitting, re-scoring and
+re-assessing. Each function takes the session first and leaves committing to the caller, so
+that a request's changes land whole or not at all.
 
 The web layer and the CLI call these; they raise only ``ResponseError`` subclasses, each
 with the HTTP status that fits it, so that no bad input becomes a 500.
@@ -9,6 +10,7 @@ with the HTTP status that fits it, so that no bad input becomes a 500.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -16,9 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import msgspec
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds import answer_required
@@ -36,12 +37,15 @@ from .models import (
     Result,
     ResultInstrument,
     ResultRecommendation,
+    StoredVersionMismatch,
     load_questionnaire_version,
     utcnow,
 )
 
 if TYPE_CHECKING:
     from .by_token import Draft
+
+log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 24  # 192 bits, above the 128 the link must carry
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -187,22 +191,44 @@ async def open_assessment(session: AsyncSession, token: str, *, now: datetime | 
 
 @dataclass
 class Versions:
-    """Compiled questionnaire versions by database id, compiled once per process."""
+    """Compiled questionnaire versions by database id, compiled once per process: the offered
+    ones at start-up (``remember``), older ones from the database on first use."""
 
+    sessions: async_sessionmaker[AsyncSession]
+    """For a version first asked for by a caller that holds no session (a save of answers)."""
     compiled: dict[int, CompiledQuestionnaire] = field(default_factory=dict)
 
     def remember(self, version: QuestionnaireVersion, compiled: CompiledQuestionnaire) -> None:
         self.compiled[version.id] = compiled
 
-    async def get(self, session: AsyncSession, version_id: int) -> CompiledQuestionnaire:
+    async def get(self, version_id: int, session: AsyncSession | None = None) -> CompiledQuestionnaire:
+        """The compiled version ``version_id``; VersionUnavailable if it is not stored or no
+        longer compiles to its fingerprint. Read in ``session`` where the caller holds one
+        (on SQLite a second session would wait for the first one's connection), else in a
+        short session of its own."""
         compiled = self.compiled.get(version_id)
         if compiled is None:
-            version = await session.get(QuestionnaireVersion, version_id)
-            loaded = await load_questionnaire_version(session, version.fingerprint) if version else None
-            if loaded is None:
-                raise VersionUnavailable(UNAVAILABLE)
-            compiled = self.compiled[version_id] = loaded
+            if session is None:
+                async with self.sessions() as own:
+                    compiled = await _load_version(own, version_id)
+            else:
+                compiled = await _load_version(session, version_id)
+            self.compiled[version_id] = compiled
         return compiled
+
+
+async def _load_version(session: AsyncSession, version_id: int) -> CompiledQuestionnaire:
+    """The stored version ``version_id``, compiled again."""
+    version = await session.get(QuestionnaireVersion, version_id)
+    try:
+        loaded = await load_questionnaire_version(session, version.fingerprint) if version else None
+    except StoredVersionMismatch as exc:
+        # The operator's problem, not the client's: say what in the log, and refuse cleanly.
+        log.error("questionnaire version %d: %s", version_id, exc)
+        loaded = None
+    if loaded is None:
+        raise VersionUnavailable(UNAVAILABLE)
+    return loaded
 
 
 # --- Answers ------------------------------------------------------------------------------
@@ -249,58 +275,6 @@ def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict
     if problems:
         raise InvalidAnswers(NOT_SAVED, problems)
     return Saved(merged, set(hidden), given, cleared)
-
-
-def _answer_rows(assessment_id: int, given: dict, now: datetime) -> list[dict]:
-    return [
-        {"assessment_id": assessment_id, "question_id": q, "value": msgspec.json.encode(v).decode(), "updated_at": now}
-        for q, v in given.items()
-    ]
-
-
-async def save_answers(
-    session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire, updates: dict
-) -> Saved:
-    """Check and store answers (see ``checked_updates``) of an assessment loaded in the session."""
-    _must_be_draft(assessment)
-    saved = checked_updates(compiled, await load_answers(session, assessment), company_of(assessment), updates)
-    await store_checked(session, assessment, saved)
-    return saved
-
-
-async def store_checked(session: AsyncSession, assessment: Assessment, saved: Saved) -> None:
-    """Store what ``checked_updates`` accepted, for an assessment loaded in the session."""
-    now = utcnow()
-    connection = await session.connection()
-    if saved.cleared:
-        await connection.execute(_ANSWERS_DELETE, {"assessment_id": assessment.id, "cleared": saved.cleared})
-    if saved.given:
-        await connection.execute(_answers_upsert(connection.dialect.name), _answer_rows(assessment.id, saved.given, now))
-    assessment.updated_at = now
-    assessment.expires_at = now + TOKEN_LIFETIME
-
-
-_ANSWERS_DELETE = delete(Answer).where(
-    Answer.assessment_id == bindparam("assessment_id"), Answer.question_id.in_(bindparam("cleared", expanding=True))
-)
-
-
-_ANSWERS_UPSERTS: dict = {}
-
-
-def _answers_upsert(dialect: str):
-    """INSERT ... ON CONFLICT DO UPDATE of answers, one statement per database kind. Built once
-    and given the rows as parameters, it is compiled once; with the rows written into it as
-    VALUES, SQLAlchemy compiled it again at every autosave, which took nearly half the time
-    of a save."""
-    statement = _ANSWERS_UPSERTS.get(dialect)
-    if statement is None:
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Answer)
-        statement = _ANSWERS_UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=["assessment_id", "question_id"],
-            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
-        )
-    return statement
 
 
 def unanswered(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> list[str]:
@@ -449,6 +423,9 @@ async def start_reassessment(
     )
     answers = fitting_answers(compiled, await load_answers(session, previous), company_of(assessment))
     if answers:
+        # Part of creating the draft, in its transaction, rather than a save through
+        # ``saving.save_answers``: the row is new and uncommitted, so nothing can have changed
+        # it meanwhile, and the TokenStore's own connections could not even see it yet.
         now = utcnow()
         session.add_all(
             Answer(assessment_id=assessment.id, question_id=q, value=msgspec.json.encode(v).decode(), updated_at=now)

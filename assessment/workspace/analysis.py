@@ -10,13 +10,13 @@ condition on ``Assessment`` (``web.auth.visible_assessments`` in the web app).
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Label, Select, and_, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -31,6 +31,8 @@ from .exports import Table
 BUCKET = 10
 """Width of the histogram bars, in points; 100 falls in the last bar, 90-100."""
 BUCKETS = 100 // BUCKET
+CACHE_SIZE = 64
+"""Analyses kept by ``AnalysisCache``, the least recently used dropped first."""
 
 
 class whole_points(FunctionElement[int]):
@@ -488,3 +490,58 @@ def counts_table(analysis: Analysis) -> Table:
 
 ANALYSIS_PARTS = {"dimensions": dimensions_table, "histogram": histogram_table, "gaps": gaps_table, "demand": demand_table, "smes": counts_table}
 """The analysis's tables by the name its CSV downloads use."""
+
+
+# --- Computing, once per change of the data -----------------------------------------------
+
+
+@dataclass
+class Cached:
+    version: DataVersion
+    aggregates: Aggregates
+    analyses: dict[str, Analysis]
+    """The aggregates shaped with the titles of each language asked for."""
+
+
+class AnalysisCache:
+    """The latest analysis of each (viewer, scope), with the data version it was counted at.
+
+    A request whose data version is the cached one gets the cached analysis. When results
+    were only added since (submissions), the new ones alone are counted and added to the
+    cached counts; anything else (a re-scoring retires a result, a removal) counts
+    everything again. Counts are bounded by the version's last result id, so that results
+    arriving meanwhile are counted once, by the next request. Viewers who see the same rows
+    (organisers; advisors of one cluster) share entries, whatever their language: the counts
+    are kept once and shaped with each language's titles."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], size: int = CACHE_SIZE):
+        self.sessions = sessions
+        self.size = size
+        self.entries: OrderedDict[tuple, Cached] = OrderedDict()
+
+    async def get(self, key: tuple, scope: Scope, labels: Labels, lang: str = "en") -> Analysis:
+        """The analysis of ``scope`` with ``labels``, the titles in ``lang``. Read in a short
+        session of its own, so that a caller reading other rows in sessions of its own (the
+        downloads, in chunks) never holds two at once: on SQLite the app has one connection."""
+        async with self.sessions() as session:
+            return await self._counted(session, key, scope, labels, lang)
+
+    async def _counted(self, session: AsyncSession, key: tuple, scope: Scope, labels: Labels, lang: str) -> Analysis:
+        now = await data_version(session)
+        found = self.entries.get(key)
+        if found is not None and found.version == now:
+            self.entries.move_to_end(key)
+            if lang not in found.analyses:
+                found.analyses[lang] = shape(found.aggregates, scope, labels)
+            return found.analyses[lang]
+        last = found.version.last_result if found else 0
+        if found is not None and only_added(found.version, now, await current_results_between(session, last, now.last_result)):
+            aggregates = found.aggregates.plus(await aggregate(session, scope.within(last, now.last_result)))
+        else:
+            aggregates = await aggregate(session, scope.within(None, now.last_result))
+        cached = Cached(now, aggregates, {lang: shape(aggregates, scope, labels)})
+        self.entries[key] = cached
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return cached.analyses[lang]
