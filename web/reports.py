@@ -64,7 +64,14 @@ async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[d
 async def report_pdf(context: AppContext, session: AsyncSession, token: str) -> bytes:
     """The PDF report of the submitted assessment ``token`` opens, for the SME."""
     assessment = await responses.open_assessment(session, token)
-    compiled, profile, details = await report_inputs(context, session, assessment)
+    return await drawn_after_reading(session, *await report_inputs(context, session, assessment))
+
+
+async def drawn_after_reading(session: AsyncSession, compiled: CompiledQuestionnaire, profile: Profile, details: ReportDetails) -> bytes:
+    """The PDF of what was read in ``session``, drawn once the reading is over: the session
+    lets its connection go (on SQLite the app's only one) for the tens of milliseconds the
+    drawing takes, rather than until the handler returns."""
+    await session.close()
     return await render_report_async(compiled, profile, details)
 
 

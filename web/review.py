@@ -23,7 +23,6 @@ from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.messages import N_
 from scoring.profile import Profile
 from scoring.render.labels import Labels
-from scoring.render.report import render_report_async
 
 from . import reports
 from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
@@ -195,7 +194,7 @@ async def assessment_report(request: Request, context: Context, session: ReadSes
         )
     except ResponseError as exc:
         raise Refusal(status_code=exc.status_code, detail=exc.message) from None
-    return reports.pdf_response(await render_report_async(compiled, profile, details))
+    return reports.pdf_response(await reports.drawn_after_reading(session, compiled, profile, details))
 
 
 # --- Progress over time ------------------------------------------------------------------
