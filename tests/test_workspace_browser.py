@@ -65,6 +65,7 @@ def test_an_advisor_finds_a_member_annotates_its_results_and_compares_t0_with_t1
 
     # Review the latest assessment (T1): its results and their explanation.
     page.locator(f'a[href="/workspace/assessments/{workspace_server["t1"]}"]').click()
+    expect(page).to_have_url(base + f"/workspace/assessments/{workspace_server['t1']}")  # the click only starts the navigation
     assert page.get_by_role("heading", level=1).inner_text().startswith("Mobili Rossi")
     assert page.get_by_text("this is T1").is_visible()
     assert page.get_by_role("heading", name="Recommendations").is_visible()
