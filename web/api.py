@@ -9,8 +9,9 @@ are logged with the route's template and the status only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post
@@ -46,7 +47,10 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 
-ClusterId = Literal[tuple(CLUSTERS)]  # type: ignore[valid-type]  # the ids, as an enum in the OpenAPI description
+if TYPE_CHECKING:
+    ClusterId = str
+else:
+    ClusterId = Literal[tuple(CLUSTERS)]  # the ids, as an enum in the OpenAPI description
 
 Token = Annotated[
     str,
@@ -68,7 +72,9 @@ class StrictBodies(OpenAPISchemaPlugin):
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         litestars = next(
-            p for p in schema_creator.plugins if p is not self and p.is_plugin_supported_field(field_definition)
+            p
+            for p in schema_creator.plugins
+            if isinstance(p, OpenAPISchemaPlugin) and p is not self and p.is_plugin_supported_field(field_definition)
         )
         schema = litestars.to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
@@ -439,7 +445,7 @@ def links(token: str) -> Links:
     return Links(self=base, answers=f"{base}/answers", submit=f"{base}/submit", report=f"{base}/report.pdf")
 
 
-def progress(compiled: CompiledQuestionnaire, answers: dict, hidden: set[str]) -> Progress:
+def progress(compiled: CompiledQuestionnaire, answers: dict, hidden: AbstractSet[str]) -> Progress:
     answered = total = 0
     missing = []
     for qid, q in compiled.questions.items():
@@ -479,10 +485,10 @@ async def create(context: Context, transaction: Transaction, data: JSONBody[NewA
         problems.append(responses.AnswerProblem("sector", f"this questionnaire is for {', '.join(compiled.meta.sectors)}"))
     if not data.privacy_accepted:
         problems.append(responses.AnswerProblem("privacy_accepted", "the privacy notice must be accepted first"))
-    if problems:
+    if problems or compiled is None:
         raise responses.InvalidAnswers("The assessment could not be created.", problems)
     c = data.company
-    version = await transaction.get(QuestionnaireVersion, context.offered_versions[compiled.id])
+    version = await transaction.get_one(QuestionnaireVersion, context.offered_versions[compiled.id])
     assessment, token = await responses.create_assessment(
         transaction, version,
         language=data.language, cluster=data.cluster, sector=data.sector,
@@ -511,7 +517,7 @@ async def read(context: Context, session: ReadSession, token: Token) -> Assessme
     result = await responses.current_result(session, assessment) if assessment.status == "submitted" else None
     _, hidden = visible_answers(compiled, answers, responses.company_of(assessment))
     return AssessmentView(
-        status=assessment.status,
+        status=cast(Status, assessment.status),
         questionnaire=questionnaire_ref(compiled),
         language=assessment.language,
         cluster=assessment.cluster,
@@ -528,7 +534,7 @@ async def read(context: Context, session: ReadSession, token: Token) -> Assessme
         expires_at=assessment.expires_at,
         # The stored JSON as it is: it was encoded from a Profile, so decoding it only to
         # encode it again would be work for nothing.
-        result=msgspec.Raw(result.profile.encode()) if result is not None else None,
+        result=cast(Profile, msgspec.Raw(result.profile.encode())) if result is not None else None,
         links=links(token),
     )
 
@@ -573,6 +579,7 @@ async def submit(context: Context, transaction: Transaction, token: Token) -> Su
                 [responses.AnswerProblem(q, "this question needs an answer") for q in missing],
             )
     result = await responses.submit(transaction, assessment, compiled)
+    assert assessment.submitted_at is not None, "responses.submit stamps it"
     return Submitted(status="submitted", submitted_at=assessment.submitted_at, result=responses.decode_profile(result))
 
 

@@ -32,6 +32,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy import ColumnElement, and_, case, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -285,7 +286,7 @@ async def change_password(request: Request, context: Context, transaction: Trans
     # The same limit as at sign-in: a borrowed session must not become a way to guess.
     if await accounts.too_many_failures(transaction, key):
         return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
-    user = await transaction.get(User, current_user.id)
+    user = await transaction.get_one(User, current_user.id)
     try:
         await accounts.change_password(transaction, user, current, new)
     except accounts.WrongPassword as exc:
@@ -320,4 +321,4 @@ async def choose_language(request: Request, context: Context) -> Redirect:
 
 
 ROUTES = [login_form, login, logout, password_form, change_password, choose_language]
-EXCEPTION_HANDLERS = {NotAuthorizedException: unauthorised}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {NotAuthorizedException: unauthorised}

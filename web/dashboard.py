@@ -274,7 +274,7 @@ async def _count_unscored(session: AsyncSession, where: list, inner: bool) -> in
     # Only drafts have no current result (submitting stores one, re-scoring replaces it),
     # and a result without an overall score is rare: both counts read a few index entries,
     # where counting the scored ones would join every result to its assessment.
-    drafts = 0
+    drafts: int | None = 0
     if not inner:
         drafts = await session.scalar(select(func.count()).select_from(Assessment).where(*where, Assessment.status == "draft"))
     blank = await session.scalar(_joined(select(func.count()).select_from(Assessment), inner=True).where(*where, Result.overall.is_(None)))
@@ -292,7 +292,7 @@ async def _by_score(session: AsyncSession, f: Filters, where: list, inner: bool,
     n_scored = total - await _count_unscored(session, where, inner)
     rows: list[Row] = []
     if offset < n_scored:
-        order = [Result.overall.desc(), Result.id.desc()] if f.descending else [Result.overall.asc(), Result.id.asc()]
+        order = (Result.overall.desc(), Result.id.desc()) if f.descending else (Result.overall.asc(), Result.id.asc())
         statement = _rows(inner=True).where(*where, Result.overall.is_not(None)).order_by(*order).limit(PAGE_SIZE).offset(offset)
         rows = [Row(*row) for row in await session.execute(statement)]
     if len(rows) < PAGE_SIZE and total > n_scored:

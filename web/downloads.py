@@ -60,7 +60,7 @@ def refused(message: str) -> Response:
 
 async def in_chunks(
     sessions: async_sessionmaker[AsyncSession], statement: Select, size: int = CHUNK
-) -> AsyncIterator[list[Sequence[Any]]]:
+) -> AsyncIterator[Sequence[Sequence[Any]]]:
     """The rows of ``statement`` (whose first column is ``Assessment.id`` and which is
     ordered by it), ``size`` at a time, each chunk read in a session of its own: a streamed
     file is written after its handler has returned, and between chunks the connection goes
@@ -75,13 +75,13 @@ async def in_chunks(
         last = rows[-1][0]
 
 
-async def csv_stream(columns: Sequence[str], chunks: AsyncIterator[list[Sequence[Any]]], shape: Callable = list) -> AsyncIterator[str]:
+async def csv_stream(columns: Sequence[str], chunks: AsyncIterator[Sequence[Sequence[Any]]], shape: Callable = list) -> AsyncIterator[str]:
     yield csv_header(columns)
     async for rows in chunks:
         yield csv_rows(shape(r) for r in rows)
 
 
-async def add_chunks(book: XlsxBook, chunks: AsyncIterator[list[Sequence[Any]]], shape: Callable = list) -> None:
+async def add_chunks(book: XlsxBook, chunks: AsyncIterator[Sequence[Sequence[Any]]], shape: Callable = list) -> None:
     async for rows in chunks:
         await anyio.to_thread.run_sync(book.add_rows, [shape(r) for r in rows])
 

@@ -28,7 +28,9 @@ def csrf_token_of(request: Request) -> str:
 
 def render(request: Request, template_name: str, context: dict) -> str:
     """The page as Litestar's Template response would draw it, as text."""
-    template = request.app.template_engine.get_template(template_name)
+    engine = request.app.template_engine
+    assert engine is not None, "web.app configures the template engine"
+    template = engine.get_template(template_name)
     token = csrf_token_of(request)
     return template.render(
         **context,

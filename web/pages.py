@@ -250,6 +250,7 @@ COMPANY_TARGETS = {"name": "f-name", "size": "f-size-micro", "country": "f-count
 def company_context(context: AppContext, values: dict, company: dict, errors: dict) -> dict:
     labels = Labels(values["lang"])
     choice = flow.find_choice(context.questionnaires, values["q"])
+    assert choice is not None, "_valid_start accepted it"
     return {
         "problems": [(target, errors[name]) for name, target in COMPANY_TARGETS.items() if name in errors],
         "values": values,
@@ -320,8 +321,9 @@ async def company(request: Request, context: Context, transaction: Transaction) 
     if errors:
         return page("company.html", lang, company_context(context, values, company, errors), status_code=422)
     choice = flow.find_choice(context.questionnaires, values["q"])
+    assert choice is not None, "_valid_start accepted it"
     compiled = choice.questionnaire
-    version = await transaction.get(QuestionnaireVersion, context.offered_versions[compiled.id])
+    version = await transaction.get_one(QuestionnaireVersion, context.offered_versions[compiled.id])
     assessment, token = await responses.create_assessment(
         transaction,
         version,
@@ -579,7 +581,7 @@ async def save_section(request: Request, context: Context, token: FromPath[str],
         posted = refused.posted
         log.info("%s %s refused: 422 (%d problems)", request.method, route_of(request), len(posted.parsed.errors) + len(posted.general))
         return refused_page(request, token, form, question, refused)
-    if question is None:
+    if written.change.target is not None:  # without JavaScript: where the button leads
         return Redirect(written.change.target, status_code=303)
     after = shown(written.compiled, written.draft.answers, written.draft.company)
     posted = written.change.posted
@@ -764,21 +766,21 @@ async def results(request: Request, context: Context, token: FromPath[str]) -> R
     changes, and a re-scoring makes a new one. Read through the TokenStore, like autosave."""
     found = await context.tokens.current_result(token)
     learn_reader(request, token, found.language)
-    if found.status != "submitted":
+    if found.status != "submitted" or found.result_id is None:
         return Redirect(review_url(token), status_code=303)
     link = resume_link(request, token)
     offered = found.questionnaire_id in context.offered_versions
     key = ("results", found.result_id, link, offered)
     body = context.pages.get(key, request)
     if body is None:
-        drawn = page_cache.render(request, "results.html", await results_context(context, token, found, link, offered))
+        drawn = page_cache.render(request, "results.html", await results_context(context, token, found, found.result_id, link, offered))
         body = context.pages.keep(key, request, drawn)
     return Response(body, media_type=MediaType.HTML)
 
 
-async def results_context(context: AppContext, token: str, found: ResultRef, link: str, offered: bool) -> dict:
-    """What results.html draws of the current result ``found``."""
-    stored = await context.tokens.stored_result(found.result_id)
+async def results_context(context: AppContext, token: str, found: ResultRef, result_id: int, link: str, offered: bool) -> dict:
+    """What results.html draws of ``found``'s current result, ``result_id``."""
+    stored = await context.tokens.stored_result(result_id)
     # After a re-scoring, the current result belongs to the version it was scored with.
     compiled = await context.versions.get(stored.version_id)
     profile = msgspec.json.decode(stored.profile, type=Profile)
@@ -809,7 +811,7 @@ async def reassess(request: Request, context: Context, transaction: Transaction,
     if version_id is None:
         raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
     compiled = context.questionnaires[previous.questionnaire_id]
-    version = await transaction.get(QuestionnaireVersion, version_id)
+    version = await transaction.get_one(QuestionnaireVersion, version_id)
     assessment, new_token = await responses.start_reassessment(transaction, previous, version, compiled)
     await transaction.flush()
     answers = await responses.load_answers(transaction, assessment)

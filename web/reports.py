@@ -50,7 +50,7 @@ async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[d
             Assessment.id != assessment.id,
         )
     )
-    count = await session.scalar(select(func.count()).select_from(others.subquery()))
+    count = await session.scalar(select(func.count()).select_from(others.subquery())) or 0
     if count < MIN_PEERS:
         return None, count
     rows = await session.execute(
@@ -86,19 +86,19 @@ async def report_inputs(
     """What ``render_report`` needs for a submitted assessment. The SME's report carries the
     agreed action plan; the workspace's also the advisors' notes (``advisor_notes``), and
     the previous assessment only where ``previous_allowed`` says the reader may see it."""
-    if assessment.status != "submitted":
+    result = await responses.current_result(session, assessment) if assessment.status == "submitted" else None
+    if result is None or assessment.submitted_at is None:
         raise NotSubmitted(NOT_SUBMITTED)
-    result = await responses.current_result(session, assessment)
     # After a re-scoring the current result belongs to a newer version than the one
     # answered; the report explains it with the questionnaire it was scored against.
     compiled = await context.versions.get(result.questionnaire_version_id, session)
     previous = previous_date = None
     if assessment.previous_id is not None:
         before = await session.get(Assessment, assessment.previous_id)
-        allowed = before is not None and previous_allowed(before)
-        before_result = await responses.current_result(session, before) if allowed and before.status == "submitted" else None
-        if before_result is not None:
-            previous, previous_date = responses.decode_profile(before_result), before.submitted_at.date()
+        if before is not None and before.status == "submitted" and before.submitted_at is not None and previous_allowed(before):
+            before_result = await responses.current_result(session, before)
+            if before_result is not None:
+                previous, previous_date = responses.decode_profile(before_result), before.submitted_at.date()
     averages, peers = await peer_average(session, assessment)
     notes = (
         await session.execute(

@@ -218,6 +218,11 @@ def change(later: float | None, earlier: float | None) -> float | None:
     return round(later - earlier, 1)
 
 
+def step_changes(values: list[float | None]) -> list[float | None]:
+    """The change at each step from the one before (None at the first step)."""
+    return [None, *(change(values[i], values[i - 1]) for i in range(1, len(values)))]
+
+
 async def steps_of(session: AsyncSession, series: list[Assessment]) -> list[Step]:
     ids = [a.id for a in series]
     results = {
@@ -263,7 +268,7 @@ def progress_rows(steps: list[Step], order: list[str]) -> list[dict]:
             {
                 "id": name,
                 "values": values,
-                "steps": [None] + [change(values[i], values[i - 1]) for i in range(1, len(values))],
+                "steps": step_changes(values),
                 "total": change(scored[-1], scored[0]) if len(scored) > 1 else None,
             }
         )
@@ -278,8 +283,8 @@ async def history_page(request: Request, context: Context, session: ReadSession,
     steps = await steps_of(session, series)
     latest = next((s for s in reversed(steps) if s.overall is not None), None)
     compiled = None
-    if latest is not None:
-        result = await current_result(session, latest.assessment)
+    result = await current_result(session, latest.assessment) if latest is not None else None
+    if result is not None:
         compiled = await compiled_for(context, session, result.questionnaire_version_id)
     order = list(compiled.dimensions) if compiled else []
     overall_values = [s.overall for s in steps]
@@ -291,7 +296,7 @@ async def history_page(request: Request, context: Context, session: ReadSession,
         "rows": progress_rows(steps, order),
         "overall": {
             "values": overall_values,
-            "steps": [None] + [change(overall_values[i], overall_values[i - 1]) for i in range(1, len(steps))],
+            "steps": step_changes(overall_values),
             "total": change(scored[-1], scored[0]) if len(scored) > 1 else None,
         },
         "titles": titles(compiled, workspace_language(request)),

@@ -40,7 +40,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -60,6 +60,9 @@ from .responses import (
     hash_token,
     looks_like_token,
 )
+
+if TYPE_CHECKING:
+    import asyncpg
 
 T = TypeVar("T")
 
@@ -206,7 +209,7 @@ class TokenStore:
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         self.drafts: OrderedDict[str, Draft] = OrderedDict()
-        self._pool = None
+        self._pool: asyncpg.Pool | None = None
         self._sqlite: sqlite3.Connection | None = None
 
     @classmethod
@@ -226,6 +229,7 @@ class TokenStore:
             # database). Autocommit, with BEGIN IMMEDIATE where it writes; a busy database is
             # waited for asleep, not in SQLite's busy_timeout, which would stall the event
             # loop, and with it the request of this process that holds the lock.
+            assert engine.url.database, "db.create_engine serves SQLite from a file"
             store._sqlite = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
             store._sqlite.row_factory = sqlite3.Row
             sqlite_pragmas(store._sqlite, busy_timeout_ms=0)
@@ -266,10 +270,11 @@ class TokenStore:
             raise AlreadySubmitted(SUBMITTED)
         now = utcnow()
         expires = now + TOKEN_LIFETIME
+        version: datetime | str  # as Draft.updated_at holds it
         language = language or draft.language
         given = {q: msgspec.json.encode(v).decode() for q, v in saved.given.items()}
         if self.postgresql:
-            async with self._pool.acquire() as connection:
+            async with self._postgres.acquire() as connection:
                 touched = await connection.fetchval(
                     _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values()), draft.updated_at, language
                 )
@@ -288,6 +293,12 @@ class TokenStore:
         self._keep(stored)
         return stored
 
+    @property
+    def _postgres(self) -> asyncpg.Pool:
+        """The pool of PostgreSQL connections that ``open`` made."""
+        assert self._pool is not None, "TokenStore.open makes the pool on PostgreSQL"
+        return self._pool
+
     def forget(self, draft: Draft) -> None:
         """Drop the kept copy of ``draft``: the next ``open_draft`` reads what is stored."""
         self.drafts.pop(draft.token_hash, None)
@@ -301,7 +312,7 @@ class TokenStore:
 
     async def _read_draft(self, key: str) -> Draft:
         if self.postgresql:
-            async with self._pool.acquire() as connection:
+            async with self._postgres.acquire() as connection:
                 row = await connection.fetchrow(_PG_READ, key)
         else:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_READ, (key,)).fetchone())
@@ -332,7 +343,7 @@ class TokenStore:
         key = _key_of(token)
         now = now or utcnow()
         if self.postgresql:
-            async with self._pool.acquire() as connection:
+            async with self._postgres.acquire() as connection:
                 row = await connection.fetchrow(_PG_RESULT, key, now)
         else:
             at = self._sqlite_time(now)
@@ -352,7 +363,7 @@ class TokenStore:
     async def stored_result(self, result_id: int) -> StoredResult:
         """The result ``result_id`` (one that ``current_result`` found), as the results page draws it."""
         if self.postgresql:
-            async with self._pool.acquire() as connection:
+            async with self._postgres.acquire() as connection:
                 row = await connection.fetchrow(_PG_STORED_RESULT, result_id)
         else:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_STORED_RESULT, (result_id,)).fetchone())

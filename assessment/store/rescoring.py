@@ -65,7 +65,7 @@ def _stale(questionnaire_id: str, version_id: int | None):
 async def _count_current(session: AsyncSession, questionnaire_id: str, version_id: int | None) -> int:
     if version_id is None:
         return 0
-    return await session.scalar(
+    count = await session.scalar(
         select(func.count())
         .select_from(Assessment)
         .join(Result, and_(Result.assessment_id == Assessment.id, Result.current.is_(True)))
@@ -75,6 +75,7 @@ async def _count_current(session: AsyncSession, questionnaire_id: str, version_i
             Result.questionnaire_version_id == version_id,
         )
     )
+    return count or 0
 
 
 async def rescore_questionnaire(
@@ -88,7 +89,8 @@ async def rescore_questionnaire(
             version_id = await session.scalar(
                 select(QuestionnaireVersion.id).where(QuestionnaireVersion.fingerprint == compiled.fingerprint)
             )
-            outcome.rescored = await session.scalar(select(func.count()).select_from(_stale(compiled.id, version_id).subquery()))
+            stale = await session.scalar(select(func.count()).select_from(_stale(compiled.id, version_id).subquery()))
+            outcome.rescored = stale or 0
             outcome.already_current = await _count_current(session, compiled.id, version_id)
         return outcome
 

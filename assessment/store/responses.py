@@ -15,10 +15,10 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from questionnaires.compile import CompiledQuestionnaire
@@ -344,10 +344,13 @@ async def submit(session: AsyncSession, assessment: Assessment, compiled: Compil
     _must_be_draft(assessment)
     # Lock the row first where the database can, so that two submits racing each other
     # cannot both pass the check above.
-    claimed = await session.execute(
-        update(Assessment)
-        .where(Assessment.id == assessment.id, Assessment.status == "draft")
-        .values(status="submitted", submitted_at=utcnow(), updated_at=utcnow())
+    claimed = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(Assessment)
+            .where(Assessment.id == assessment.id, Assessment.status == "draft")
+            .values(status="submitted", submitted_at=utcnow(), updated_at=utcnow())
+        ),
     )
     if claimed.rowcount != 1:
         raise AlreadySubmitted(ALREADY_SUBMITTED)

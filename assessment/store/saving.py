@@ -56,6 +56,13 @@ class Change:
     """The assessment's new language; None keeps it."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class AnswersChange(Change):
+    """A change that always writes answers (the API's PATCH)."""
+
+    saved: Saved
+
+
 C = TypeVar("C", bound=Change)
 
 
@@ -98,17 +105,17 @@ async def save_answers(
     raise ChangedMeanwhile(CHANGED)
 
 
-def answers_patch(updates: dict) -> Callable[[Draft, CompiledQuestionnaire], Change]:
+def answers_patch(updates: dict) -> Callable[[Draft, CompiledQuestionnaire], AnswersChange]:
     """The change a merge patch of answers asks (the API's PATCH): ``updates`` over the stored
     answers, None clearing one; the SME left off at the page of the last question named."""
 
-    def change(draft: Draft, compiled: CompiledQuestionnaire) -> Change:
+    def change(draft: Draft, compiled: CompiledQuestionnaire) -> AnswersChange:
         if draft.status != "draft":
             raise AlreadySubmitted(SUBMITTED)
         saved = checked_updates(compiled, draft.answers, draft.company, updates)
         # Every name is a known question here, or checked_updates would have refused it.
         section = compiled.section_of[max(updates, key=page_order(compiled).__getitem__)] if updates else draft.section
-        return Change(saved=saved, section=section)
+        return AnswersChange(saved=saved, section=section)
 
     return change
 
