@@ -19,9 +19,9 @@ from . import expressions as ex
 from .diagnostics import Diagnostics, Location, did_you_mean
 from .kinds import Question, kind_of
 from .primitives import Text
-from .reference import LANGUAGES
+from .reference import DMA_DIMENSIONS, LANGUAGES
 from .resolve import Resolved
-from .schema import ArchetypeMatrix, Recommendation
+from .schema import ArchetypeMatrix, DmaDimensions, Recommendation
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,8 @@ class Checker:
         self.check_levels()
         if self.q.archetypes is not None:
             self.check_archetypes(self.q.archetypes)
+        if self.q.dma is not None:
+            self.check_dma(self.q.dma)
 
     def check_dimensions(self) -> None:
         scored_dims = {d for question in self.questions.values() for d, w in question.scoring().items() if w > 0}
@@ -187,6 +189,18 @@ class Checker:
         unused = set(self.archetype_ids) - {a for row in m.grid for a in row}
         for aid in sorted(unused):
             self.error(self.archetype_ids[aid], f"archetype '{aid}' is not placed in the grid")
+
+    def check_dma(self, dma: DmaDimensions) -> None:
+        """Each DMA dimension names a dimension of the questionnaire, and none is named twice."""
+        named: dict[str, str] = {}
+        for key in DMA_DIMENSIONS:
+            did = getattr(dma, key)
+            if did not in self.dimensions:
+                self.error(dma, f"dma: '{key}' names unknown dimension '{did}'{did_you_mean(did, self.dimensions)}")
+            elif did in named:
+                self.error(dma, f"dma: '{key}' and '{named[did]}' both name dimension '{did}'; each DMA dimension needs its own")
+            else:
+                named[did] = key
 
     # Expressions
 
@@ -397,6 +411,8 @@ class Checker:
                     self.error(case, f"test '{case.name}' expects a level for unknown dimension '{did}'")
                 if lid not in level_ids:
                     self.error(case, f"test '{case.name}' expects unknown level '{lid}'{did_you_mean(lid, level_ids)}")
+            if e.dma is not None and self.q.dma is None:
+                self.error(case, f"test '{case.name}' expects a DMA score, but the questionnaire declares no 'dma' dimensions")
             if e.archetype is not None and e.archetype not in self.archetype_ids:
                 self.error(case, f"test '{case.name}' expects unknown archetype '{e.archetype}'{did_you_mean(e.archetype, self.archetype_ids)}")
             for rid in e.recommendations + e.not_recommendations:

@@ -27,6 +27,7 @@ from .checks import Checker, CompiledExpression, LocationOf
 from .diagnostics import Diagnostic, Diagnostics, Location, QuestionnaireError
 from .kinds import Question, kind_of
 from .kinds.base import Option
+from .reference import DMA_DIMENSIONS
 from .resolve import Loader, Resolved, resolve
 from .schema import (
     ArchetypeMatrix,
@@ -107,6 +108,13 @@ class CompiledQuestionnaire:
     @property
     def tests(self) -> list[TestCase]:
         return self.meta.tests
+
+    @property
+    def dma(self) -> dict[str, str]:
+        """The questionnaire's dimension id of each EU DMA dimension (by the keys of
+        ``questionnaires.reference.DMA_DIMENSIONS``); empty when it declares no ``dma``."""
+        dma = self.meta.dma
+        return {key: getattr(dma, key) for key in DMA_DIMENSIONS} if dma is not None else {}
 
 
 def fingerprint(resolved: Resolved) -> str:

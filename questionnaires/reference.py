@@ -71,16 +71,44 @@ LANGUAGES: tuple[LanguageCode, ...] = get_args(LanguageCode)
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "bg": "Български", "it": "Italiano", "es": "Español", "ro": "Română"}
 """Each language in its own words: a person looks for their language, not for our name of it."""
 
+# TRANSLATORS: the six dimensions of the EU's Digital Maturity Assessment (DMA) of the European Digital Innovation Hubs, as the EDIH name them.
 DMA_DIMENSIONS: dict[str, str] = {
-    "strategy": "Digital Business Strategy",
-    "readiness": "Digital Readiness",
-    "human": "Human-Centric Digitalisation",
-    "data": "Data Management",
-    "automation": "Automation & AI",
-    "green_digital": "Green Digitalisation",
+    "digital_business_strategy": N_("Digital Business Strategy"),
+    "digital_readiness": N_("Digital Readiness"),
+    "human_centric_digitalisation": N_("Human-Centric Digitalisation"),
+    "data_management": N_("Data Management and Connectedness"),
+    "automation_ai": N_("Automation and Artificial Intelligence"),
+    "green_digitalisation": N_("Green Digitalisation"),
 }
-"""The six dimensions of the EDIH Digital Maturity Assessment by their ids in the bundled
-questionnaires, with their titles as EDIH exports name them (English, in every language)."""
+"""The six dimensions of the EDIH Digital Maturity Assessment (SME questionnaire, module 2),
+by the keys of a questionnaire's ``dma`` mapping and of the profile's ``dma.dimensions``,
+with their names as the EDIH name them (in English in the exports, translated on pages)."""
+
+
+class DmaBand(NamedTuple):
+    id: str
+    up_to: float
+    """The highest score of the band: the official bands are whole-number ranges, so a
+    score above 25 and up to 50 (25.1, 50) is Average."""
+    name: str
+
+
+# TRANSLATORS: the official bands of the EU Digital Maturity Assessment score.
+DMA_BANDS: tuple[DmaBand, ...] = (
+    DmaBand("basic", 25, N_("Basic")),
+    DmaBand("average", 50, N_("Average")),
+    DmaBand("moderately_advanced", 75, N_("Moderately advanced")),
+    DmaBand("advanced", 100, N_("Advanced")),
+)
+"""The official interpretation bands of the DMA score, Basic 0-25, Average 26-50, Moderately
+advanced 51-75 and Advanced 76-100, lowest first."""
+
+
+def dma_band(score: float | None) -> str | None:
+    """The id of the DMA band ``score`` (0-100) falls in; None without a score."""
+    if score is None:
+        return None
+    return next((band.id for band in DMA_BANDS if score <= band.up_to), DMA_BANDS[-1].id)
 
 
 def cluster_name(cluster_id: str) -> str:

@@ -316,6 +316,7 @@ class _Resolver:
             dimensions=dimensions,
             levels=doc.levels or base.levels,
             archetypes=doc.archetypes or base.archetypes,
+            dma=doc.dma or base.dma,
             recommendations=recommendations + list(changes.add_recommendations) + list(doc.recommendations),
             include=doc.include,
         )

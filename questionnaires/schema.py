@@ -96,6 +96,19 @@ class ArchetypeMatrix(Base):
     archetypes: list[Archetype] = msgspec.field(default_factory=list)
 
 
+class DmaDimensions(Base):
+    """Which of the questionnaire's dimensions are the six dimensions of the EU Digital
+    Maturity Assessment (EDIH DMA): each key is a DMA dimension, each value the id of the
+    dimension that measures it. With it, results show the DMA score and its band."""
+
+    digital_business_strategy: Id
+    digital_readiness: Id
+    human_centric_digitalisation: Id
+    data_management: Id
+    automation_ai: Id
+    green_digitalisation: Id
+
+
 class Eligibility(Base):
     """Who a recommendation or instrument is for; an empty list means everyone."""
 
@@ -135,6 +148,7 @@ class Expectation(Base):
     dimensions: dict[Id, Score100] = msgspec.field(default_factory=dict)
     pillars: dict[Id, Score100] = msgspec.field(default_factory=dict)
     overall: Score100 | None = None
+    dma: Annotated[Score100 | None, Meta(description='The EU DMA score: the plain mean of the six DMA dimensions.')] = None
     levels: Annotated[dict[Id, Id], Meta(description='Level per dimension id; the key `overall` is the overall level.')] = msgspec.field(default_factory=dict)
     archetype: Id | None = None
     recommendations: Annotated[list[Id], Meta(description='Recommendations that must be present.')] = msgspec.field(default_factory=list)
@@ -201,6 +215,7 @@ class QuestionnaireFile(Base, tag="questionnaire", tag_field="kind"):
     dimensions: list[Dimension] = msgspec.field(default_factory=list)
     levels: list[Level] = msgspec.field(default_factory=list)
     archetypes: ArchetypeMatrix | None = None
+    dma: Annotated[DmaDimensions | None, Meta(description="The dimensions that are the EU Digital Maturity Assessment's six; without it, results show no DMA score.")] = None
     recommendations: list[Recommendation] = msgspec.field(default_factory=list)
     tests: list[TestCase] = msgspec.field(default_factory=list)
 

@@ -48,6 +48,8 @@ def compare(case: TestCase, profile: Profile) -> list[str]:
         close(f"pillar {pid}", want, profile.pillars[pid].score)
     if e.overall is not None:
         close("overall", e.overall, profile.overall.score)
+    if e.dma is not None:
+        close("DMA score", e.dma, profile.dma.score if profile.dma else None)
     for did, level in e.levels.items():
         got = profile.overall.level if did == "overall" else profile.dimensions[did].level
         if got != level:

@@ -29,6 +29,7 @@ from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.expressions import EvaluationError, Node, Ref
 from questionnaires.kinds import NA, Question, kind_of
 from questionnaires.kinds.base import ConditionalScorer, Option, QuestionScorer, Score
+from questionnaires.reference import dma_band
 from questionnaires.schema import Company, Recommendation
 
 from .answers import Env, ExpressionFailure, ScoringError, check_answers, company_dict, evaluate, visible_answers
@@ -36,6 +37,7 @@ from .profile import (
     Archetype,
     Contribution,
     DimensionScore,
+    Dma,
     Overall,
     PillarScore,
     Profile,
@@ -94,6 +96,19 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
+def dma_of(dma: Mapping[str, str], dims: Mapping[str, float | None]) -> Dma | None:
+    """The EU DMA reading of these dimension scores, for a questionnaire whose dimension ids
+    ``dma`` maps the six DMA dimensions to; None when it maps none. The score is the plain
+    mean of the six, to one decimal, and its band that of the rounded score, so that the
+    band shown always fits the number shown."""
+    if not dma:
+        return None
+    scores = {key: dims.get(did) for key, did in dma.items()}
+    values = [v for v in scores.values() if v is not None]
+    score = round(sum(values) / len(values), 1) if values and len(values) == len(scores) else None
+    return Dma(score, dma_band(score), {key: None if v is None else round(v, 1) for key, v in scores.items()})
+
+
 class Result:
     """What ``Scorer.evaluate`` found: every value the expressions see, and the
     recommendations that apply, in order."""
@@ -130,6 +145,7 @@ class Scorer:
         self.level_from = [lv.from_ for lv in meta.levels]
         self.level_ids = [lv.id for lv in meta.levels]
         self.archetypes = meta.archetypes
+        self.dma = compiled.dma
         self.scored_items: list[tuple[str, QuestionScorer, DimensionWeights]] = [
             (qid, fn, weights) for qid, fn, weights in self.items if fn is not None
         ]
@@ -275,6 +291,7 @@ class Scorer:
                 for qid, _, _ in self.scored_items
                 if qid in qscores
             },
+            dma=dma_of(self.dma, dims),
         )
 
     def place(self, pillars: dict[str, float | None]) -> str | None:

@@ -52,6 +52,18 @@ class Overall(msgspec.Struct, frozen=True):
     level: str | None
 
 
+class Dma(msgspec.Struct, frozen=True):
+    """The EU Digital Maturity Assessment's reading of the result: its score (the plain mean
+    of its six dimensions, one decimal), the official band of that score, and the six
+    dimension scores by the DMA's keys (``questionnaires.reference.DMA_DIMENSIONS``)."""
+
+    score: float | None
+    """0-100, one decimal; null unless all six dimensions have a score."""
+    band: str | None
+    """basic, average, moderately_advanced or advanced (``DMA_BANDS``)."""
+    dimensions: dict[str, float | None]
+
+
 class Archetype(msgspec.Struct, frozen=True):
     id: str
     x: float | None
@@ -92,6 +104,9 @@ class Profile(msgspec.Struct, frozen=True):
     gaps: list[str]
     recommendations: list[RecommendationResult]
     questions: dict[str, QuestionScore]
+    dma: Dma | None = None
+    """Only for questionnaires that declare their ``dma`` dimensions (and profiles stored
+    before there was one have none)."""
 
 
 def profile_json(profile: Profile) -> bytes:

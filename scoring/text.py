@@ -8,6 +8,7 @@ from typing import Any
 from questionnaires import kinds
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds.base import plain_words
+from questionnaires.reference import DMA_BANDS, DMA_DIMENSIONS
 
 from .profile import Profile
 
@@ -67,7 +68,10 @@ def _score(score: float | None) -> str:
 def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "en", explain: bool = False) -> str:
     level_titles: dict[str | None, str] = {lv.id: lv.title.get(lang) for lv in compiled.levels}
     lines = [f"{compiled.meta.title.get(lang)} ({compiled.id} {compiled.version})", ""]
-    lines.append(f"Overall  {_score(profile.overall.score)}  {level_titles.get(profile.overall.level, '-')}")
+    lines.append(f"Overall  {_score(profile.overall.score)}  {level_titles.get(profile.overall.level, '-')}  (the RE-CENTRE twin-transition index)")
+    if profile.dma is not None:
+        band = next((b.name for b in DMA_BANDS if b.id == profile.dma.band), "-")
+        lines.append(f"EU DMA   {_score(profile.dma.score)}  {band}  (the EU Digital Maturity Assessment score: the mean of its six dimensions)")
     if profile.archetype and compiled.archetypes:
         titles = {a.id: a.title.get(lang) for a in compiled.archetypes.archetypes}
         lines.append(f"Archetype  {titles[profile.archetype.id]} ({profile.archetype.x_pillar} {profile.archetype.x:g}, {profile.archetype.y_pillar} {profile.archetype.y:g})")
@@ -85,6 +89,10 @@ def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "
                 answer = describe_answer(compiled, c.question, c.answer, lang)
                 lines.append(f"      +{c.contribution:5.1f}  {c.question}: {text}  [answer: {answer}; score {_score(c.score).strip()}, weight {c.weight:g}]")
     dims = compiled.dimensions
+    if profile.dma is not None:
+        lines += ["", "EU Digital Maturity Assessment (DMA)"]
+        for key, value in profile.dma.dimensions.items():
+            lines.append(f"  {DMA_DIMENSIONS[key]:<34} {_score(value)}  {_bar(value)}")
     lines += ["", "Strengths: " + (", ".join(dims[d].title.get(lang) for d in profile.strengths) or "-")]
     lines.append("Gaps:      " + (", ".join(dims[d].title.get(lang) for d in profile.gaps) or "-"))
     lines += ["", f"Recommendations ({len(profile.recommendations)})"]
