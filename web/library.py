@@ -119,7 +119,10 @@ class QuestionStats:
 
 
 # An answer is one value, a list of values, or (matrix) a mapping of rows to either: each
-# becomes one row per chosen value, as JSON text, so that GROUP BY counts them.
+# becomes one row per chosen value, as JSON text, so that GROUP BY counts them. On SQLite a
+# row's values are read from the stored answer by the row's path (``r.fullkey``: the row's
+# list, or its one value as a single row), never by handing a value ``json_each`` gave back to
+# another JSON function, so that no text it unquoted is ever parsed as JSON again.
 _CHOICES_SQL = {
     "sqlite": """
         SELECT a.question_id, NULL AS row_id, CASE e.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_quote(e.value) END AS choice, count(*) AS n
@@ -140,7 +143,7 @@ _MATRIX_SQL = {
     "sqlite": """
         SELECT a.question_id, r.key AS row_id, CASE c.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_quote(c.value) END AS choice, count(*) AS n
         FROM answer AS a JOIN assessment AS s ON s.id = a.assessment_id, json_each(a.value) AS r,
-             json_each(CASE WHEN r.type = 'array' THEN r.value ELSE json_array(r.value) END) AS c
+             json_each(a.value, r.fullkey) AS c
         WHERE s.questionnaire_id = :questionnaire AND s.status = 'submitted' AND a.question_id IN :questions
         GROUP BY a.question_id, r.key, choice
     """,
