@@ -65,13 +65,28 @@ def _score(score: float | None) -> str:
     return "  n/a" if score is None else f"{score:5.1f}"
 
 
+def _dma_score_line(profile: Profile) -> list[str]:
+    """The EU DMA score and its band, named apart from the RE-CENTRE index; none without DMA."""
+    if profile.dma is None:
+        return []
+    band = next((b.name for b in DMA_BANDS if b.id == profile.dma.band), "-")
+    return [f"EU DMA   {_score(profile.dma.score)}  {band}  (the EU Digital Maturity Assessment score: the mean of its six dimensions)"]
+
+
+def _dma_dimension_lines(profile: Profile) -> list[str]:
+    """The six DMA dimensions under their EDIH names; none without DMA."""
+    if profile.dma is None:
+        return []
+    return ["", "EU Digital Maturity Assessment (DMA)"] + [
+        f"  {DMA_DIMENSIONS[key]:<38} {_score(value)}  {_bar(value)}" for key, value in profile.dma.dimensions.items()
+    ]
+
+
 def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "en", explain: bool = False) -> str:
     level_titles: dict[str | None, str] = {lv.id: lv.title.get(lang) for lv in compiled.levels}
     lines = [f"{compiled.meta.title.get(lang)} ({compiled.id} {compiled.version})", ""]
     lines.append(f"Overall  {_score(profile.overall.score)}  {level_titles.get(profile.overall.level, '-')}  (the RE-CENTRE twin-transition index)")
-    if profile.dma is not None:
-        band = next((b.name for b in DMA_BANDS if b.id == profile.dma.band), "-")
-        lines.append(f"EU DMA   {_score(profile.dma.score)}  {band}  (the EU Digital Maturity Assessment score: the mean of its six dimensions)")
+    lines += _dma_score_line(profile)
     if profile.archetype and compiled.archetypes:
         titles = {a.id: a.title.get(lang) for a in compiled.archetypes.archetypes}
         lines.append(f"Archetype  {titles[profile.archetype.id]} ({profile.archetype.x_pillar} {profile.archetype.x:g}, {profile.archetype.y_pillar} {profile.archetype.y:g})")
@@ -89,10 +104,7 @@ def render_text(compiled: CompiledQuestionnaire, profile: Profile, lang: str = "
                 answer = describe_answer(compiled, c.question, c.answer, lang)
                 lines.append(f"      +{c.contribution:5.1f}  {c.question}: {text}  [answer: {answer}; score {_score(c.score).strip()}, weight {c.weight:g}]")
     dims = compiled.dimensions
-    if profile.dma is not None:
-        lines += ["", "EU Digital Maturity Assessment (DMA)"]
-        for key, value in profile.dma.dimensions.items():
-            lines.append(f"  {DMA_DIMENSIONS[key]:<34} {_score(value)}  {_bar(value)}")
+    lines += _dma_dimension_lines(profile)
     lines += ["", "Strengths: " + (", ".join(dims[d].title.get(lang) for d in profile.strengths) or "-")]
     lines.append("Gaps:      " + (", ".join(dims[d].title.get(lang) for d in profile.gaps) or "-"))
     lines += ["", f"Recommendations ({len(profile.recommendations)})"]

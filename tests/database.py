@@ -86,3 +86,14 @@ def submitted_profiles(url: str) -> list[tuple[Assessment, dict[str, Any]]]:
         return [(a, msgspec.json.decode(p)) for a, p in rows]
 
     return in_database(url, read)
+
+
+def latest_of_each_company(rows: list[tuple[Assessment, dict[str, Any]]]) -> list[tuple[Assessment, dict[str, Any]]]:
+    """Of ``submitted_profiles``, each company's latest submitted assessment only: its series
+    (T0, T1, ...) counted the slow way, as the sector analysis must count it."""
+    latest: dict[int, tuple[Assessment, dict[str, Any]]] = {}
+    for assessment, profile in rows:
+        company = assessment.series_id or assessment.id
+        if company not in latest or latest[company][0].id < assessment.id:
+            latest[company] = (assessment, profile)
+    return sorted(latest.values(), key=lambda row: row[0].id)

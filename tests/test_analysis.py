@@ -33,7 +33,7 @@ from scoring.render.i18n import format_score
 from scoring.render.labels import Labels as ReportLabels
 from scoring.synthetic import TendencyAnswers
 from tests.assessments import stored_assessment
-from tests.database import in_database, in_sessions, run_coroutine, submitted_profiles
+from tests.database import in_database, in_sessions, latest_of_each_company, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 from web.languages import LANGUAGE_COOKIE
@@ -85,7 +85,7 @@ def signed_in(client: TestClient, email: str) -> TestClient:
 
 
 def expected_figures(rows: list[tuple[Assessment, dict]]) -> dict:
-    """The analysis counted from the profiles, one SME at a time."""
+    """The analysis counted from the profiles of ``rows`` (one a company), one at a time."""
     scores: dict[str, list[float]] = {}
     levels: Counter = Counter()
     gaps: Counter = Counter()
@@ -130,14 +130,23 @@ def assert_matches(analysis, expected: dict) -> None:
 # --- The figures ----------------------------------------------------------------------------
 
 
+def companies(url: str, keep=lambda assessment: True) -> list[tuple[Assessment, dict]]:
+    """Each company's latest submitted assessment among those ``keep`` keeps, with its profile."""
+    return latest_of_each_company([(a, p) for a, p in submitted_profiles(url) if keep(a)])
+
+
 def test_the_figures_are_those_of_the_stored_profiles(seeded):
     rows = submitted_profiles(seeded.database_url)
     assert len(rows) == SEEDED
-    assert_matches(analysis_of(seeded.database_url, Scope(true())), expected_figures(rows))
+    latest = latest_of_each_company(rows)
+    assert len(latest) < SEEDED  # the seed assesses some companies twice, T0 then T1
+    analysis = analysis_of(seeded.database_url, Scope(true()))
+    assert_matches(analysis, expected_figures(latest))
+    assert (analysis.smes, analysis.assessments) == (len(latest), SEEDED)
 
 
 def test_a_sector_and_a_cluster(seeded):
-    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.sector == "furniture" and a.cluster == "did"]
+    rows = companies(seeded.database_url, lambda a: a.sector == "furniture" and a.cluster == "did")
     assert len(rows) >= 10
     analysis = analysis_of(seeded.database_url, Scope(true(), sector="furniture", cluster="did"))
     assert_matches(analysis, expected_figures(rows))
@@ -153,7 +162,7 @@ def test_the_most_common_gaps_come_first(seeded):
 
 def test_drafts_and_earlier_results_do_not_count(seeded, bundled):
     url = seeded.database_url
-    before = expected_figures(submitted_profiles(url))
+    before = expected_figures(companies(url))
 
     async def draft(sessions):
         compiled = bundled["it"]
@@ -166,7 +175,7 @@ def test_drafts_and_earlier_results_do_not_count(seeded, bundled):
     in_sessions(url, draft)
     in_database(url, rescore)
     after = analysis_of(url, Scope(true()))
-    assert after.smes == before["smes"] == SEEDED
+    assert after.smes == before["smes"] and after.assessments == SEEDED
     assert_matches(after, before)
 
 
@@ -177,7 +186,7 @@ def test_the_page_shows_charts_with_text_and_tables(client, seeded):
     page = signed_in(client, ORGANISER).get("/workspace/analysis")
     assert page.status_code == 200
     text = page.text
-    assert f"<strong>{SEEDED}</strong> SMEs" in text
+    assert f"<strong>{len(companies(seeded.database_url))}</strong> companies ({SEEDED} assessments)." in text
     assert text.count('role="img"') >= 10
     assert '<title id="hist-strategy-title">Digital business strategy: SMEs per 10-point band of the score</title>' in text
     assert '<desc id="hist-strategy-desc">0: ' in text
@@ -186,15 +195,17 @@ def test_the_page_shows_charts_with_text_and_tables(client, seeded):
 
 
 def test_an_advisor_sees_the_shared_assessments_of_their_cluster_only(client, seeded):
-    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors]
+    rows = companies(seeded.database_url, lambda a: a.cluster == "did" and a.share_with_advisors)
+    assessments = [a for a, _ in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors]
     signed_in(client, ADVISOR)
     smes = client.get("/workspace/analysis.csv?part=smes")
     table = list(csv.reader(io.StringIO(smes.text.lstrip("\ufeff"))))
-    assert table[0] == ["Sector", "Cluster", "SMEs"]
+    assert table[0] == ["Sector", "Cluster", "Companies", "Assessments"]
     assert {row[1] for row in table[1:]} == {"did"}
     assert sum(int(row[2]) for row in table[1:]) == len(rows)
+    assert sum(int(row[3]) for row in table[1:]) == len(assessments)
     page = client.get("/workspace/analysis")
-    assert f"<strong>{len(rows)}</strong> SMEs" in page.text
+    assert f"<strong>{len(rows)}</strong> companies ({len(assessments)} assessments)." in page.text
     assert 'name="cluster"' not in page.text
     assert '<th scope="col" class="number">dID – Distretto Interni e Design</th>' in page.text and '<th scope="col" class="number">CENFIM</th>' not in page.text
 
@@ -209,7 +220,8 @@ def test_another_cluster_in_the_filter_shows_an_advisor_nothing(client, seeded):
 
 def test_a_new_submission_shows_at_once(client, seeded, bundled):
     signed_in(client, ORGANISER)
-    assert f"<strong>{SEEDED}</strong> SMEs" in client.get("/workspace/analysis").text
+    count = len(companies(seeded.database_url))
+    assert f"<strong>{count}</strong> companies ({SEEDED} assessments)." in client.get("/workspace/analysis").text
 
     async def submit_one(sessions):
         compiled = bundled["energy"]
@@ -220,7 +232,7 @@ def test_a_new_submission_shows_at_once(client, seeded, bundled):
         await stored_assessment(sessions, compiled, answers, language="en", cluster="cenfim", sector="energy", share_with_advisors=False)
 
     in_sessions(seeded.database_url, submit_one)
-    assert f"<strong>{SEEDED + 1}</strong> SMEs" in client.get("/workspace/analysis").text
+    assert f"<strong>{count + 1}</strong> companies ({SEEDED + 1} assessments)." in client.get("/workspace/analysis").text
 
 
 BAD_FILTERS = [
@@ -256,16 +268,22 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
 
 
-def test_the_dma_sheet_has_the_plain_mean_of_the_six_dma_dimensions(client, seeded):
-    rows = {a.id: p for a, p in submitted_profiles(seeded.database_url)}
+def test_the_dma_sheet_has_the_plain_mean_of_the_six_dma_dimensions(client, seeded, bundled):
+    rows = {a.id: p for a, p in companies(seeded.database_url)}
     signed_in(client, ORGANISER)
     table = read_csv(client.get("/workspace/analysis.csv?part=dma"))
-    assert len(table) == SEEDED
+    assert len(table) == len(rows) < SEEDED  # a company once, with its latest assessment
+    assert list(table[0])[6:] == ["DMA Score", "DMA Band", "Digital Business Strategy", "Digital Readiness", "Human-Centric Digitalisation",
+                                  "Data Management and Connectedness", "Automation and Artificial Intelligence", "Green Digitalisation"]
+    bands = {"Basic": (0, 25), "Average": (25.1, 50), "Moderately advanced": (50.1, 75), "Advanced": (75.1, 100)}
     for row in table:
         profile = rows[int(row["Assessment"])]
-        scores = [profile["dimensions"][d]["score"] for d in DMA_DIMENSIONS]
-        assert float(row["DMA Score"]) == pytest.approx(round(sum(scores) / 6, 2))
-        assert float(row["Digital Business Strategy"]) == pytest.approx(scores[0])
+        dma_ids = bundled[profile["questionnaire"]["id"]].dma
+        scores = [profile["dimensions"][dma_ids[key]]["score"] for key in DMA_DIMENSIONS]
+        assert float(row["DMA Score"]) == profile["dma"]["score"] == pytest.approx(sum(scores) / 6, abs=0.06)
+        low, high = bands[row["DMA Band"]]
+        assert low <= float(row["DMA Score"]) <= high
+        assert float(row["Digital Business Strategy"]) == pytest.approx(scores[0], abs=0.051)
         assert row["Company name"]
 
 
@@ -276,7 +294,7 @@ def test_the_analysis_workbook_has_every_table_and_the_dma_sheet(client, seeded)
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Dimensions", "Histogram", "Gaps", "Demand", "SMEs", "EDIH DMA"]
     dma = list(book["EDIH DMA"].values)
-    assert dma[0][:8] == ("Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", "Digital Business Strategy")
+    assert dma[0][:9] == ("Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", "DMA Band", "Digital Business Strategy")
     assert {row[2] for row in dma[1:]} == {"it"}
 
 
@@ -408,8 +426,7 @@ def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, sc
     cache = AnalysisCache(sessions=None)  # given the sessions of each request by cached_analysis
 
     def expected():
-        rows = [(a, p) for a, p in submitted_profiles(url)
-                if (not scope.sector or a.sector == scope.sector) and (not scope.cluster or a.cluster == scope.cluster)]
+        rows = companies(url, lambda a: (not scope.sector or a.sector == scope.sector) and (not scope.cluster or a.cluster == scope.cluster))
         return expected_figures(rows)
 
     assert_matches(cached_analysis(url, cache, scope), expected())
@@ -482,9 +499,14 @@ def test_the_sector_report_holds_the_figures_of_its_view(client, seeded):
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith('attachment; filename="recentre-sector-report-it-')
     text = pdf_text(response.content)
-    rows = [a for a, _ in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    def keep(a):
+        return a.cluster == "did" and a.share_with_advisors and a.sector == "it"
+
+    rows = companies(seeded.database_url, keep)
+    every = [a for a, _ in submitted_profiles(seeded.database_url) if keep(a)]
     assert "Sector analysis" in text and "IT and software, dID – Distretto Interni e Design" in text
-    assert f"{len(rows)} SMEs. Submitted assessments whose companies agreed to share them with advisors." in text
+    companies_said = f"{len(rows)} compan{'y' if len(rows) == 1 else 'ies'} ({len(every)} assessment{'' if len(every) == 1 else 's'})."
+    assert f"{companies_said} Submitted assessments whose companies agreed to share them with advisors." in text
     for heading in ("SMEs by sector and cluster", "Scores by dimension", "Most common gaps", "Demand for instruments and training", "Green software and sustainable IT"):
         assert heading in text
 
@@ -499,15 +521,16 @@ def test_the_sector_report_is_in_the_workspace_language(client, seeded, bundled)
     pdf, days = sector_report(client, "?sector=it", "bg")
     text = pdf_text(pdf)
     for heading in ("Sector analysis", "SMEs by sector and cluster", "Scores by dimension", "Lower quartile", "Most common gaps",
-                    "Demand for instruments and training", "Each company counts with its latest result.",
+                    "Demand for instruments and training",
+                    "Each company counts once, with its latest submitted assessment: a re-assessment (T1) takes the place of the one before it (T0).",
                     "Submitted assessments whose companies agreed to share them with advisors."):
         assert bg.gettext(heading) in text, heading
         assert heading not in text, heading
     assert f"{L.sector('it')}, dID – Distretto Interni e Design" in text
     assert any(one_line(bg.gettext("Figures as of %(date)s.") % {"date": L.date(day)}) in text for day in days)
-    rows = [(a, p) for a, p in submitted_profiles(seeded.database_url) if a.cluster == "did" and a.share_with_advisors and a.sector == "it"]
+    rows = companies(seeded.database_url, lambda a: a.cluster == "did" and a.share_with_advisors and a.sector == "it")
     expected = expected_figures(rows)
-    assert one_line(bg.ngettext("%(count)s SME.", "%(count)s SMEs.", len(rows)) % {"count": L.count(len(rows))}) in text
+    assert one_line(bg.ngettext("%(count)s company", "%(count)s companies", len(rows)) % {"count": L.count(len(rows))}) in text
     # Each dimension's title in Bulgarian, with its mean written the Bulgarian way: 47,2.
     titles = {d.id: d.title.get("bg") for d in bundled["it"].dimensions.values()}
     for d, values in expected["scores"].items():

@@ -15,53 +15,10 @@ from questionnaires.reference import DMA_DIMENSIONS, dma_band
 from scoring.check import compare, random_answers
 from scoring.engine import score
 from scoring.profile import profile_to_builtins
+from tests.assessments import ALL_MAXIMUM, ALL_ZERO, Q1_ROWS, Q2, Q7
 from tests.helpers import compile_text, errors_of
 
 BUNDLED_IDS = ("core", "furniture", "it", "energy")
-
-Q1_ROWS = ("product_service_design", "project_planning", "operations", "collaboration", "inbound_logistics",
-           "marketing_sales", "delivery", "administration", "procurement", "security_compliance")
-Q2 = ("needs_identified", "financial_resources", "ict_infrastructure", "ict_specialists", "management_ready",
-      "departments_ready", "processes_adaptable", "servitization", "customer_satisfaction", "risk_evaluation")
-Q7 = ("data_governance", "digital_storage", "data_integration", "real_time_access", "systematic_analysis",
-      "external_enrichment", "self_service_analytics")
-
-# Every DMA question at its best answer, and at its worst.
-ALL_MAXIMUM = {
-    "dma_q1": {row: ["already_invested", "plan_to_invest"] for row in Q1_ROWS},
-    "dma_q2": list(Q2),
-    "dma_q3": ["connectivity_infrastructure", "company_website", "web_forms_blogs", "live_chat_social", "e_commerce",
-               "e_marketing", "e_government", "remote_collaboration", "intranet", "management_systems"],
-    "dma_q4": {row: 5 for row in ("simulation_digital_twins", "vr_ar", "cad_cam", "manufacturing_execution", "iot_iiot",
-                                  "blockchain", "additive_manufacturing")},
-    "dma_q5": ["skills_assessment", "training_plan", "short_training", "experiential_learning", "internships",
-               "external_training", "subsidized_training"],
-    "dma_q6": ["awareness", "transparent_communication", "monitor_acceptance", "involve_employees", "autonomy_tools",
-               "adapt_jobs", "flexible_work", "support_team"],
-    "dma_q7": list(Q7),
-    "dma_q8": ["security_policies", "customer_data_protection", "security_training", "threat_monitoring",
-               "backup_maintained", "business_continuity"],
-    "dma_q9": {row: 5 for row in ("nlp", "computer_vision", "speech_processing", "robotics", "business_intelligence")},
-    "dma_q10": ["sustainable_business_model", "sustainable_services", "sustainable_products", "sustainable_production",
-                "emissions_management", "sustainable_energy", "material_optimization", "transport_reduction",
-                "responsible_consumption", "paperless_processes"],
-    "dma_q11": {row: "yes" for row in ("environmental_strategy", "environmental_management", "procurement_criteria",
-                                       "energy_monitoring", "equipment_recycling")},
-}
-ALL_ZERO = {
-    "dma_q1": {row: [] for row in Q1_ROWS},
-    "dma_q2": ["none"],
-    "dma_q3": ["none"],
-    "dma_q4": dict.fromkeys(ALL_MAXIMUM["dma_q4"], 0),
-    "dma_q5": ["none"],
-    "dma_q6": ["none"],
-    "dma_q7": ["no_digital_collection"],
-    "dma_q8": ["none"],
-    "dma_q9": dict.fromkeys(ALL_MAXIMUM["dma_q9"], 0),
-    "dma_q10": ["none"],
-    "dma_q11": dict.fromkeys(ALL_MAXIMUM["dma_q11"], "no"),
-}
-
 
 @pytest.fixture(scope="module")
 def bundled():
@@ -338,3 +295,64 @@ def test_an_expected_dma_score_is_checked(tmp_path):
 def test_a_test_cannot_expect_a_dma_score_without_the_dma_key(tmp_path):
     body = DMA_BODY + "tests:\n  - name: t\n    answers: {q: true}\n    expect: {dma: 90}\n"
     assert errors_of(tmp_path, body, DMA_MODEL) == ["test 't' expects a DMA score, but the questionnaire declares no 'dma' dimensions"]
+
+
+# --- Where an SME's result appears ----------------------------------------------------------
+
+
+def test_every_page_of_a_result_shows_both_scores_named_apart(database_url, tmp_path, bundled):
+    """The results page, the API, the workspace's page and list, and the list download of
+    a furniture SME that gave every DMA question its best answer."""
+    import csv
+    import io
+
+    from litestar.testing import TestClient
+
+    from assessment.store.responses import CompanyProfile
+    from tests.assessments import stored_assessment
+    from tests.database import in_sessions
+    from tests.workspace import add_user, sign_in, workspace_settings
+    from web.app import create_app
+
+    settings = workspace_settings(database_url, BUNDLED, tmp_path / "data")
+    add_user(database_url, "organiser@recentre.example", "organiser")
+
+    async def make(sessions):
+        return await stored_assessment(sessions, bundled["furniture"], ALL_MAXIMUM, language="it", cluster="did", sector="furniture",
+                                       share_with_advisors=True, company=CompanyProfile(name="Mobili Rossi"))
+
+    assessment_id, token = in_sessions(database_url, make)
+    with TestClient(app=create_app(settings)) as client:
+        page = client.get(f"/a/{token}/results").text
+        assert "Indice RE-CENTRE della duplice transizione" in page
+        assert "Valutazione della maturità digitale dell'UE (DMA)" in page
+        assert """<dt>Punteggio DMA dell'UE</dt><dd><strong class="big-number">100</strong> / 100 · Avanzato</dd>""" in page
+        assert '<th scope="row">Gestione dei dati e connettività</th><td class="number">100</td>' in page
+        result = client.get(f"/api/v1/assessments/{token}").json()["result"]
+        assert result["dma"] == {"score": 100.0, "band": "advanced", "dimensions": dict.fromkeys(DMA_DIMENSIONS, 100.0)}
+        assert result["overall"]["score"] < 100
+        assert sign_in(client, "organiser@recentre.example").status_code == 303
+        workspace = client.get(f"/workspace/assessments/{assessment_id}").text
+        assert "RE-CENTRE twin-transition index</dt>" in workspace
+        assert '<dt>EU DMA score</dt><dd><strong class="big-number">100</strong> / 100 · Advanced</dd>' in workspace
+        assert '<th scope="row">Automation and Artificial Intelligence</th><td class="number">100</td>' in workspace
+        listed = client.get("/workspace").text
+        assert '<th scope="col" class="number">EU DMA score</th>' in listed and '<td class="number">100.0</td>' in listed
+        rows = list(csv.DictReader(io.StringIO(client.get("/workspace/assessments.csv").text.lstrip("\ufeff"))))
+        assert [(r["RE-CENTRE index"] != "", r["DMA Score"], r["DMA Band"], r["Green Digitalisation"]) for r in rows] == [(True, "100", "Advanced", "100")]
+
+
+def test_recentre_score_prints_both_scores_named_apart(tmp_path, capsys):
+    import yaml
+
+    from web.cli import main
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump({**ALL_MAXIMUM, "company": {"size": "small", "sector": "it", "country": "RO", "cluster": "cluj_it"}}))
+    assert main(["score", "it", str(answers)]) == 0
+    out = capsys.readouterr().out
+    assert "(the RE-CENTRE twin-transition index)" in out
+    assert "EU DMA   100.0  Advanced  (the EU Digital Maturity Assessment score: the mean of its six dimensions)" in out
+    assert "  Data Management and Connectedness      100.0  ####################" in out
+    assert main(["score", "--json", "it", str(answers)]) == 0
+    assert msgspec.json.decode(capsys.readouterr().out)["dma"]["band"] == "advanced"

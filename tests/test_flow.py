@@ -570,7 +570,8 @@ def test_submit_shows_the_results_and_a_second_submit_is_refused(client, databas
     page = client.get(f"/a/{token}/results").text
     assert "Your results: Mobili Rossi" in page
     # Scores, levels, pillars and the archetype.
-    assert "Overall score" in page and "Twin-transition profile" in page
+    assert "RE-CENTRE twin-transition index" in page and "Twin-transition profile" in page
+    assert "EU DMA" not in page  # the small questionnaire declares no DMA dimensions
     assert '<th scope="row">Data <span class="muted">(Digital)</span></th>' in page
     # Both charts, inline, with their text alternatives and tables beside them.
     assert page.count('role="img"') == 2

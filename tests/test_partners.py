@@ -20,7 +20,7 @@ from assessment.workspace.seed import seed_assessments
 from questionnaires.compile import BUNDLED, load_bundled
 from scoring.synthetic import TendencyAnswers
 from tests.assessments import stored_assessment
-from tests.database import in_database, in_sessions, run_coroutine, submitted_profiles
+from tests.database import in_database, in_sessions, latest_of_each_company, run_coroutine, submitted_profiles
 from tests.workspace import add_user, sign_in, workspace_settings
 from web.app import create_app
 
@@ -64,8 +64,10 @@ def client(settings):
 def expected_partners(rows, seeker: Assessment, seeker_profile: dict, may_see) -> list[int]:
     ours = {d: v["score"] for d, v in seeker_profile["dimensions"].items() if v["score"] is not None and v["score"] <= GAP}
     ranked = []
+    # A company once, with its latest assessment among those one may see (T1, not also T0).
+    latest = {a.id for a, _ in latest_of_each_company([(a, p) for a, p in rows if a.share_with_advisors and may_see(a)])}
     for a, profile in rows:
-        if a.id == seeker.id or a.sector == seeker.sector or not a.share_with_advisors or not may_see(a):
+        if a.id == seeker.id or a.sector == seeker.sector or a.id not in latest:
             continue
         matches = [(d, v["score"]) for d, v in profile["dimensions"].items() if d in ours and v["score"] is not None and v["score"] >= STRENGTH]
         if matches:

@@ -129,6 +129,25 @@ def test_the_report_states_scores_levels_and_ranked_recommendations(en, full_rep
     assert f"Page 2 of {pages}" in text and f"Page {pages} of {pages}" in text and "Page 1 of" not in text
 
 
+def test_the_report_names_the_eu_dma_score_apart_from_the_index_and_says_its_reading(en, full_report, tmp_path):
+    from questionnaires.reference import DMA_DIMENSIONS
+
+    text = one_line(pdf_text(full_report, tmp_path))
+    dma = en.now.dma
+    band = {"basic": "Basic", "average": "Average", "moderately_advanced": "Moderately advanced", "advanced": "Advanced"}[dma.band]
+    summary = text[text.index("Summary"):text.index("Your profile by dimension")]
+    assert "RE-CENTRE twin-transition index" in summary and f"EU DMA score {dma.score:g} / 100 · {band}" in summary
+    section = text[text.index("EU Digital Maturity Assessment (DMA) The EU DMA score measures"):]
+    assert f"EU DMA score: {dma.score:g} / 100 · {band}" in section
+    for key, name in list(DMA_DIMENSIONS.items())[:5]:  # (the page's footer may come between the last and its score)
+        assert f"{name} {dma.dimensions[key]:g}" in section
+    assert DMA_DIMENSIONS["green_digitalisation"] in section
+    about = text[text.index("About this report"):]
+    assert "Digital Business Strategy (Digital business strategy)" in about
+    assert "having invested in all ten areas and ticked nothing else gives 33.3" in about
+    assert "“Data is not collected digitally” −1, out of 6" in about
+
+
 def test_the_summary_names_the_three_top_priorities(en, full_report, tmp_path):
     text = one_line(pdf_text(full_report, tmp_path))
     summary = text[text.index("Summary"):text.index("Your profile by dimension")]
@@ -282,7 +301,7 @@ def test_metadata_title_author_subject_language_and_date(en, full_report):
     assert reader.trailer["/Root"]["/Lang"] == "en"
     assert meta["/CreationDate"].startswith("D:20260305")
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert outline[:4] == ["Summary", "Your profile by dimension", "Twin-transition matrix", "Dimension by dimension"]
+    assert outline[:5] == ["Summary", "Your profile by dimension", "EU Digital Maturity Assessment (DMA)", "Twin-transition matrix", "Dimension by dimension"]
 
 
 def test_rendering_is_deterministic(en, full_report):

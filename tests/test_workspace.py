@@ -152,7 +152,7 @@ def test_pages_of_results(client, settings, questionnaire_dir):
     sign_in(client, "advisor@did.example")
     first = client.get("/workspace?sort=company").text
     assert len(companies(first)) == PAGE_SIZE
-    assert f"{PAGE_SIZE + 2} assessments, page 1 of 2" in first
+    assert f"{PAGE_SIZE + 2} companies ({PAGE_SIZE + 2} assessments), page 1 of 2" in first
     assert 'href="/workspace?sort=company&amp;page=2" rel="next"' in first
     second = client.get("/workspace?sort=company&page=2").text
     assert companies(second) == [f"Company {PAGE_SIZE:02d}", f"Company {PAGE_SIZE + 1:02d}"]
@@ -190,7 +190,7 @@ def test_an_advisor_reviews_a_members_results(client, members):
     assert page.status_code == 200
     text = page.text
     assert "Bianchi Design" in text
-    assert "Overall</dt><dd>0.0 · Basic" in text
+    assert "RE-CENTRE twin-transition index</dt><dd>0.0 · Basic" in text and "EU DMA" not in text
     assert "Organise your data" in text  # the recommendation
     assert "Innovation voucher" in text  # the instrument it points to
     assert "How the scores came about" in text

@@ -16,7 +16,7 @@ from litestar.response import Template
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessment.store.models import STATUSES, Assessment, Result
+from assessment.store.models import STATUSES, Assessment, Result, company_key
 from assessment.workspace.accounts import CurrentUser
 from questionnaires.messages import N_
 from questionnaires.reference import CLUSTERS, SIZES, cluster_name
@@ -232,9 +232,10 @@ class Row:
     overall: float | None
     overall_level: str | None
     archetype: str | None
+    dma: float | None
 
 
-ROW_COLUMNS = [getattr(Assessment, f.name) for f in fields(Row)[:9]] + [Result.overall, Result.overall_level, Result.archetype]
+ROW_COLUMNS = [getattr(Assessment, f.name) for f in fields(Row)[:9]] + [Result.overall, Result.overall_level, Result.archetype, Result.dma]
 
 
 def _rows(inner: bool) -> Select:
@@ -256,6 +257,16 @@ def _order_by(f: Filters) -> list:
 async def count_assessments(session: AsyncSession, user: CurrentUser, f: Filters) -> int:
     where, inner = _conditions(user, f)
     statement = select(func.count()).select_from(Assessment)
+    if inner:
+        statement = _joined(statement, inner=True)
+    return await session.scalar(statement.where(*where)) or 0
+
+
+async def count_companies(session: AsyncSession, user: CurrentUser, f: Filters) -> int:
+    """How many companies the assessments ``count_assessments`` counts belong to: a company
+    assessed at T0 and T1 is one (``company_key``)."""
+    where, inner = _conditions(user, f)
+    statement = select(func.count(func.distinct(company_key()))).select_from(Assessment)
     if inner:
         statement = _joined(statement, inner=True)
     return await session.scalar(statement.where(*where)) or 0
@@ -345,9 +356,10 @@ async def dashboard(request: Request, context: Context, session: ReadSession) ->
     t = translator(request)
     filters = parse_filters(request.query_params, Messages(t))
     rows: list[Row] = []
-    total = 0
+    total = companies = 0
     if not filters.errors:
         total = await count_assessments(session, user, filters)
+        companies = await count_companies(session, user, filters) if total else 0
         if (filters.page - 1) * PAGE_SIZE < total:
             rows = await list_assessments(session, user, filters, total)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -357,6 +369,7 @@ async def dashboard(request: Request, context: Context, session: ReadSession) ->
         "filters": filters,
         "rows": rows,
         "total": total,
+        "companies": companies,
         "pages": pages,
         "choices": choices,
         "labels": labels(context.questionnaires, lang),

@@ -1,5 +1,5 @@
 """Downloads of the workspace: the sector analysis and the list of assessments, as CSV and
-XLSX, with a sheet in the EDIH DMA's terms (company, DMA score, the six dimension scores),
+XLSX, with a sheet in the EDIH DMA's terms (company, DMA score and band, the six dimension scores),
 and the sector report as a PDF in the reader's workspace language.
 
 What a download holds is what its page shows the same person: ``visible_assessments`` picks
@@ -23,7 +23,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assessment.store.models import Assessment, Result
-from assessment.workspace.analysis import ANALYSIS_PARTS, DMA_COLUMNS, DMA_FIELDS, dma_columns, dma_row, dma_statement
+from assessment.workspace.analysis import ANALYSIS_PARTS, DMA_COLUMNS, dma_cells, dma_columns, dma_row, dma_statement, with_a_dma
 from assessment.workspace.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, XlsxBook, csv_header, csv_lines, csv_rows
 from assessment.workspace.sector_report import SectorReportDetails, render_sector_report
 from questionnaires.reference import CLUSTERS
@@ -159,15 +159,15 @@ LIST = [
     ("Status", Assessment.status),
     ("Started (UTC)", Assessment.created_at),
     ("Submitted (UTC)", Assessment.submitted_at),
-    ("Overall score", Result.overall),
-    ("Overall level", Result.overall_level),
+    ("RE-CENTRE index", Result.overall),
+    ("RE-CENTRE level", Result.overall_level),
     ("Archetype", Result.archetype),
     ("Digital", Result.digital),
     ("Green", Result.green),
     ("Resilience", Result.resilience),
     ("Shares with advisors", Assessment.share_with_advisors),
 ]
-LIST_COLUMNS = [heading for heading, _ in LIST] + ["Contact name", "Contact email", *DMA_COLUMNS[-7:]]
+LIST_COLUMNS = [heading for heading, _ in LIST] + ["Contact name", "Contact email", *DMA_COLUMNS[-8:]]
 
 
 def list_statement(request: Request, filters: dashboard.Filters) -> Select:
@@ -183,8 +183,8 @@ def list_statement(request: Request, filters: dashboard.Filters) -> Select:
 
 def list_row(row: Any) -> list[Any]:
     """A row of ``list_statement`` as LIST_COLUMNS: the list's columns, the contact details
-    (NULL unless shared) and the DMA score with the six scores."""
-    return [*row[: len(LIST) + 2], *dma_row(row)[len(DMA_FIELDS) :]]
+    (NULL unless shared) and the DMA score, its band and the six scores."""
+    return [*row[: len(LIST) + 2], *dma_cells(row)]
 
 
 def list_filters(request: Request) -> dashboard.Filters:
@@ -211,7 +211,7 @@ async def assessments_xlsx(request: Request, context: Context) -> Response:
     book.add_sheet("Assessments", LIST_COLUMNS)
     await add_chunks(book, in_chunks(context.sessions, statement), list_row)
     book.add_sheet("EDIH DMA", DMA_COLUMNS)
-    await add_chunks(book, in_chunks(context.sessions, statement.where(Assessment.status == "submitted")), dma_row)
+    await add_chunks(book, in_chunks(context.sessions, statement.where(Assessment.status == "submitted", with_a_dma())), dma_row)
     content = await anyio.to_thread.run_sync(book.to_bytes)
     name = file_name("assessments", [filters.cluster, filters.sector], "xlsx")
     return Response(content=content, media_type=XLSX_MEDIA_TYPE, headers=attachment(name))

@@ -403,6 +403,7 @@ def results_view(compiled: CompiledQuestionnaire, profile: Profile, lang: str) -
         "strengths": [by_id[d]["title"] for d in profile.strengths if d in by_id],
         "gaps": [by_id[d]["title"] for d in profile.gaps if d in by_id],
         "recommendations": [recommendation_view(compiled, r, labels) for r in profile.recommendations],
+        "dma": labels.dma(profile.dma) if profile.dma is not None else None,
     }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store import responses
-from assessment.store.models import Assessment, DimensionScore, Note, Result, User
+from assessment.store.models import Assessment, DimensionScore, Note, Result, User, company_key, latest_of_its_company
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.messages import N_
 from scoring.profile import Profile
@@ -36,19 +36,16 @@ NOT_SUBMITTED = N_("This assessment has not been submitted yet: its report comes
 
 
 async def peer_average(session: AsyncSession, assessment: Assessment) -> tuple[dict[str, float] | None, int]:
-    """The mean score per dimension over the current results of the *other* submitted
-    assessments of the same questionnaire and sector, and how many there are; the averages
-    only from MIN_PEERS up, as the report would not show them anyway."""
+    """The mean score per dimension over the *other* companies of the same questionnaire
+    and sector, each with the current result of its latest submitted assessment, and how
+    many companies there are; the company's own assessments (T0 before its T1) are never
+    among them. The averages only from MIN_PEERS up, as the report would not show them anyway."""
+    own_company = assessment.series_id or assessment.id
+    peers = [Assessment.questionnaire_id == assessment.questionnaire_id, Assessment.sector == assessment.sector]
     others = (
         select(Result.id)
         .join(Assessment, Assessment.id == Result.assessment_id)
-        .where(
-            Result.current.is_(True),
-            Assessment.status == "submitted",
-            Assessment.questionnaire_id == assessment.questionnaire_id,
-            Assessment.sector == assessment.sector,
-            Assessment.id != assessment.id,
-        )
+        .where(Result.current.is_(True), Assessment.status == "submitted", *peers, company_key() != own_company, latest_of_its_company(*peers))
     )
     count = await session.scalar(select(func.count()).select_from(others.subquery())) or 0
     if count < MIN_PEERS:

@@ -6,13 +6,34 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, TypeDecorator, false, func, select, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    exists,
+    false,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, aliased, mapped_column
+from sqlalchemy.sql.util import ClauseAdapter
 
 from questionnaires.compile import CompiledQuestionnaire, Resolved, compile_resolved
 from questionnaires.messages import N_
+from questionnaires.reference import DMA_DIMENSIONS
+from scoring.profile import Profile
 
 Status = Literal["draft", "submitted"]
 STATUSES: dict[str, str] = {"draft": N_("Draft"), "submitted": N_("Submitted")}
@@ -215,7 +236,50 @@ class Result(Base):
     digital: Mapped[float | None] = mapped_column(Float, nullable=True)
     green: Mapped[float | None] = mapped_column(Float, nullable=True)
     resilience: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The EU DMA reading of the profile (its "dma" object), for the EDIH exports: null for a
+    # questionnaire version that declares no DMA dimensions.
+    dma: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_digital_business_strategy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_digital_readiness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_human_centric_digitalisation: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_data_management: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_automation_ai: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dma_green_digitalisation: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def dma_columns_of(profile: Profile) -> dict[str, float | None]:
+    """The DMA columns of ``Result`` for ``profile``, by column name (all null without DMA)."""
+    dma = profile.dma
+    values: dict[str, float | None] = {"dma": dma.score if dma else None}
+    for key in DMA_DIMENSIONS:
+        values[f"dma_{key}"] = dma.dimensions.get(key) if dma else None
+    return values
+
+
+def dma_dimension_column(key: str) -> InstrumentedAttribute[float | None]:
+    """The column of ``Result`` that keeps the DMA dimension ``key`` (of ``DMA_DIMENSIONS``)."""
+    column: InstrumentedAttribute[float | None] = getattr(Result, f"dma_{key}")
+    return column
+
+
+def company_key() -> ColumnElement[int]:
+    """The company an assessment belongs to: its series (the first assessment, T0, which a
+    re-assessment repeats: T0, T1, T2, ... share it)."""
+    return func.coalesce(Assessment.series_id, Assessment.id)
+
+
+def latest_of_its_company(*among: ColumnElement[bool]) -> ColumnElement[bool]:
+    """True for the submitted assessment that is its company's latest: no later assessment
+    of the same series is submitted (and meets the conditions ``among``, written on
+    ``Assessment``, such as what a reader may see). It is the one that counts for the
+    company wherever companies, not assessments, are counted. Read through the index on
+    ``series_id``."""
+    later = aliased(Assessment)
+    adapter = ClauseAdapter(inspect(later).selectable)
+    return ~exists().where(
+        later.series_id == company_key(), later.id > Assessment.id, later.status == "submitted", *(adapter.traverse(c) for c in among)
+    )
 
 
 class DimensionScore(Base):

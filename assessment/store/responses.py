@@ -38,6 +38,7 @@ from .models import (
     ResultInstrument,
     ResultRecommendation,
     StoredVersionMismatch,
+    dma_columns_of,
     load_questionnaire_version,
     utcnow,
 )
@@ -315,6 +316,7 @@ async def store_result(
         digital=pillars["digital"].score if "digital" in pillars else None,
         green=pillars["green"].score if "green" in pillars else None,
         resilience=pillars["resilience"].score if "resilience" in pillars else None,
+        **dma_columns_of(profile),
         created_at=utcnow(),
     )
     session.add(result)

@@ -1,7 +1,8 @@
-"""Sector analysis: how the submitted assessments of a sector and cluster are distributed,
-where their gaps are, and how many SMEs each instrument and training topic is recommended
-to. Every figure is counted by the database with GROUP BY; Python only reshapes the few
-hundred aggregated rows that come back.
+"""Sector analysis: how the companies of a sector and cluster are distributed, where their
+gaps are, and how many companies each instrument and training topic is recommended to. A
+company counts once, with its latest submitted assessment (T1 after T0; ``Scope``). Every
+figure is counted by the database with GROUP BY; Python only reshapes the few hundred
+aggregated rows that come back.
 
 Who may see which assessments is the caller's business: each query takes ``visible``, a
 condition on ``Assessment`` (``web.auth.visible_assessments`` in the web app).
@@ -15,16 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Label, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, Label, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument
+from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument, dma_dimension_column, latest_of_its_company
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.messages import N_
-from questionnaires.reference import DMA_DIMENSIONS
+from questionnaires.reference import DMA_BANDS, DMA_DIMENSIONS, dma_band
 
 from .exports import Table
 
@@ -57,21 +58,29 @@ def _whole_points_sqlite(element: whole_points, compiler: SQLCompiler, **kw: Any
 @dataclass(frozen=True)
 class Scope:
     """Which assessments an analysis covers: those ``visible`` to the reader, submitted,
-    narrowed to a sector and a cluster when given; and, for the cache's sake, their current
-    results with an id in (``after_result``, ``up_to_result``] when those are given."""
+    narrowed to a sector and a cluster when given, each its company's latest among them (a
+    company assessed at T0 and T1 counts once, with T1); and, for the cache's sake, their current
+    results with an id in (``after_result``, ``up_to_result``] when those are given.
+    ``every_assessment`` keeps the earlier assessments of a company too, to count them."""
 
     visible: ColumnElement[bool]
     sector: str = ""
     cluster: str = ""
     after_result: int | None = None
     up_to_result: int | None = None
+    every_assessment: bool = False
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        where = [self.visible, Assessment.status == "submitted"]
+        narrowed = [self.visible]
         if self.sector:
-            where.append(Assessment.sector == self.sector)
+            narrowed.append(Assessment.sector == self.sector)
         if self.cluster:
-            where.append(Assessment.cluster == self.cluster)
+            narrowed.append(Assessment.cluster == self.cluster)
+        where = [*narrowed, Assessment.status == "submitted"]
+        if not self.every_assessment:
+            # The latest among those the scope covers: an advisor who may see a company's T0
+            # but not its T1 counts the company with its T0.
+            where.append(latest_of_its_company(*narrowed))
         if self.after_result is not None:
             where.append(Result.id > self.after_result)
         if self.up_to_result is not None:
@@ -80,6 +89,9 @@ class Scope:
 
     def within(self, after: int | None, up_to: int | None) -> Scope:
         return replace(self, after_result=after, up_to_result=up_to)
+
+    def with_every_assessment(self) -> Scope:
+        return replace(self, every_assessment=True)
 
 
 def in_scope(scope: Scope, *columns: Any) -> Select[*tuple[Any, ...]]:
@@ -118,15 +130,28 @@ async def current_results_between(session: AsyncSession, after: int, up_to: int)
     ) or 0
 
 
-def only_added(old: DataVersion, new: DataVersion, added: int) -> bool:
+async def repeats_between(session: AsyncSession, after: int, up_to: int) -> int:
+    """How many current results with an id in (after, up_to] are of re-assessments (T1, T2,
+    ...): each takes the place of its company's earlier result in the counts."""
+    return await session.scalar(
+        select(func.count())
+        .select_from(Result)
+        .join(Assessment, Assessment.id == Result.assessment_id)
+        .where(Result.id > after, Result.id <= up_to, Result.current.is_(True), Assessment.previous_id.is_not(None))
+    ) or 0
+
+
+def only_added(old: DataVersion, new: DataVersion, added: int, repeats: int = 0) -> bool:
     """Whether going from ``old`` to ``new`` only added current results (``added`` of them,
-    all with ids above ``old.last_result``), so that the analysis can be brought up to date
-    by counting those alone."""
-    return new.last_result >= old.last_result and new.current_results == old.current_results + added
+    all with ids above ``old.last_result``) of companies not counted yet (``repeats`` of them
+    are re-assessments, which replace their company's earlier result), so that the analysis
+    can be brought up to date by counting those alone."""
+    return new.last_result >= old.last_result and new.current_results == old.current_results + added and not repeats
 
 
 async def count_by_sector_and_cluster(session: AsyncSession, scope: Scope) -> dict[tuple[str, str], int]:
-    """How many SMEs in scope, per (sector, cluster)."""
+    """How many companies in scope (or assessments, for a scope ``with_every_assessment``),
+    per (sector, cluster)."""
     statement = in_scope(scope, Assessment.sector, Assessment.cluster, func.count()).group_by(Assessment.sector, Assessment.cluster)
     return {(sector, cluster): n for sector, cluster, n in await session.execute(statement)}
 
@@ -309,10 +334,16 @@ def shape_demand(rows: Iterable[tuple[str, str, int]], labels: Labels, smes: int
 class Analysis:
     scope: Scope
     smes: int
+    """Companies, each counted once with its latest submitted assessment."""
     counts: dict[tuple[str, str], int]
+    """(sector, cluster) -> companies"""
     dimensions: list[DimensionSummary]
     demand: list[Demand]
     labels: Labels
+    assessments: int = 0
+    """Submitted assessments of those companies, earlier ones (T0 before a T1) included."""
+    assessment_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(sector, cluster) -> submitted assessments"""
 
     def gaps(self, limit: int = 5) -> list[DimensionSummary]:
         """The most common gaps: dimensions most often among an SME's three weakest, then
@@ -328,18 +359,20 @@ class Aggregates:
     aggregates of two disjoint sets of results add up to those of their union."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(sector, cluster) -> SMEs"""
+    """(sector, cluster) -> companies"""
     points: dict[tuple[str, int | None, str | None], tuple[int, float, int]] = field(default_factory=dict)
-    """(dimension, whole point or None, level) -> (SMEs, sum of scores, SMEs with it among their gaps)"""
+    """(dimension, whole point or None, level) -> (companies, sum of scores, companies with it among their gaps)"""
     demand: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(kind, ref) -> SMEs"""
+    """(kind, ref) -> companies"""
+    assessments: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(sector, cluster) -> submitted assessments, a company's earlier ones included"""
 
     def plus(self, other: Aggregates) -> Aggregates:
         points = dict(self.points)
         for key, (n, total, gaps) in other.points.items():
             old_n, old_total, old_gaps = points.get(key, (0, 0.0, 0))
             points[key] = (old_n + n, old_total + total, old_gaps + gaps)
-        return Aggregates(self.counts + other.counts, points, self.demand + other.demand)
+        return Aggregates(self.counts + other.counts, points, self.demand + other.demand, self.assessments + other.assessments)
 
     @property
     def smes(self) -> int:
@@ -352,7 +385,8 @@ async def aggregate(session: AsyncSession, scope: Scope) -> Aggregates:
         return Aggregates(counts)
     points = {(d, p, level): (n, total or 0.0, gaps or 0) for d, p, level, n, total, gaps in await dimension_points(session, scope)}
     demand = Counter({(kind, ref): n for kind, ref, n in await instrument_demand(session, scope)})
-    return Aggregates(counts, points, demand)
+    assessments = Counter(await count_by_sector_and_cluster(session, scope.with_every_assessment()))
+    return Aggregates(counts, points, demand, assessments)
 
 
 def shape(aggregates: Aggregates, scope: Scope, labels: Labels) -> Analysis:
@@ -363,44 +397,41 @@ def shape(aggregates: Aggregates, scope: Scope, labels: Labels) -> Analysis:
         bottom_three[d] += gaps
     demand = [(kind, ref, n) for (kind, ref), n in aggregates.demand.items() if n]
     counts = {key: n for key, n in aggregates.counts.items() if n}
-    return Analysis(scope, smes, counts, summarise_dimensions(rows, labels, bottom_three), shape_demand(demand, labels, smes), labels)
+    assessment_counts = {key: n for key, n in aggregates.assessments.items() if n}
+    return Analysis(
+        scope, smes, counts, summarise_dimensions(rows, labels, bottom_three), shape_demand(demand, labels, smes), labels,
+        sum(assessment_counts.values()), assessment_counts,
+    )
 
 
 async def analyse(session: AsyncSession, scope: Scope, labels: Labels) -> Analysis:
     return shape(await aggregate(session, scope), scope, labels)
 
 
-def dma_score(scores: Mapping[str, float | None]) -> float | None:
-    """The EDIH DMA overall score: the plain mean of the six DMA dimensions, when all six
-    have a score."""
-    values = [v for v in (scores.get(d) for d in DMA_DIMENSIONS) if v is not None]
-    if len(values) < len(DMA_DIMENSIONS):
-        return None
-    return round(sum(values) / len(values), 2)
-
-
-
 # --- Per SME, in the EDIH DMA's terms -----------------------------------------------------
 
 
 def dma_columns() -> list[Label[float | None]]:
-    """The six DMA dimension scores of the current result: each a lookup by the primary key
-    of dimension_score, so that a filtered list reads only its own rows."""
-    return [
-        select(DimensionScore.score)
-        .where(DimensionScore.result_id == Result.id, DimensionScore.dimension == d)
-        .scalar_subquery()
-        .label(d)
-        for d in DMA_DIMENSIONS
-    ]
+    """The DMA score and the six DMA dimension scores of the current result, labelled
+    ``dma`` and with the keys of ``DMA_DIMENSIONS``: null for a result of a questionnaire
+    version without DMA dimensions."""
+    return [Result.dma.label("dma"), *(dma_dimension_column(key).label(key) for key in DMA_DIMENSIONS)]
 
 
-DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", *DMA_DIMENSIONS.values()]
+def with_a_dma() -> ColumnElement[bool]:
+    """The current result has the DMA's dimension scores: its questionnaire version declares them."""
+    return or_(*(dma_dimension_column(key).is_not(None) for key in DMA_DIMENSIONS))
+
+
+DMA_COLUMNS = ["Assessment", "Company name", "Sector", "Cluster", "Country", "Submitted (UTC)", "DMA Score", "DMA Band", *DMA_DIMENSIONS.values()]
+"""The EDIH DMA sheet's headings, in English as the EDIH export them."""
+DMA_BAND_NAMES = {band.id: band.name for band in DMA_BANDS}
 
 
 def dma_statement(scope: Scope) -> Select[*tuple[Any, ...]]:
-    """One row per SME in scope, in the order of ``DMA_COLUMNS`` but for the DMA score
-    (``dma_row`` adds it); by assessment id, so that it can be read in chunks."""
+    """One row per company in scope whose result has the DMA's scores, in the order of
+    ``DMA_COLUMNS`` but for the band (``dma_row`` adds it); by assessment id, so that it can
+    be read in chunks."""
     return in_scope(
         scope,
         Assessment.id,
@@ -410,20 +441,24 @@ def dma_statement(scope: Scope) -> Select[*tuple[Any, ...]]:
         Assessment.country,
         Assessment.submitted_at,
         *dma_columns(),
-    ).order_by(Assessment.id)
+    ).where(with_a_dma()).order_by(Assessment.id)
 
 
 DMA_FIELDS = ("id", "company_name", "sector", "cluster", "country", "submitted_at")
-"""The columns ``dma_row`` reads besides the six scores, in the order of DMA_COLUMNS."""
+"""The columns ``dma_row`` reads besides the DMA's scores, in the order of DMA_COLUMNS."""
+
+
+def dma_cells(row: Any) -> list[Any]:
+    """The DMA score, its band and the six scores of a row that has ``dma_columns``."""
+    values = row._mapping
+    band = dma_band(values["dma"])
+    return [values["dma"], DMA_BAND_NAMES[band] if band else None, *(values[key] for key in DMA_DIMENSIONS)]
 
 
 def dma_row(row: Any) -> list[Any]:
-    """The EDIH DMA sheet's row of a result row that has the DMA_FIELDS and the six scores
-    (labelled with the dimensions' ids): the DMA score, the plain mean of the six, goes
-    before them."""
+    """The EDIH DMA sheet's row of a ``dma_statement`` row."""
     values = row._mapping
-    scores = {d: values[d] for d in DMA_DIMENSIONS}
-    return [*(values[f] for f in DMA_FIELDS), dma_score(scores), *scores.values()]
+    return [*(values[f] for f in DMA_FIELDS), *dma_cells(row)]
 
 
 # --- As tables, for the downloads ---------------------------------------------------------
@@ -483,8 +518,8 @@ def demand_table(analysis: Analysis) -> Table:
 def counts_table(analysis: Analysis) -> Table:
     return Table(
         "SMEs",
-        ["Sector", "Cluster", "SMEs"],
-        [[sector, cluster, n] for (sector, cluster), n in sorted(analysis.counts.items())],
+        ["Sector", "Cluster", "Companies", "Assessments"],
+        [[sector, cluster, n, analysis.assessment_counts.get((sector, cluster), n)] for (sector, cluster), n in sorted(analysis.counts.items())],
     )
 
 
@@ -535,7 +570,9 @@ class AnalysisCache:
                 found.analyses[lang] = shape(found.aggregates, scope, labels)
             return found.analyses[lang]
         last = found.version.last_result if found else 0
-        if found is not None and only_added(found.version, now, await current_results_between(session, last, now.last_result)):
+        if found is not None and only_added(
+            found.version, now, await current_results_between(session, last, now.last_result), await repeats_between(session, last, now.last_result)
+        ):
             aggregates = found.aggregates.plus(await aggregate(session, scope.within(last, now.last_result)))
         else:
             aggregates = await aggregate(session, scope.within(None, now.last_result))

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from assessment.store.models import Assessment, DimensionScore, Result
+from assessment.store.models import Assessment, DimensionScore, Result, latest_of_its_company
 
 STRENGTH = 65.0
 GAP = 40.0
@@ -94,6 +94,8 @@ def _candidates(assessment: Assessment, result_id: int, visible: ColumnElement[b
             Assessment.share_with_advisors.is_(True),
             Assessment.sector != assessment.sector,
             Assessment.id != assessment.id,
+            # A company once, as it stands now, not also as it stood at T0.
+            latest_of_its_company(Assessment.share_with_advisors.is_(True), visible),
             visible,
         )
         .group_by(Assessment.id)

@@ -127,10 +127,11 @@ def _head(value: str, right: bool = True) -> Paragraph:
 def counts_section(analysis: Analysis, L: Labels) -> list[Flowable]:
     _ = L.gettext
     s = styles()
-    rows = [[_head(_("Sector"), False), _head(_("Cluster"), False), _head(_("SMEs"))]] + [
-        [_cell(L.sector(sector)), _cell(cluster_name(cluster)), L.count(n)] for (sector, cluster), n in sorted(analysis.counts.items())
+    rows = [[_head(_("Sector"), False), _head(_("Cluster"), False), _head(_("Companies")), _head(_("Assessments"))]] + [
+        [_cell(L.sector(sector)), _cell(cluster_name(cluster)), L.count(n), L.count(analysis.assessment_counts.get((sector, cluster), n))]
+        for (sector, cluster), n in sorted(analysis.counts.items())
     ]
-    return [text(_("SMEs by sector and cluster"), s["h2"]), _table(rows, [60 * mm, 70 * mm, 25 * mm], numeric_from=2)]
+    return [text(_("SMEs by sector and cluster"), s["h2"]), _table(rows, [55 * mm, 65 * mm, 25 * mm, 25 * mm], numeric_from=2)]
 
 
 def dimensions_section(analysis: Analysis, L: Labels) -> list[Flowable]:
@@ -217,13 +218,16 @@ def demand_section(analysis: Analysis, L: Labels) -> list[Flowable]:
 
 
 def introduction(analysis: Analysis, details: SectorReportDetails, L: Labels) -> str:
-    """How many SMEs, whose assessments, which result of each, and when."""
+    """How many companies and assessments, whose, which assessment of each company, and when."""
     _ = L.gettext
     whose = _("Submitted assessments whose companies agreed to share them with advisors.") if details.shared_only else _("Submitted assessments of every cluster.")
     return " ".join([
-        L.ngettext("%(count)s SME.", "%(count)s SMEs.", analysis.smes) % {"count": L.count(analysis.smes)},
+        _("%(companies)s (%(assessments)s).") % {
+            "companies": L.ngettext("%(count)s company", "%(count)s companies", analysis.smes) % {"count": L.count(analysis.smes)},
+            "assessments": L.ngettext("%(count)s assessment", "%(count)s assessments", analysis.assessments) % {"count": L.count(analysis.assessments)},
+        },
         whose,
-        _("Each company counts with its latest result."),
+        _("Each company counts once, with its latest submitted assessment: a re-assessment (T1) takes the place of the one before it (T0)."),
         _("Figures as of %(date)s.") % {"date": L.date(details.created)},
     ])
 

@@ -41,6 +41,7 @@ from assessment.store.models import (
     Result,
     ResultInstrument,
     ResultRecommendation,
+    dma_columns_of,
     encode_resolved,
     store_questionnaire_version,
     utcnow,
@@ -300,6 +301,7 @@ def add_result_rows(rows: Rows, result_id: int, assessment_id: int, version_id: 
             "digital": pillars["digital"].score if "digital" in pillars else None,
             "green": pillars["green"].score if "green" in pillars else None,
             "resilience": pillars["resilience"].score if "resilience" in pillars else None,
+            **dma_columns_of(profile),
             "created_at": at,
         }
     )

@@ -10,7 +10,8 @@ from typing import Any
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds import describe_answer
 from questionnaires.kinds.base import plain_words
-from questionnaires.reference import CLUSTERS, INSTRUMENT_KINDS, SECTORS, SIZES
+from questionnaires.reference import CLUSTERS, DMA_BANDS, DMA_DIMENSIONS, INSTRUMENT_KINDS, SECTORS, SIZES
+from scoring.profile import Dma
 
 from .i18n import format_count, format_share, translations
 
@@ -94,6 +95,23 @@ class Labels:
     def instrument_kind(self, kind: str) -> str:
         """The kind of a support instrument: "Innovation voucher"; an unknown kind as it is."""
         return self.gettext(INSTRUMENT_KINDS[kind]) if kind in INSTRUMENT_KINDS else kind
+
+    def dma_band(self, band_id: str | None) -> str:
+        """The name of an official band of the EU DMA score: "Moderately advanced"."""
+        names = {band.id: band.name for band in DMA_BANDS}
+        return self.gettext(names[band_id]) if band_id in names else "–"
+
+    def dma_dimension(self, key: str) -> str:
+        """The EDIH name of a DMA dimension: "Digital Business Strategy"."""
+        return self.gettext(DMA_DIMENSIONS[key]) if key in DMA_DIMENSIONS else key
+
+    def dma(self, dma: Dma) -> dict[str, Any]:
+        """The EU DMA reading of a profile in words: its score, band and six dimensions."""
+        return {
+            "score": self.number(dma.score),
+            "band": self.dma_band(dma.band),
+            "dimensions": [{"title": self.dma_dimension(key), "score": self.number(value)} for key, value in dma.dimensions.items()],
+        }
 
     def answer(self, compiled: CompiledQuestionnaire, qid: str, value: Any) -> str:
         """An answer in words, on one line."""

@@ -45,7 +45,7 @@ from reportlab.platypus import (
 
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.primitives import Text
-from questionnaires.reference import CLUSTERS, DMA_DIMENSIONS, LANGUAGES
+from questionnaires.reference import CLUSTERS, LANGUAGES
 from questionnaires.schema import ArchetypeMatrix, Level
 from scoring.profile import Archetype as PlacedArchetype
 from scoring.profile import Profile
@@ -101,8 +101,9 @@ class ReportDetails(msgspec.Struct, frozen=True, kw_only=True):
 
     ``sector``, ``cluster`` and ``country`` are the ids of the company profile (``furniture``,
     ``did``, ``IT``); known ones are shown by name in ``language``, others as given.
-    ``peer_average`` is the sector's mean score per dimension over *other* submitted
-    assessments, and ``peer_count`` how many; it is drawn only from ``MIN_PEERS`` up.
+    ``peer_average`` is the sector's mean score per dimension over the *other* companies
+    (each once, with its latest submitted assessment), and ``peer_count`` how many; it is
+    drawn only from ``MIN_PEERS`` up.
     """
 
     company_name: str
@@ -469,10 +470,16 @@ class _Report:
         out: list[Flowable] = [_heading(_("Summary"), s["h1"])]
         level = self.levels.get(p.overall.level) if p.overall.level else None
         score_cell = [
-            text(_("Overall score"), s["label"]),
+            text(_("RE-CENTRE twin-transition index"), s["label"]),
             markup(f"{escape(self.score_text(p.overall.score))}<font size='13' color='#5B6473'> / 100</font>", s["big"]),
             text(self.level_title(p.overall.level), s["big_level"]),
         ]
+        if p.dma is not None:
+            score_cell += [
+                Spacer(1, 6),
+                text(_("EU DMA score"), s["label"]),
+                markup(f"<b>{escape(self.score_text(p.dma.score))}</b><font color='#5B6473'> / 100</font> · {escape(self.L.dma_band(p.dma.band))}", s["big_level"]),
+            ]
         level_cell: list[Flowable] = []
         if level is not None and level.description:
             level_cell += [text(_("What this level means"), s["label"]), text(self.t(level.description), s["body"])]
@@ -540,6 +547,30 @@ class _Report:
                                        ("TOPPADDING", (0, 0), (0, 0), 3), ("BOTTOMPADDING", (0, 0), (0, 0), 3),
                                        ("LEFTPADDING", (1, 0), (1, 0), 8), ("TOPPADDING", (1, 0), (1, 0), 1),
                                        ("BOTTOMPADDING", (1, 0), (1, 0), 2)]))
+
+    def dma_section(self) -> list[Flowable]:
+        """The EU DMA reading of the result, named apart from the RE-CENTRE index, each with
+        what it measures; nothing for a questionnaire without DMA dimensions."""
+        _ = self._
+        s = self.s
+        dma = self.p.dma
+        if dma is None:
+            return []
+        out: list[Flowable] = [_heading(_("EU Digital Maturity Assessment (DMA)"), s["h1"])]
+        out.append(text(_("The EU DMA score measures digital maturity as the European Digital Innovation Hubs (EDIH) do: the plain mean of the six DMA "
+                          "dimensions, banded Basic (0–25), Average (26–50), Moderately advanced (51–75) or Advanced (76–100). It can be compared "
+                          "with results of the EDIH."), s["body"]))
+        out.append(text(_("The RE-CENTRE twin-transition index measures how far your company has come in the digital and the green transition "
+                          "and in resilience: the weighted mean of these pillars."), s["body"]))
+        out.append(Spacer(1, 4))
+        out.append(markup(f"{escape(_('EU DMA score'))}: <b>{escape(self.score_text(dma.score))}</b> / 100 · <b>{escape(self.L.dma_band(dma.band))}</b>", s["h3"]))
+        colour = charts.pillar_colour("digital")
+        rows = [[text(_("DMA dimension"), s["cell_head"]), "", text(_("Score"), s["cell_head_right"])]]
+        for key, value in dma.dimensions.items():
+            rows.append([text(self.L.dma_dimension(key), s["cell"]), charts.score_bar(value, colour, width=60 * mm), text(self.score_text(value), s["cell_right"])])
+        score_w = column(_("Score"), "100.0", minimum=16 * mm)
+        out.append(self.table(rows, [CONTENT_WIDTH - 64 * mm - score_w, 64 * mm, score_w], [("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        return out
 
     def profile_page(self) -> list[Flowable]:
         _ = self._
@@ -916,11 +947,18 @@ class _Report:
         s = self.s
         out: list[Flowable] = [CondPageBreak(70 * mm), _heading(_("About this report"), s["h2"])]
         out.append(text(_("Each dimension scores from 0 to 100 from your answers. The dimensions combine into the digital, green and resilience pillars, "
-                          "and the pillars into the overall score. The same levels apply to every dimension, pillar and the overall score."), s["body"]))
-        if DMA_DIMENSIONS.keys() <= self.c.dimensions.keys():
-            out.append(text(_("The digital dimensions follow the EU Digital Maturity Assessment of the European Digital Innovation Hubs (EDIH): "
-                              "Digital Business Strategy, Digital Readiness, Human-Centric Digitalisation, Data Management, "
-                              "Automation and Artificial Intelligence, and Green Digitalisation."), s["body"]))
+                          "and the pillars into the RE-CENTRE twin-transition index. The same levels apply to every dimension, pillar and the index."), s["body"]))
+        if self.c.dma:
+            out.append(text(_("The EU DMA score is the plain mean of six dimensions of this questionnaire, which follow the EU Digital Maturity "
+                              "Assessment of the European Digital Innovation Hubs (EDIH): %(dimensions)s.")
+                            % {"dimensions": ", ".join(f"{self.L.dma_dimension(key)} ({self.dimension_title(did)})" for key, did in self.c.dma.items())},
+                            s["body"]))
+            out.append(text(_("Where public readings of the DMA differ, this report follows one of them (the open-source DMA tool "
+                              "hassanzouhar/dmsa), which agrees with the other wherever the two agree. Digital business strategy is half the "
+                              "table of investments (each business area where you have already invested counts 1 point and each where you plan "
+                              "to invest 0.5, out of 15) and half the ways of being prepared (each one ticked, out of 10): having invested in all "
+                              "ten areas and ticked nothing else gives 33.3. In data management, each of the seven data practices counts 1 point "
+                              "and “Data is not collected digitally” −1, out of 6, kept between 0 and 100."), s["body"]))
         # TRANSLATORS: column headers: a maturity level, the lowest score that reaches it, and what it means.
         rows = [[text(_("Level"), s["cell_head"]), text(_("From score"), s["cell_head_right"]), text(_("What it means"), s["cell_head"])]]
         for lv in self.c.levels:
@@ -941,6 +979,9 @@ class _Report:
         story += self.summary()
         story += [PageBreak()]
         story += self.profile_page()
+        dma = self.dma_section()
+        if dma:
+            story += [PageBreak()] + dma
         matrix = self.matrix_section()
         if matrix:
             story += [PageBreak()] + matrix
