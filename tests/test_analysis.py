@@ -407,6 +407,24 @@ def submit_new(url: str, bundled, n: int, cluster: str = "did") -> None:
     in_sessions(url, work)
 
 
+def reassess(url: str, bundled) -> int:
+    """The id of a new, submitted re-assessment (T1) of the first did company assessed once."""
+
+    async def work(sessions):
+        async with sessions() as session:
+            repeated = select(Assessment.previous_id).where(Assessment.previous_id.is_not(None))
+            first = await session.scalar(
+                select(Assessment).where(Assessment.cluster == "did", Assessment.status == "submitted", Assessment.id.not_in(repeated),
+                                         Assessment.previous_id.is_(None)).order_by(Assessment.id).limit(1)
+            )
+        compiled = bundled[first.questionnaire_id]
+        answers = TendencyAnswers(compiled).draw(random.Random(5), responses.company_of(first), {d: 0.9 for d in compiled.dimensions})
+        assessment_id, _ = await stored_assessment(sessions, compiled, answers, previous=first.id)
+        return assessment_id
+
+    return in_sessions(url, work)
+
+
 def cached_analysis(url: str, cache, scope: Scope):
     """What ``cache`` gives, on a database of its own each time, as a request would see it."""
     labels = Labels.of(load_bundled())
@@ -432,6 +450,8 @@ def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, sc
     assert_matches(cached_analysis(url, cache, scope), expected())
     submit_new(url, bundled, 7)  # only additions: counted alone and added
     assert_matches(cached_analysis(url, cache, scope), expected())
+    reassess(url, bundled)  # a T1 takes the place of its company's T0: everything is counted again
+    assert_matches(cached_analysis(url, cache, scope), expected())
 
     async def rescore_some(session):
         for assessment in (await session.scalars(select(Assessment).where(Assessment.questionnaire_id == "it").limit(3))).all():
@@ -444,7 +464,7 @@ def test_the_kept_analysis_follows_submissions_and_rescoring(seeded, bundled, sc
 
 
 def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bundled):
-    from assessment.workspace.analysis import current_results_between, data_version, only_added
+    from assessment.workspace.analysis import current_results_between, data_version, only_added, repeats_between
 
     url = seeded.database_url
     before = in_database(url, data_version)
@@ -452,6 +472,13 @@ def test_only_additions_are_told_apart_from_retirements_and_removals(seeded, bun
     after = in_database(url, data_version)
     added = in_database(url, lambda s: current_results_between(s, before.last_result, after.last_result))
     assert added == 3 and only_added(before, after, added)
+
+    reassess(url, bundled)
+    reassessed = in_database(url, data_version)
+    added = in_database(url, lambda s: current_results_between(s, after.last_result, reassessed.last_result))
+    repeats = in_database(url, lambda s: repeats_between(s, after.last_result, reassessed.last_result))
+    assert (added, repeats) == (1, 1) and not only_added(after, reassessed, added, repeats)
+    after = reassessed
 
     async def rescore_one(session):
         assessment = await session.scalar(select(Assessment).where(Assessment.questionnaire_id == "energy").limit(1))
