@@ -46,6 +46,11 @@ RESERVED = frozenset(NAMESPACES + SINGLETONS + FUNCTIONS + KEYWORDS)
 COMPANY_FIELDS = ("size", "sector", "country", "cluster")
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
+"""Brackets, ``not``, unary minus and calls inside one another, as the parser meets them."""
+MAX_HEIGHT = 100
+"""Operations inside one another in the tree, chains such as ``a + b + c`` included: walking,
+compiling and evaluating a tree take a frame per level, and a few hundred would reach
+Python's recursion limit (990 terms of ``1+1+...`` fit in MAX_LENGTH)."""
 
 
 class ExpressionError(Exception):
@@ -249,6 +254,9 @@ class _Parser:
         self.tokens = tokenize(text)
         self.pos = 0
         self.depth = 0
+        self.heights: dict[int, int] = {}
+        """The height of each operation built so far, by ``id()`` (every node stays alive in
+        the tree while parsing goes on); leaves are 1."""
 
     @property
     def token(self) -> Token:
@@ -281,25 +289,38 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise ExpressionError("the expression is nested too deeply", self.token.offset)
 
+    def built(self, node: Unary | Binary | Call, *children: Node) -> Node:
+        """``node``, an operation on ``children``, once its height is within MAX_HEIGHT."""
+        height = 1 + max((self.heights.get(id(child), 1) for child in children), default=1)
+        if height > MAX_HEIGHT:
+            raise ExpressionError(
+                f"the expression is nested too deeply: more than {MAX_HEIGHT} operations inside one another; split it up", node.offset
+            )
+        self.heights[id(node)] = height
+        return node
+
     def disjunction(self) -> Node:
         node = self.conjunction()
         while self.at("name", "or"):
             t = self.advance()
-            node = Binary(t.offset, "or", node, self.conjunction())
+            right = self.conjunction()
+            node = self.built(Binary(t.offset, "or", node, right), node, right)
         return node
 
     def conjunction(self) -> Node:
         node = self.negation()
         while self.at("name", "and"):
             t = self.advance()
-            node = Binary(t.offset, "and", node, self.negation())
+            right = self.negation()
+            node = self.built(Binary(t.offset, "and", node, right), node, right)
         return node
 
     def negation(self) -> Node:
         if self.at("name", "not"):
             t = self.advance()
             self.nested()
-            node = Unary(t.offset, "not", self.negation())
+            operand = self.negation()
+            node = self.built(Unary(t.offset, "not", operand), operand)
             self.depth -= 1
             return node
         return self.comparison()
@@ -309,14 +330,17 @@ class _Parser:
         t = self.token
         if t.kind == "op" and t.value in _COMPARISONS:
             self.advance()
-            node = Binary(t.offset, t.value, node, self.additive())
+            right = self.additive()
+            node = self.built(Binary(t.offset, t.value, node, right), node, right)
         elif self.at("name", "in"):
             self.advance()
-            node = Binary(t.offset, "in", node, self.additive())
+            right = self.additive()
+            node = self.built(Binary(t.offset, "in", node, right), node, right)
         elif self.at("name", "not") and self.tokens[self.pos + 1].kind == "name" and self.tokens[self.pos + 1].value == "in":
             self.advance()
             self.advance()
-            node = Binary(t.offset, "not in", node, self.additive())
+            right = self.additive()
+            node = self.built(Binary(t.offset, "not in", node, right), node, right)
         t = self.token
         if (t.kind == "op" and t.value in _COMPARISONS) or self.at("name", "in"):
             raise ExpressionError("comparisons cannot be chained; join them with 'and'", t.offset)
@@ -326,21 +350,24 @@ class _Parser:
         node = self.multiplicative()
         while self.token.kind == "op" and self.token.value in ("+", "-"):
             t = self.advance()
-            node = Binary(t.offset, t.value, node, self.multiplicative())
+            right = self.multiplicative()
+            node = self.built(Binary(t.offset, t.value, node, right), node, right)
         return node
 
     def multiplicative(self) -> Node:
         node = self.unary()
         while self.token.kind == "op" and self.token.value in ("*", "/"):
             t = self.advance()
-            node = Binary(t.offset, t.value, node, self.unary())
+            right = self.unary()
+            node = self.built(Binary(t.offset, t.value, node, right), node, right)
         return node
 
     def unary(self) -> Node:
         if self.at("op", "-"):
             t = self.advance()
             self.nested()
-            node = Unary(t.offset, "-", self.unary())
+            operand = self.unary()
+            node = self.built(Unary(t.offset, "-", operand), operand)
             self.depth -= 1
             return node
         return self.primary()
@@ -407,7 +434,7 @@ class _Parser:
                 self.advance()
             self.depth -= 1
             self.expect_op(")")
-            return Call(t.offset, name, tuple(args))
+            return self.built(Call(t.offset, name, tuple(args)), *args)
         if self.at("op", "("):
             raise ExpressionError(
                 f"unknown function '{name}'; the functions are {', '.join(FUNCTIONS)}", t.offset

@@ -106,3 +106,51 @@ def test_every_problem_in_a_folder_is_reported(tmp_path, capsys):
         "a.yaml:3:7: error: unknown key 'nope'",
         "b.yaml:3:1: error: YAML syntax error: did not find expected node content",
     ]
+
+
+def deep_show_if(terms: int) -> str:
+    """A questionnaire whose second question is shown if ``1+1+...`` (``terms`` ones) > 0."""
+    from tests.helpers import questionnaire
+
+    expression = "+".join(["1"] * terms) + " > 0"
+    return questionnaire(
+        f"""
+        sections:
+          - id: s
+            title: {{en: S}}
+            questions:
+              - {{kind: yes_no, id: a, text: {{en: A}}, dimension: energy}}
+              - {{kind: yes_no, id: b, text: {{en: B}}, dimension: data, show_if: "{expression}"}}
+        """
+    )
+
+
+def test_an_expression_nested_too_deeply_is_an_error_at_its_column(tmp_path, capsys):
+    from tests.helpers import CATALOG
+
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    # 990 terms fit within the 2,000 characters an expression may have; the 101st term is
+    # one operation too many.
+    code, text = validate(tmp_path, capsys, deep_show_if(990), name="q.yaml")
+    assert code == 1
+    column = text.splitlines()[0].split(":")[2]
+    assert text.splitlines()[0] == (
+        f"q.yaml:28:{column}: error: question 'b' show_if: the expression is nested too deeply: "
+        "more than 100 operations inside one another; split it up"
+    )
+    line = deep_show_if(990).splitlines()[27]
+    assert line[int(column) - 1 :].startswith("+1+1")  # the 100th '+', where the tree grows too high
+    assert line[: int(column) - 1].count("+") == 99
+
+
+def test_an_expression_just_within_the_limit_compiles_and_is_evaluated(tmp_path):
+    from scoring.engine import score
+    from tests.helpers import CATALOG
+
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    path = tmp_path / "q.yaml"
+    path.write_text(deep_show_if(99))  # 98 additions and a comparison: 100 operations deep
+    from questionnaires.compile import compile_questionnaire
+
+    compiled = compile_questionnaire(path)
+    assert score(compiled, {"a": True, "b": False}).dimensions["data"].score == 0
