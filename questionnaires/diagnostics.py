@@ -55,9 +55,17 @@ class Diagnostics:
         return [d for d in self.items if d.severity == "warning"]
 
 
+MAX_SUGGESTED_NAME = 64
+"""The longest name a suggestion is looked for: ids are at most this long, and comparing a
+name costs time in proportion to its length times each candidate's."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A suggestion suffix for an unknown name, or the empty string."""
+    """A suggestion suffix for an unknown name, or the empty string (always for a name longer
+    than MAX_SUGGESTED_NAME, which no id is)."""
     import difflib
 
+    if len(name) > MAX_SUGGESTED_NAME:
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -16,7 +16,7 @@ import msgspec
 
 from questionnaires.checks import CompiledExpression
 from questionnaires.compile import CompiledQuestionnaire
-from questionnaires.diagnostics import did_you_mean
+from questionnaires.diagnostics import MAX_SUGGESTED_NAME, did_you_mean
 from questionnaires.expressions import EvaluationError
 from questionnaires.kinds import kind_of
 from questionnaires.kinds.base import AnswerCheck, BadAnswer, QuestionBase
@@ -37,12 +37,29 @@ class AnswerProblem(msgspec.Struct, frozen=True):
         return f"{self.question}: {self.message}"
 
 
+MAX_PROBLEMS = 50
+"""The problems one answer set is refused with, at most; the rest are counted in a last one."""
+MAX_SUGGESTIONS = 10
+"""Unknown question ids of one answer set that get a did-you-mean suggestion, at most: each
+costs a comparison with every question id, and a request can name thousands."""
+
+
+def limit_problems(problems: list[AnswerProblem]) -> list[AnswerProblem]:
+    """``problems``, the first MAX_PROBLEMS of them and then one that counts the others."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    counted = "1 more problem is" if more == 1 else f"{more} more problems are"
+    return [*problems[:MAX_PROBLEMS], AnswerProblem("answers", f"{counted} not listed; fix these first")]
+
+
 class AnswersError(ScoringError):
-    """Answers that do not fit the questionnaire; lists every problem with its question id."""
+    """Answers that do not fit the questionnaire; lists each problem with its question id
+    (``limit_problems``: a bounded list, however many there are)."""
 
     def __init__(self, problems: list[AnswerProblem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = limit_problems(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
 
 
 class ExpressionFailure(ScoringError):
@@ -151,10 +168,13 @@ def check_each(compiled: CompiledQuestionnaire, answers: Mapping[str, Any]) -> t
     checks = _checks_for(compiled).by_question
     problems: list[AnswerProblem] = []
     normalised: dict[str, Any] = {}
+    unknown = 0
     for qid, value in answers.items():
         check = checks.get(qid)
         if check is None:
-            problems.append(AnswerProblem(str(qid), f"unknown question{did_you_mean(str(qid), compiled.questions)}"))
+            unknown += 1
+            hint = did_you_mean(str(qid), compiled.questions) if unknown <= MAX_SUGGESTIONS else ""
+            problems.append(AnswerProblem(shown_id(qid), f"unknown question{hint}"))
             continue
         if value is None:
             continue
@@ -163,6 +183,12 @@ def check_each(compiled: CompiledQuestionnaire, answers: Mapping[str, Any]) -> t
         except BadAnswer as exc:
             problems.extend(AnswerProblem(qid, message) for message in exc.messages)
     return normalised, problems
+
+
+def shown_id(name: Any) -> str:
+    """An unknown question id as a problem names it: cut short where no id is that long."""
+    text = str(name)
+    return text if len(text) <= MAX_SUGGESTED_NAME else text[: MAX_SUGGESTED_NAME - 3] + "..."
 
 
 def check_answers(

@@ -167,6 +167,36 @@ def test_answers_that_do_not_fit_are_refused_each_with_its_question_and_nothing_
     assert client.get(base).json()["answers"] == {"has_meter": False, "meter_use": 1}
 
 
+def test_thousands_of_unknown_answers_get_a_bounded_list_of_problems_and_suggestions(client):
+    """Each unknown question id cost a did-you-mean search on the event loop: 10,000 of them
+    in one body stalled the server. The problems are capped, and so are the suggestions."""
+    unknown = {f"staf_{i:05d}": 1 for i in range(10_000)}
+    unknown["stafff"] = 2  # a typo, early enough to be suggested
+    bodies = [
+        ("POST", f"{API}/questionnaires/cond/score", {"answers": {"stafff": 2, **unknown}}),
+        ("PATCH", f"{API}/assessments/{new_assessment(client)}/answers", {"stafff": 2, **unknown}),
+        ("PATCH", f"{API}/assessments/{new_assessment(client)}/answers", {f"gone_{i}": None for i in range(10_000)}),
+    ]
+    for method, path, body in bodies:
+        response = client.request(method, path, json=body)
+        assert response.status_code == 422, path
+        problems = response.json()["error"]["problems"]
+        assert len(problems) == 51
+        assert problems[-1] == {"question": "answers", "message": f"{len(body.get('answers', body)) - 50} more problems are not listed; fix these first"}
+        assert sum("did you mean" in p["message"] for p in problems) <= 10
+    assert problems[0] == {"question": "gone_0", "message": "unknown question"}
+
+
+def test_an_answer_with_thousands_of_unknown_options_names_a_few(client):
+    token = new_assessment(client)
+    body = {"tools": ["erpp", *(f"x{i}" for i in range(5000))], "zzz" + "z" * 5000: 1}
+    response = client.patch(f"{API}/assessments/{token}/answers", json=body)
+    assert response.json()["error"]["problems"] == [
+        {"question": "tools", "message": "unknown options 'erpp'; did you mean 'erp'?, 'x0', 'x1', 'x2', 'x3' and 4996 more"},
+        {"question": "z" * 61 + "...", "message": "unknown question"},
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

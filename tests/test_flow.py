@@ -719,6 +719,18 @@ def test_unknown_and_misplaced_fields_are_refused_and_change_nothing(client, dat
     assert stored(database_url, token) == before
 
 
+def test_thousands_of_unknown_options_ticked_on_a_page_name_a_few(client, database_url):
+    token = start(client)
+    ticked = ["backupz", *(f"x{i}" for i in range(5000))]
+    response = post(client, f"/a/{token}/s/first", {**FIRST, "practices": ticked})
+    assert response.status_code == 422
+    assert (
+        "This answer cannot be saved: unknown options &#39;backupz&#39;; did you mean &#39;backups&#39;?, "
+        "&#39;x0&#39;, &#39;x1&#39;, &#39;x2&#39;, &#39;x3&#39; and 4996 more." in response.text
+    )
+    assert stored(database_url, token) == {}
+
+
 def test_a_hidden_option_cannot_be_chosen(client, database_url):
     token = start(client)  # a small company: the MES option is for medium and large ones
     response = post(client, f"/a/{token}/s/first", {**FIRST, "tools": "mes"})

@@ -25,7 +25,17 @@ from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.kinds import answer_required
 from questionnaires.messages import N_
 from questionnaires.reference import CLUSTERS, SIZES
-from scoring.answers import AnswerProblem, AnswersError, ScoringError, check_answers, check_each, hidden_answer_problems, visible_answers
+from scoring.answers import (
+    AnswerProblem,
+    AnswersError,
+    ScoringError,
+    check_answers,
+    check_each,
+    hidden_answer_problems,
+    limit_problems,
+    shown_id,
+    visible_answers,
+)
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 
@@ -262,9 +272,9 @@ def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict
     refused with InvalidAnswers, listing each problem."""
     cleared = [q for q, v in updates.items() if v is None or v == "" or v == [] or v == {}]
     given, problems = check_each(compiled, {q: v for q, v in updates.items() if q not in cleared})
-    problems += [AnswerProblem(str(q), "unknown question") for q in cleared if q not in compiled.questions]
+    problems += [AnswerProblem(shown_id(q), "unknown question") for q in cleared if q not in compiled.questions]
     if problems:
-        raise InvalidAnswers(NOT_SAVED, problems)
+        raise InvalidAnswers(NOT_SAVED, limit_problems(problems))
     merged = {q: v for q, v in {**stored, **given}.items() if q not in cleared}
     try:
         visible, hidden = visible_answers(compiled, merged, company)
@@ -274,7 +284,7 @@ def checked_updates(compiled: CompiledQuestionnaire, stored: dict, company: dict
     except ScoringError as exc:
         problems = [AnswerProblem("show_if", str(exc))]
     if problems:
-        raise InvalidAnswers(NOT_SAVED, problems)
+        raise InvalidAnswers(NOT_SAVED, limit_problems(problems))
     return Saved(merged, set(hidden), given, cleared)
 
 

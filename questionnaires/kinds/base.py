@@ -460,6 +460,10 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+MAX_LISTED = 5
+"""Unknown options or rows one answer's problem names, at most; the others are counted."""
+
+
 def describe_value(value: Any) -> str:
     """A value as an answer's problem message names it."""
     if isinstance(value, bool):

@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from ..diagnostics import did_you_mean
 from .base import (
+    MAX_LISTED,
     NA,
     NO_NA,
     UNSCORED,
@@ -180,10 +181,12 @@ class MatrixKind(Kind[Matrix, Row]):
                 raise BadAnswer(f"expected a mapping of row id to value, got {describe_value(value)}")
             problems: list[str] = []
             out: dict[str, Any] = {}
+            unknown = [rid for rid in value if rid not in rows]
+            problems += [f"unknown row {describe_value(str(rid))}{did_you_mean(str(rid), rows)}" for rid in unknown[:MAX_LISTED]]
+            if len(unknown) > MAX_LISTED:
+                problems.append(f"and {len(unknown) - MAX_LISTED} more unknown rows")
             for rid, cell in value.items():
-                if rid not in rows:
-                    problems.append(f"unknown row '{rid}'{did_you_mean(str(rid), rows)}")
-                elif cell is None:
+                if rid not in rows or cell is None:
                     continue
                 elif cell != NA:
                     try:

@@ -12,6 +12,7 @@ from msgspec import Meta
 
 from ..diagnostics import did_you_mean
 from .base import (
+    MAX_LISTED,
     NA,
     UNSCORED,
     AnswerCheck,
@@ -87,8 +88,9 @@ class MultipleChoiceKind(Kind[MultipleChoice, Option]):
                 raise BadAnswer(f"expected a list of option ids, got {describe_value(value)}")
             unknown = [v for v in value if v not in options]
             if unknown:
-                listed = ", ".join(f"'{u}'{did_you_mean(u, options)}" for u in unknown)
-                raise BadAnswer("unknown option" + ("s " if len(unknown) > 1 else " ") + listed)
+                listed = ", ".join(f"{describe_value(u)}{did_you_mean(u, options)}" for u in unknown[:MAX_LISTED])
+                more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
+                raise BadAnswer("unknown option" + ("s " if len(unknown) > 1 else " ") + listed + more)
             if len(set(value)) != len(value):
                 raise BadAnswer("an option is ticked twice")
             exclusive = [v for v in value if options[v].exclusive]

@@ -102,7 +102,7 @@ class SingleChoiceKind(Kind[SingleChoice, Option]):
             if not isinstance(value, str):
                 raise BadAnswer(f"expected an option id, got {describe_value(value)}")
             if value not in options:
-                raise BadAnswer(f"unknown option '{value}'{did_you_mean(value, options)}")
+                raise BadAnswer(f"unknown option {describe_value(value)}{did_you_mean(value, options)}")
             return value
 
         return check
