@@ -340,17 +340,7 @@ FORMULA_NAMES = ['=HYPERLINK("http://evil.example","Click")', "+1+2", "-2+3", "@
 
 
 def test_names_that_look_like_formulas_stay_text(client, settings, bundled):
-    async def named(sessions):
-        made = {}
-        for name in FORMULA_NAMES:
-            assessment_id, _ = await stored_assessment(
-                sessions, bundled["it"], {"employees": 3}, language="en", cluster="did", sector="it", share_with_advisors=True,
-                company=responses.CompanyProfile(name=name, contact_name=name, contact_email="x@y.example"),
-            )
-            made[assessment_id] = name
-        return made
-
-    made = in_sessions(settings.database_url, named)
+    made = named_assessments(settings, bundled, FORMULA_NAMES)
     signed_in(client, ORGANISER)
     rows = {int(r["Assessment"]): r for r in read_csv(client.get("/workspace/assessments.csv"))}
     for aid, name in made.items():
@@ -363,6 +353,69 @@ def test_names_that_look_like_formulas_stay_text(client, settings, bundled):
             assert cells[aid].data_type == "s" and cells[aid].value == "'" + name.strip()
     dma = {int(r["Assessment"]): r for r in read_csv(client.get("/workspace/analysis.csv?part=dma"))}
     assert all(dma[aid]["Company name"] == "'" + name.strip() for aid, name in made.items())
+
+
+def named_assessments(settings, bundled, names: list[str]) -> dict[int, str]:
+    """Submitted assessments of companies (and contacts) named ``names``, by id."""
+
+    async def named(sessions):
+        made = {}
+        for name in names:
+            assessment_id, _ = await stored_assessment(
+                sessions, bundled["it"], {"employees": 3}, language="en", cluster="did", sector="it", share_with_advisors=True,
+                company=responses.CompanyProfile(name=name, contact_name=name, contact_email="x@y.example"),
+            )
+            made[assessment_id] = name
+        return made
+
+    return in_sessions(settings.database_url, named)
+
+
+SEPARATED_FORMULAS = {
+    "Name;=1+2;x": "Name;'=1+2;x",
+    "A,+B": "A,'+B",
+    "Tab\tname": "Tab\tname",
+    "Pipe|@SUM(A1)": "Pipe|'@SUM(A1)",
+    "Line\n-1+1": "Line\n'-1+1",
+    "Spaced; =1": "Spaced; '=1",
+    'Quote";=1;"': 'Quote";\'=1;"',
+    "Rossi - Bianchi, s.r.l.": "Rossi - Bianchi, s.r.l.",
+}
+
+
+def test_formulas_after_a_separator_stay_text_however_the_csv_is_split(client, settings, bundled):
+    """Excel splits a CSV file on ';' in it/es/bg/ro: a cell must not become a formula there."""
+    made = named_assessments(settings, bundled, list(SEPARATED_FORMULAS))
+    signed_in(client, ORGANISER)
+    response = client.get("/workspace/assessments.csv")
+    rows = {int(r["Assessment"]): r for r in read_csv(response)}
+    for aid, name in made.items():
+        assert rows[aid]["Company"] == rows[aid]["Contact name"] == SEPARATED_FORMULAS[name]
+    # Split on any separator, as a program that ignores quotes would: no piece starts a formula.
+    for separator in (",", ";", "\t", "|", "\n"):
+        for line in response.text.lstrip("\ufeff").split("\r\n"):
+            for piece in line.split(separator):
+                assert not piece.strip(' \t"').startswith(("=", "+", "@")), (separator, piece)
+                assert not piece.strip(' \t"').startswith("-") or piece.strip(' \t"')[1:2] == "", (separator, piece)
+    # Text is quoted, numbers are not.
+    line = next(line for line in response.text.splitlines() if "Name;" in line)
+    assert line.startswith(f'{next(a for a, n in made.items() if n == "Name;=1+2;x")},"Name;\'=1+2;x","did","it",')
+
+
+def test_control_characters_in_a_name_do_not_break_the_xlsx_downloads(client, settings, bundled, caplog):
+    """openpyxl refuses most control characters, and with them the whole file (a 500)."""
+    name = "Mobili\x01Rossi\x02"
+    (aid,) = named_assessments(settings, bundled, [name])
+    signed_in(client, ORGANISER)
+    for path in ("/workspace/assessments.xlsx", "/workspace/analysis.xlsx"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        book = load_workbook(io.BytesIO(response.content))
+        names = [row[1].value for row in book["EDIH DMA"].iter_rows(min_row=2) if row[0].value == aid]
+        assert names == ["Mobili\ufffdRossi\ufffd"]
+    row = next(r for r in read_csv(client.get("/workspace/assessments.csv")) if int(r["Assessment"]) == aid)
+    assert row["Company"] == name
+    assert "Mobili" not in caplog.text
 
 
 def test_unknown_parts_and_filters_of_a_download_get_a_400(client):

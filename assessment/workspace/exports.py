@@ -3,19 +3,32 @@
 A value that a spreadsheet would read as a formula (text starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) is written with a leading apostrophe, so that a company
 name such as ``=HYPERLINK(...)`` typed into the questionnaire stays text when an advisor opens
-the file (CSV/formula injection). Numbers are written as numbers.
+the file (CSV/formula injection). A CSV file may be split on another separator than the comma:
+Excel splits on ``;`` in Italian, Spanish, Bulgarian and Romanian, so ``Name;=1+2;x`` would
+become three cells, the second a formula. So every text cell of a CSV file is quoted (its
+separators are then part of it), and within it, whatever follows a separator (``,``, ``;``, a
+tab, ``|`` or a line break) and would start a formula gets the apostrophe too, for programs
+that split without reading the quotes. Numbers are written as numbers, unquoted.
+
+XLSX cannot hold most control characters (openpyxl refuses them, and the whole file with
+them): they are written as U+FFFD, the replacement character.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t|\r\n][ \t]*)(?=[=+\-@])")
+"""A separator a spreadsheet program may split on, and the blanks after it, before a
+character that starts a formula."""
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""The characters XML 1.0, and so XLSX, cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE)."""
 CSV_MEDIA_TYPE = "text/csv"  # Litestar adds the charset, utf-8
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_MAX = 31  # Excel's limit
@@ -28,16 +41,31 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _csv_value(value: Any) -> Any:
+def safe_csv_text(text: str) -> str:
+    """``text`` as a CSV cell holds it: a leading apostrophe where it could start a formula,
+    and one after every separator where the piece a split would make could."""
+    return safe_cell(_FORMULA_AFTER_SEPARATOR.sub(r"\1'", text))
+
+
+def _csv_field(value: Any) -> str:
+    """One field of a CSV line: numbers bare, every text quoted."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
+        text = "yes" if value else "no"
+    elif isinstance(value, int):
+        return str(value)
+    elif isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return safe_cell(str(value))
+    elif isinstance(value, (datetime, date)):
+        text = value.isoformat()
+    else:
+        text = safe_csv_text(str(value))
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    return ",".join(_csv_field(v) for v in values) + "\r\n"
 
 
 @dataclass
@@ -50,34 +78,14 @@ class Table:
     rows: Iterable[Sequence[Any]]
 
 
-class _Line:
-    """A file-like object that hands back what csv.writer wrote."""
-
-    def __init__(self) -> None:
-        self.value = ""
-
-    def write(self, text: str) -> None:
-        self.value += text
-
-
-def _writer() -> tuple[_Line, Any]:
-    line = _Line()
-    return line, csv.writer(line, lineterminator="\r\n")
-
-
 def csv_header(columns: Sequence[str]) -> str:
     """The heading line, after a byte-order mark, so that spreadsheet programs read the UTF-8
     names of Bulgarian and Romanian companies right."""
-    line, writer = _writer()
-    writer.writerow([safe_cell(c) for c in columns])
-    return "\ufeff" + line.value
+    return "\ufeff" + _csv_line(columns)
 
 
 def csv_rows(rows: Iterable[Sequence[Any]]) -> str:
-    line, writer = _writer()
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return line.value
+    return "".join(_csv_line(row) for row in rows)
 
 
 def csv_lines(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
@@ -97,7 +105,9 @@ def _xlsx_value(value: Any) -> Any:
         return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, float) and value != value:
         return None
-    return safe_cell(value)
+    if isinstance(value, str):
+        return safe_cell(_NOT_IN_XLSX.sub("\ufffd", value))
+    return value
 
 
 class XlsxBook:
@@ -119,7 +129,7 @@ class XlsxBook:
         self.sheet.freeze_panes = "A2"
         header = []
         for column in columns:
-            cell = WriteOnlyCell(self.sheet, value=safe_cell(column))
+            cell = WriteOnlyCell(self.sheet, value=_xlsx_value(column))
             cell.font = Font(bold=True)
             header.append(cell)
         self.sheet.append(header)
