@@ -199,7 +199,19 @@ def test_session_cookies_are_secure_when_the_setting_says_so(settings):
         assert "; secure" in next(h for h in set_cookie_headers(client.get("/workspace/login")) if h.startswith("recentre_csrf")).lower()
 
 
-@pytest.mark.parametrize("email, password", [("ana@example.org", "wrong password!"), ("nobody@example.org", PASSWORD), ("", ""), ("ana@example.org", "x" * 5000)])
+@pytest.mark.parametrize(
+    "email, password",
+    [
+        ("ana@example.org", "wrong password!"),
+        ("nobody@example.org", PASSWORD),
+        ("", ""),
+        ("ana@example.org", "x" * 5000),
+        # PostgreSQL refuses a NUL in a query: this was a 500.
+        ("ana@example.org\x00", PASSWORD),
+        ("ana\x00@example.org", "wrong password!"),
+        ("a" * 300 + "@example.org", PASSWORD),
+    ],
+)
 def test_a_wrong_email_or_password_gets_the_same_answer(client, settings, email, password):
     add_user(settings.database_url, "ana@example.org")
     response = sign_in(client, email, password)

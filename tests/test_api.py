@@ -187,6 +187,29 @@ def test_thousands_of_unknown_answers_get_a_bounded_list_of_problems_and_suggest
     assert problems[0] == {"question": "gone_0", "message": "unknown question"}
 
 
+def test_a_body_that_is_not_utf8_is_a_400_json_error(client):
+    token = new_assessment(client)
+    bodies = [
+        ("POST", f"{API}/assessments", json.dumps(NEW).replace("Mobili Rossi", "Mobili \udcff").encode("utf-8", "surrogateescape")),
+        ("PATCH", f"{API}/assessments/{token}/answers", b'{"note": "caf\xe9"}'),
+        ("POST", f"{API}/questionnaires/cond/score", b'{"answers": {"note": "\xff\xfe"}}'),
+    ]
+    for method, path, body in bodies:
+        response = client.request(method, path, content=body, headers={"content-type": "application/json"})
+        assert (response.status_code, response.json()) == (400, error(400, "Invalid request: the body is not UTF-8 text.")), path
+
+
+@pytest.mark.parametrize("field", ["name", "nace", "contact_name", "contact_email"])
+@pytest.mark.parametrize("text", ["Ro\x00ssi", "Ro\tssi", "Rossi\x01"])
+def test_control_characters_in_the_company_are_refused_by_field(client, settings, field, text):
+    response = client.post(f"{API}/assessments", json={**NEW, "company": {**NEW["company"], field: text}})
+    assert response.status_code == 422
+    assert response.json() == error(422, "The assessment could not be created.", [
+        (f"company.{field}", "control characters (such as tabs, line breaks or NUL) are not allowed"),
+    ])
+    assert count_rows(settings.database_url, Assessment) == 0
+
+
 def test_an_answer_with_thousands_of_unknown_options_names_a_few(client):
     token = new_assessment(client)
     body = {"tools": ["erpp", *(f"x{i}" for i in range(5000))], "zzz" + "z" * 5000: 1}

@@ -279,6 +279,28 @@ def test_the_company_profile_is_checked(client, database_url):
 # --- Every kind of question ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "field, text, message",
+    [
+        ("name", "Mobili\x00Rossi", "Remove the tabs, line breaks and other control characters from the name."),
+        ("name", "Mobili\tRossi", "Remove the tabs, line breaks and other control characters from the name."),
+        ("contact_name", "Ada\x01", "Remove the tabs, line breaks and other control characters from the name."),
+        ("contact_email", "ada\x00@example.com", "Enter an e-mail address such as name@example.com, or leave it empty."),
+        ("nace", "31\x00.01", "Enter a NACE code such as 31.01, or leave it empty."),
+        ("nace", "C\t31.01", "Enter a NACE code such as 31.01, or leave it empty."),
+    ],
+)
+def test_control_characters_in_the_company_profile_are_refused_at_their_field(client, database_url, field, text, message):
+    values = {**START}
+    assert post(client, "/start", values).status_code == 303
+    assert post(client, "/start/privacy", {**values, "accept": "yes"}).status_code == 303
+    response = post(client, "/start/company", {**values, "privacy": "accepted", "share": "no", **COMPANY, field: text})
+    assert response.status_code == 422
+    assert error_summary_links(response.text) == [f"f-{field}"]
+    assert message in response.text
+    assert run_sql(database_url, select(Assessment.id))[0].all() == []
+
+
 def test_every_kind_of_question_is_drawn_accessibly(client):
     token = start(client)
     first = client.get(f"/a/{token}/s/first").text

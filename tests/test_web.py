@@ -71,6 +71,14 @@ def test_htmx_2_is_served_from_this_site(client):
     assert 'version:"2.0.11"' in response.text
 
 
+@pytest.mark.parametrize("path", ["/static/app.css%00", "/static/app.css%00.js", "/static/" + "a" * 5000, "/static/%2e%2e/app.py", "/static/nope.css"])
+def test_static_names_that_cannot_be_files_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "This page does not exist." in response.text
+    assert client.get("/static/app.css").status_code == 200
+
+
 def test_healthz_answers_after_a_database_round_trip(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -115,6 +115,9 @@ def test_filters_and_sorting(client, members, query_string, expected):
         ("page=-1", f"page: a number from 1 to {MAX_PAGE}"),
         ("page=1e9", f"page: a number from 1 to {MAX_PAGE}"),
         ("q=" + "x" * 101, "q: at most 100 characters"),
+        # PostgreSQL refuses a NUL in a query: it was a 500, and cut the CSV download mid-stream.
+        ("q=Rossi\x00", "q: remove the control characters (such as tabs or line breaks)"),
+        ("q=Rossi\tBianchi", "q: remove the control characters (such as tabs or line breaks)"),
     ],
 )
 def test_bad_filter_values_get_a_400_naming_the_field(client, members, query_string, message):
@@ -124,6 +127,24 @@ def test_bad_filter_values_get_a_400_naming_the_field(client, members, query_str
     assert html.escape(message) in response.text
     assert companies(response.text) == []
     assert "<script>alert" not in response.text
+
+
+def test_a_search_with_a_nul_is_refused_before_the_csv_download_starts(client, members):
+    sign_in(client, "organiser@recentre.example")
+    for path in ("/workspace/assessments.csv", "/workspace/assessments.xlsx"):
+        response = client.get(path, params={"q": "Rossi\x00"})
+        assert response.status_code == 400, path
+        assert response.text == "q: remove the control characters (such as tabs or line breaks)\n"
+
+
+@pytest.mark.parametrize("query_string", ["to=9999-12-31", "from=0001-01-01", "from=0001-01-01&to=9999-12-31", "from=9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_filters_like_any_other(client, members, query_string):
+    sign_in(client, "organiser@recentre.example")
+    response = client.get(f"/workspace?{query_string}")
+    assert response.status_code == 200
+    expected = [] if query_string == "from=9999-12-31" else companies(client.get("/workspace").text)
+    assert companies(response.text) == expected
+    assert client.get(f"/workspace/assessments.csv?{query_string}").status_code == 200
 
 
 def test_script_like_search_text_is_escaped_and_finds_nothing(client, members):
@@ -251,7 +272,13 @@ def test_notes_and_the_action_plan_are_stored_with_author_and_time(client, setti
 
 @pytest.mark.parametrize(
     "kind, text, message",
-    [("note", "   ", "text: write something first."), ("secret", "x", "kind: choose a note or an action plan step."), ("plan", "x" * 5001, "text: at most 5,000 characters.")],
+    [
+        ("note", "   ", "text: write something first."),
+        ("secret", "x", "kind: choose a note or an action plan step."),
+        ("plan", "x" * 5001, "text: at most 5,000 characters."),
+        ("note", "Met the owner\x00", "text: remove the control characters; line breaks and tabs may stay."),
+        ("note", "Bell\x07", "text: remove the control characters; line breaks and tabs may stay."),
+    ],
 )
 def test_bad_notes_are_refused(client, settings, members, kind, text, message):
     sign_in(client, "advisor@did.example")
@@ -259,6 +286,12 @@ def test_bad_notes_are_refused(client, settings, members, kind, text, message):
     assert response.status_code == 400
     assert message in response.text
     assert query(settings.database_url, select(Note.id)) == []
+
+
+def test_a_note_may_run_over_several_lines(client, settings, members):
+    sign_in(client, "advisor@did.example")
+    assert add(client, members["rossi"].id, "note", "First:\n\tcall the owner\r\nThen visit").status_code == 303
+    assert query(settings.database_url, select(Note.text)) == [("First:\n\tcall the owner\r\nThen visit",)]
 
 
 def test_notes_need_the_csrf_token(client, settings, members):

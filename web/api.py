@@ -26,6 +26,7 @@ from litestar.typing import FieldDefinition
 from msgspec import Meta
 
 from assessment.store import responses
+from assessment.store.inputs import has_control_characters
 from assessment.store.models import Assessment, QuestionnaireVersion, Status
 from assessment.store.responses import CompanyProfile, ResponseError
 from assessment.store.saving import answers_patch, save_answers
@@ -144,6 +145,9 @@ def api_error(request: Request, exc: Exception) -> Response[Error]:
         status, message, problems = 400, _validation_message(exc), []
     elif isinstance(exc, HTTPException):
         status, message, problems = exc.status_code, _http_message(exc), []
+    elif isinstance(exc, UnicodeDecodeError):
+        # msgspec decodes the body's strings as UTF-8, and lets this through Litestar.
+        status, message, problems = 400, "Invalid request: the body is not UTF-8 text.", []
     elif isinstance(exc, RecursionError) and "while deserializing" in str(exc):
         # msgspec gives up on JSON nested deeper than Python's recursion limit: the client's
         # doing, and no answer is ever nested like that.
@@ -352,6 +356,10 @@ class CompanyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contact_email: Annotated[str, Meta(max_length=254)] = ""
 
 
+COMPANY_TEXTS = ("name", "nace", "contact_name", "contact_email")
+"""The company's fields typed as text, which may hold no control character."""
+
+
 class NewAssessment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     questionnaire: str
     """The id of an offered questionnaire."""
@@ -485,6 +493,9 @@ async def create(context: Context, transaction: Transaction, data: JSONBody[NewA
         problems.append(responses.AnswerProblem("sector", f"this questionnaire is for {', '.join(compiled.meta.sectors)}"))
     if not data.privacy_accepted:
         problems.append(responses.AnswerProblem("privacy_accepted", "the privacy notice must be accepted first"))
+    for name in COMPANY_TEXTS:
+        if has_control_characters(getattr(data.company, name).strip()):
+            problems.append(responses.AnswerProblem(f"company.{name}", "control characters (such as tabs, line breaks or NUL) are not allowed"))
     if problems or compiled is None:
         raise responses.InvalidAnswers("The assessment could not be created.", problems)
     c = data.company

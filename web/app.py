@@ -7,13 +7,16 @@ be used and tested without Litestar.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import HTTPException
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -67,6 +70,18 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     # and looking for them in every response cost more than the rest of this hook.
     if message["type"] == "http.response.start":
         message["headers"] = [*message.get("headers", ()), *_SECURITY_HEADER_LINES]
+
+
+_STATIC_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+async def plain_static_name(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """A guard of /static: the name of one of its files (letters, digits, ``_.-``), else 404
+    before the file system is asked. A NUL made the look-up fail with a 500, and so did a
+    name longer than the file system allows."""
+    path = connection.path_params.get("file_path")
+    if path is None or not _STATIC_NAME.fullmatch(str(path).lstrip("/")):
+        raise NotFoundException()
 
 
 def in_language(text: Text | None, lang: str) -> str:
@@ -181,7 +196,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *analysis.ROUTES,
             *downloads.ROUTES,
             *partners.ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False, guards=[plain_static_name]),
         ],
         lifespan=[lifespan(settings)],
         dependencies=dependencies(provide_context),

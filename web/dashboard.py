@@ -16,6 +16,7 @@ from litestar.response import Template
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assessment.store.inputs import has_control_characters
 from assessment.store.models import STATUSES, Assessment, Result, company_key
 from assessment.workspace.accounts import CurrentUser
 from questionnaires.messages import N_
@@ -102,6 +103,9 @@ class Messages:
     def not_country(self, name: str) -> str:
         return self.t.gettext("%(name)s: a two-letter code such as IT") % {"name": name}
 
+    def control_characters(self, name: str) -> str:
+        return self.t.gettext("%(name)s: remove the control characters (such as tabs or line breaks)") % {"name": name}
+
     def not_page(self, name: str, last: int) -> str:
         return self.t.gettext("%(name)s: a number from 1 to %(last)d") % {"name": name, "last": last}
 
@@ -141,6 +145,9 @@ def parse_filters(params: Mapping[str, str], say: Messages = ENGLISH) -> Filters
     q = get_("q")
     if len(q) > MAX_SEARCH:
         errors["q"] = say.too_long("q", MAX_SEARCH)
+        q = ""
+    elif has_control_characters(q):
+        errors["q"] = say.control_characters("q")
         q = ""
     country = get_("country")
     if country and not _COUNTRY.match(country):
@@ -199,7 +206,7 @@ def _conditions(user: CurrentUser, f: Filters) -> tuple[list, bool]:
         where.append(func.lower(Assessment.company_name).like(_like_pattern(f.q), escape="\\"))
     if f.date_from:
         where.append(Assessment.created_at >= _start_of(f.date_from))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:  # every assessment is started before the last day there is
         where.append(Assessment.created_at < _start_of(f.date_to + timedelta(days=1)))
     if f.level:
         where.append(Result.overall_level == f.level)

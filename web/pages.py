@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store import responses
 from assessment.store.by_token import Draft, ResultRef
+from assessment.store.inputs import has_control_characters
 from assessment.store.models import Assessment, QuestionnaireVersion
 from assessment.store.responses import CompanyProfile, ResponseError
 from assessment.store.saving import Change, save_answers
@@ -64,8 +65,8 @@ NO_STORE = CacheControlHeader(no_store=True)
 # Countries a company of the Eurocluster is likely to be in: the EU, the EEA and the
 # neighbours. Names come from Babel in the page's language.
 COUNTRIES = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "AL", "BA", "CH", "GB", "IS", "LI", "MD", "ME", "MK", "NO", "RS", "TR", "UA"]
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-_NACE = re.compile(r"^[A-U]?\s?\d{2}(\.\d{1,2}){0,2}$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_NACE = re.compile(r"^[A-U]? ?\d{2}(\.\d{1,2}){0,2}$", re.IGNORECASE)
 
 
 class NoLongerOffered(ResponseError):
@@ -270,6 +271,8 @@ def company_errors(company: dict, _: Gettext) -> dict[str, str]:
         errors["name"] = _("Enter the name of your company.")
     elif len(company["name"]) > 200:
         errors["name"] = _("Shorten the name to 200 characters or fewer.")
+    elif has_control_characters(company["name"].strip()):
+        errors["name"] = _("Remove the tabs, line breaks and other control characters from the name.")
     if company["size"] not in SIZES:
         errors["size"] = _("Choose the size of your company.")
     if company["country"] not in COUNTRIES:
@@ -278,6 +281,8 @@ def company_errors(company: dict, _: Gettext) -> dict[str, str]:
         errors["nace"] = _("Enter a NACE code such as 31.01, or leave it empty.")
     if len(company["contact_name"]) > 200:
         errors["contact_name"] = _("Shorten the name to 200 characters or fewer.")
+    elif has_control_characters(company["contact_name"].strip()):
+        errors["contact_name"] = _("Remove the tabs, line breaks and other control characters from the name.")
     if company["contact_email"] and (len(company["contact_email"]) > 254 or not _EMAIL.match(company["contact_email"].strip())):
         errors["contact_email"] = _("Enter an e-mail address such as name@example.com, or leave it empty.")
     return errors

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assessment.store.inputs import has_control_characters
 from assessment.store.models import Assessment, DimensionScore, Note, Result, User, utcnow
 from assessment.store.responses import ResponseError, current_result, decode_profile
 from assessment.workspace.accounts import CurrentUser
@@ -168,6 +169,8 @@ async def post_note(request: Request, context: Context, transaction: Transaction
     elif len(text) > MAX_NOTE_LENGTH:
         count = format_count(MAX_NOTE_LENGTH, workspace_language(request))
         error = t.ngettext("text: at most %(count)s character.", "text: at most %(count)s characters.", MAX_NOTE_LENGTH) % {"count": count}
+    elif has_control_characters(text, multiline=True):
+        error = t.gettext("text: remove the control characters; line breaks and tabs may stay.")
     assessment = await visible_assessment(transaction, user, assessment_id)
     if error is not None:
         shown_again = await assessment_context(request, context, transaction, user, assessment)

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assessment.store.inputs import has_control_characters
 from assessment.store.models import LoginFailure, User, UserSession, utcnow
 from questionnaires.reference import CLUSTERS
 
@@ -103,12 +104,15 @@ def password_matches(password_hash: str, password: str) -> bool:
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == normalise_email(email)))
+    email = normalise_email(email)
+    if len(email) > 254 or has_control_characters(email):
+        return None  # no account has such an email, and PostgreSQL refuses NUL in a query
+    return await session.scalar(select(User).where(User.email == email))
 
 
 async def create_user(session: AsyncSession, email: str, *, role: str, cluster: str | None, password: str) -> User:
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or has_control_characters(email):
         raise AccountError("Give an email address, such as advisor@example.org.")
     check_role(role, cluster)
     check_new_password(password)
