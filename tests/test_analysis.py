@@ -713,3 +713,24 @@ def test_gaps_of_stored_results_are_filled_from_their_profiles(seeded):
 
     expected = {(a.id, d) for a, p in submitted_profiles(url) for d in p["gaps"]}
     assert expected and in_database(url, flagged) == expected
+
+
+async def test_a_csv_download_cut_by_an_error_logs_it_without_the_values_it_quotes(caplog):
+    import sqlite3
+
+    from web.downloads import DownloadCut, csv_stream
+
+    quoted = "Failing row contains (2, " + "ana@example.org)"  # (the traceback shows the line that raises)
+
+    async def chunks():
+        yield [(1, "Mobili Rossi")]
+        raise sqlite3.IntegrityError(quoted)
+
+    sent = []
+    with pytest.raises(DownloadCut) as cut:
+        async for text in csv_stream(["Assessment", "Company"], chunks()):
+            sent.append(text)
+    assert sent == ['\ufeff"Assessment","Company"\r\n', '1,"Mobili Rossi"\r\n']
+    assert cut.value.__suppress_context__ and cut.value.__cause__ is None  # what uvicorn logs ends here
+    assert "sqlite3.IntegrityError: (its message is left out: it can quote stored values)" in caplog.text
+    assert "ana@example.org" not in caplog.text

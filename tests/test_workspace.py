@@ -5,15 +5,16 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import html
+import logging
 import re
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from assessment.store.models import Note
-from tests.database import query, run_coroutine
+from tests.database import query, run_coroutine, run_sql
 from tests.pdf import one_line, pdf_text
 from tests.workspace import HIGH, LOW, MIDDLE, add_members, add_user, make_assessment, post_form, sign_in, workspace_settings
 from web.app import create_app
@@ -292,6 +293,25 @@ def test_a_note_may_run_over_several_lines(client, settings, members):
     sign_in(client, "advisor@did.example")
     assert add(client, members["rossi"].id, "note", "First:\n\tcall the owner\r\nThen visit").status_code == 303
     assert query(settings.database_url, select(Note.text)) == [("First:\n\tcall the owner\r\nThen visit",)]
+
+
+def test_a_database_error_is_logged_without_the_values_it_quotes(client, settings, members, caplog):
+    """SQLAlchemy's messages carry a statement's parameters, PostgreSQL's the failing row: a
+    note the database refuses must not reach the log, nor the advisor's email."""
+    if settings.database_url.startswith("sqlite"):
+        refuse = text("CREATE TRIGGER refuse_notes BEFORE INSERT ON note BEGIN SELECT RAISE(ABORT, 'no notes today'); END")
+    else:
+        refuse = text("ALTER TABLE note ADD CONSTRAINT short_notes CHECK (length(text) < 5)")
+    run_sql(settings.database_url, refuse)
+    sign_in(client, "advisor@did.example")
+    with caplog.at_level(logging.INFO):
+        response = add(client, members["rossi"].id, "note", "Confidential: the owner sells in May")
+    assert response.status_code == 500
+    failed = [r.getMessage() for r in caplog.records if "POST /workspace/assessments/{assessment_id}/notes failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert "IntegrityError" in failed[0] and "[SQL: INSERT INTO note" in failed[0]
+    server = "\n".join(logging.Formatter().format(r) for r in caplog.records if not r.name.startswith("httpx"))
+    assert "Confidential" not in server and "advisor@did.example" not in server
 
 
 def test_notes_need_the_csrf_token(client, settings, members):

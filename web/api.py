@@ -39,6 +39,7 @@ from scoring.engine import score
 from scoring.profile import Profile
 
 from .context import AppContext, Context, ReadSession, Transaction
+from .failures import failure_text
 from .reports import pdf_response, report_pdf
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def api_error(request: Request, exc: Exception) -> Response[Error]:
         status, message, problems = 400, "Invalid request: the JSON is nested too deeply.", []
     else:
         # A bug. The traceback goes to the log, not to the client.
-        log.error("%s %s failed", request.method, _route(request), exc_info=exc)
+        log.error("%s %s failed\n%s", request.method, _route(request), failure_text(exc))
         return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error: the request was not carried out.")
     log.info("%s %s refused: %d", request.method, _route(request), status)
     return error_response(status, message, problems)

@@ -12,6 +12,7 @@ therefore take the app's context, not a session of the request.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +33,10 @@ from . import dashboard
 from .analysis import analysis_for, parse_analysis_filters, scope_for
 from .auth import contact_columns, requires_user, user_of
 from .context import Context
+from .failures import failure_text
 from .languages import translator, workspace_language
+
+log = logging.getLogger(__name__)
 
 CHUNK = 2000
 
@@ -75,10 +79,21 @@ async def in_chunks(
         last = rows[-1][0]
 
 
+class DownloadCut(Exception):
+    """A streamed download that failed once its first lines were sent: the browser gets a
+    file cut short, and the server's log the error, said as ``web.failures`` says it."""
+
+
 async def csv_stream(columns: Sequence[str], chunks: AsyncIterator[Sequence[Sequence[Any]]], shape: Callable = list) -> AsyncIterator[str]:
-    yield csv_header(columns)
-    async for rows in chunks:
-        yield csv_rows(shape(r) for r in rows)
+    try:
+        yield csv_header(columns)
+        async for rows in chunks:
+            yield csv_rows(shape(r) for r in rows)
+    except Exception as exc:
+        # Past the handler, the error would reach uvicorn's log whole, with the values a
+        # database error quotes.
+        log.error("a CSV download failed after it started\n%s", failure_text(exc))
+        raise DownloadCut("a CSV download was cut short; its error is logged above") from None
 
 
 async def add_chunks(book: XlsxBook, chunks: AsyncIterator[Sequence[Sequence[Any]]], shape: Callable = list) -> None:

@@ -52,6 +52,7 @@ from scoring.render.labels import Labels
 
 from . import api, flow, page_cache
 from .context import AppContext, Context, ReadSession, Transaction
+from .failures import failure_text
 from .flow import Shown, shown
 from .languages import Refusal, is_workspace, page_language, reader_language
 
@@ -894,7 +895,7 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 
 def server_error_page(request: Request, exc: Exception) -> Response:
     """A bug: the traceback goes to the log (by route, without the path), a page to the SME."""
-    log.error("%s %s failed", request.method, route_of(request), exc_info=exc)
+    log.error("%s %s failed\n%s", request.method, route_of(request), failure_text(exc))
     _ = gettext_for(request.state.get("lang") or reader_language(request))
     return error_response(request, 500, _("Something went wrong on our side, and nothing was changed. Try again in a moment."))
 

@@ -38,11 +38,15 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncE
     """An engine for ``url``; on PostgreSQL, with ``pool_size`` connections kept open. A
     request that finds them all busy waits for one. No more are opened for bursts: under
     steady load such extra connections were closed and opened again at every request, and
-    each costs PostgreSQL a new process, which took autosave from 2,500 to 1,000 a second."""
+    each costs PostgreSQL a new process, which took autosave from 2,500 to 1,000 a second.
+
+    The engine hides the parameters of its statements (``hide_parameters``): SQLAlchemy puts
+    them in the message of every database error, and so in the log of a failed request,
+    where they are emails, company names and notes."""
     url = async_url(url)
     if is_sqlite(url):
         return _sqlite_engine(url, echo)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, hide_parameters=True)
 
 
 def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
@@ -53,7 +57,12 @@ def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
     # process queue in the pool (in order, without error) instead of racing for the file
     # lock and failing with "database is locked"; reads are short, so sharing it costs little.
     engine = create_async_engine(
-        url, echo=echo, pool_size=1, max_overflow=0, async_creator=partial(_connect_in_this_thread, database or ":memory:")
+        url,
+        echo=echo,
+        pool_size=1,
+        max_overflow=0,
+        async_creator=partial(_connect_in_this_thread, database or ":memory:"),
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "connect", _on_connect)
     return engine
