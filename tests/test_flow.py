@@ -943,6 +943,23 @@ def test_assessment_pages_are_never_cached(client):
     assert client.get(f"/a/{token}/results").headers["cache-control"] == "no-store"
 
 
+def test_no_route_of_a_private_link_is_kept_by_a_cache(settings):
+    """Every GET route that a token opens, pages, PDFs and the API alike, those added later
+    too, redirects and refusals included."""
+    app = create_app(settings)
+    paths = sorted({r.path for r in app.routes if "{token" in r.path and "GET" in getattr(r, "methods", ())})
+    assert len(paths) >= 8
+    with TestClient(app=app) as client:
+        token = start(client)
+        answer_all(client, token)
+        post(client, f"/a/{token}/submit")
+        for template in paths:
+            for value in (token, "A" * 32):  # an assessment, and a link that opens none
+                path = re.sub(r"\{token:str\}", value, template).replace("{section_id:str}", "first")
+                response = client.get(path, follow_redirects=False)
+                assert response.headers.get_list("cache-control") == ["no-store"], (path, response.status_code)
+
+
 def test_no_token_and_no_answer_reaches_the_log(client, caplog):
     with caplog.at_level(logging.DEBUG):
         token = start(client)

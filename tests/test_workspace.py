@@ -446,7 +446,7 @@ def test_the_pdf_carries_the_advisors_notes_and_the_action_plan(client, members,
     response = client.get(f"/workspace/assessments/{rossi}/report.pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "no-store, private"
     text = one_line(pdf_text(response.content, tmp_path))
     assert "Mobili Rossi" in text
     assert "Owner keen on a CNC upgrade" in text
@@ -459,3 +459,31 @@ def test_no_pdf_for_a_draft_or_for_another_cluster(client, members):
     assert client.get(f"/workspace/assessments/{members['draft'].id}/report.pdf").status_code == 409
     assert client.get(f"/workspace/assessments/{members['muebles'].id}/report.pdf").status_code == 404
     assert client.get(f"/workspace/assessments/{members['secret'].id}/report.pdf").status_code == 404
+
+
+# --- Caching -----------------------------------------------------------------------------
+
+
+def get_routes(app, prefix: str) -> list[str]:
+    """The paths of the app's GET routes under ``prefix``, as templates."""
+    return sorted({route.path for route in app.routes if route.path.startswith(prefix) and "GET" in getattr(route, "methods", ())})
+
+
+def test_no_page_or_download_of_the_workspace_is_kept_by_a_cache(settings, members):
+    """Every GET route of the workspace, those added later too: contacts and notes must not
+    stay in a shared cache or the browser's."""
+    app = create_app(settings)
+    paths = get_routes(app, "/workspace")
+    assert {"/workspace", "/workspace/assessments/{assessment_id:int}", "/workspace/assessments/{assessment_id:int}/history"} <= set(paths)
+    values = {"{assessment_id:int}": str(members["rossi"].id), "{questionnaire_id:str}": "small"}
+    with TestClient(app=app) as client:
+        assert client.get("/workspace/login").headers["cache-control"] == "no-store, private"
+        sign_in(client, "organiser@recentre.example")
+        for template in paths:
+            path = template
+            for name, value in values.items():
+                path = path.replace(name, value)
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == (303 if path == "/workspace/login" else 200), path  # signed in: on to the list
+            assert response.headers.get_list("cache-control") == ["no-store, private"], path
+

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -176,6 +177,17 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
+PRIVATE = CacheControlHeader(private=True, no_store=True)
+"""What the workspace's pages show (contacts, notes, results) is kept by no cache, shared or
+the browser's own."""
+
+
+def workspace_router() -> Router:
+    """Every page and download of ``/workspace``, none of them kept by a cache."""
+    routes = [*auth.ROUTES, *dashboard.ROUTES, *review.ROUTES, *library.ROUTES, *analysis.ROUTES, *downloads.ROUTES, *partners.ROUTES]
+    return Router(path="/", route_handlers=routes, cache_control=PRIVATE)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """The web app, configured by ``settings`` (else by the environment)."""
     settings = settings or Settings.from_env()
@@ -189,13 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pages.healthz,
             api.router,
             reports.page_report,
-            *auth.ROUTES,
-            *dashboard.ROUTES,
-            *review.ROUTES,
-            *library.ROUTES,
-            *analysis.ROUTES,
-            *downloads.ROUTES,
-            *partners.ROUTES,
+            workspace_router(),
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False, guards=[plain_static_name]),
         ],
         lifespan=[lifespan(settings)],

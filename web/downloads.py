@@ -43,7 +43,8 @@ CHUNK = 2000
 
 def attachment(name: str) -> dict[str, str]:
     # Names are built here from known ids only, so they need no quoting beyond the quotes.
-    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    # (No cache keeps them: the workspace's router says so, web/app.py.)
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 def file_name(stem: str, parts: Sequence[str], extension: str) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -181,12 +180,7 @@ async def post_note(request: Request, context: Context, transaction: Transaction
     return Redirect(f"/workspace/assessments/{assessment_id}#{anchor}", status_code=303)
 
 
-@get(
-    "/workspace/assessments/{assessment_id:int}/report.pdf",
-    guards=[requires_user],
-    include_in_schema=False,
-    cache_control=CacheControlHeader(no_store=True),
-)
+@get("/workspace/assessments/{assessment_id:int}/report.pdf", guards=[requires_user], include_in_schema=False)
 async def assessment_report(request: Request, context: Context, session: ReadSession, assessment_id: FromPath[int]) -> Response[bytes]:
     """The SME's PDF report with the advisors' notes and the agreed action plan."""
     user = user_of(request)
