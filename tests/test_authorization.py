@@ -109,6 +109,17 @@ def form(path: str | Callable[[World, str], str], data: dict | None = None) -> C
     return call
 
 
+def after_the_notice(call: Call) -> Call:
+    """``call`` once the privacy notice has been accepted in the same browser: the company page
+    is reached through it alone."""
+
+    def accepted_first(w: World, role: str):
+        assert form("/start/privacy", {**START, "accept": "yes"})(w, role).status_code == 303
+        return call(w, role)
+
+    return accepted_first
+
+
 def json(method: str, path: Callable[[World, str], str], body=None) -> Call:
     return lambda w, role: w.client.request(method, path(w, role), json=body)
 
@@ -164,10 +175,9 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/start", "POST"): Entry(form("/start", START), everyone(303)),
     ("/start/privacy", "GET"): Entry(get(f"/start/privacy?{START_QUERY}"), everyone(200)),
     ("/start/privacy", "POST"): Entry(form("/start/privacy", {**START, "accept": "yes"}), everyone(303)),
-    ("/start/company", "GET"): Entry(get(f"/start/company?{START_QUERY}&privacy=accepted&share=no"), everyone(200)),
+    ("/start/company", "GET"): Entry(after_the_notice(get(f"/start/company?{START_QUERY}")), everyone(200)),
     ("/start/company", "POST"): Entry(
-        form("/start/company", {**START, "privacy": "accepted", "share": "no", "name": "New Co", "size": "small", "country": "IT"}),
-        everyone(303),
+        after_the_notice(form("/start/company", {**START, "name": "New Co", "size": "small", "country": "IT"})), everyone(303)
     ),
     ("/a/{token:str}", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}"), own_token(303)),
     ("/a/{token:str}/s/{section_id:str}", "GET"): Entry(get(lambda w, role: f"/a/{w.draft_token_of(role)}/s/data"), own_token(200)),

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from litestar.testing import TestClient
@@ -168,13 +170,18 @@ START = {"q": "kinds:furniture", "cluster": "did", "lang": "en"}
 COMPANY = {"name": "Mobili Rossi", "size": "small", "country": "IT"}
 
 
+def accept_notice(client: TestClient, values: dict = START, share: bool = False) -> None:
+    """The privacy notice's form posted, accepted, sharing with the advisors or not."""
+    privacy = {**values, "accept": "yes", **({"share": "yes"} if share else {})}
+    assert post(client, "/start/privacy", privacy).status_code == 303
+
+
 def start(client: TestClient, company: dict | None = None, share: bool = False, lang: str = "en") -> str:
     """Through the three start pages; the new assessment's token."""
     values = {**START, "lang": lang}
     assert post(client, "/start", values).status_code == 303
-    privacy = {**values, "accept": "yes", **({"share": "yes"} if share else {})}
-    assert post(client, "/start/privacy", privacy).status_code == 303
-    form = {**values, "privacy": "accepted", "share": "yes" if share else "no", **COMPANY, **(company or {})}
+    accept_notice(client, values, share)
+    form = {**values, **COMPANY, **(company or {})}
     response = post(client, "/start/company", form)
     assert response.status_code == 303, response.text
     match = re.match(r"^/a/([A-Za-z0-9_-]{32})/s/first$", response.headers["location"])
@@ -232,7 +239,7 @@ def test_the_start_pages_lead_to_the_first_section(client, database_url):
     share = re.search(r'<input type="checkbox" id="f-share"[^>]*>', privacy).group(0)
     assert "checked" not in share
     response = post(client, "/start/privacy", {**START, "accept": "yes"})
-    assert response.headers["location"] == "/start/company?q=kinds%3Afurniture&cluster=did&lang=en&privacy=accepted&share=no"
+    assert response.headers["location"] == "/start/company?q=kinds%3Afurniture&cluster=did&lang=en"
 
     company = client.get(response.headers["location"]).text
     assert '<option value="IT" selected>Italy</option>' in company  # the cluster's country
@@ -257,6 +264,64 @@ def test_the_privacy_notice_must_be_accepted(client, database_url):
     assert response.status_code == 303 and response.headers["location"].startswith("/start/privacy")
 
 
+def test_a_link_can_neither_skip_the_privacy_notice_nor_switch_sharing_on(client, database_url):
+    """The acceptance and the choice to share come from the notice's form alone, posted by
+    the SME; a link or a hidden field that carries them counts for nothing."""
+    link = "/start/company?q=kinds%3Afurniture&cluster=did&lang=en&privacy=accepted&share=yes"
+    response = client.get(link, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/start/privacy?q=kinds%3Afurniture&cluster=did&lang=en")
+    # The company form posted with the fields that used to carry the choice: to the notice.
+    forged = {**START, "privacy": "accepted", "share": "yes", **COMPANY}
+    response = post(client, "/start/company", forged)
+    assert (response.status_code, response.headers["location"]) == (303, "/start/privacy?q=kinds%3Afurniture&cluster=did&lang=en")
+    assert run_sql(database_url, select(Assessment.id))[0].all() == []
+
+    # Accepted without sharing: the fields cannot switch sharing on.
+    accept_notice(client, share=False)
+    page = client.get(link).text
+    assert 'name="share"' not in page and 'name="privacy"' not in page
+    assert "The advisors of dID – Distretto Interni e Design do not see your assessment, as you chose." in page
+    token = re.search(r"/a/([^/]+)/s/first", post(client, "/start/company", forged).headers["location"]).group(1)
+    assert assessment_row(database_url, token).share_with_advisors is False
+    # One acceptance, one assessment: the next one starts at the notice again.
+    response = post(client, "/start/company", forged)
+    assert response.headers["location"].startswith("/start/privacy?")
+
+
+def test_sharing_is_what_the_notice_said_and_can_be_changed_there(client, database_url):
+    accept_notice(client, share=True)
+    page = client.get("/start/company?q=kinds%3Afurniture&cluster=did&lang=en").text
+    assert "The advisors of dID – Distretto Interni e Design may see your results, answers and contact details, as you chose." in page
+    assert '<a href="/start/privacy?q=kinds%3Afurniture&amp;cluster=did&amp;lang=en">Change</a>' in page
+    # Back on the notice, the box is ticked as it was left; unticked, it is no longer shared.
+    notice = client.get("/start/privacy?q=kinds%3Afurniture&cluster=did&lang=en").text
+    assert re.search(r'<input type="checkbox" id="f-share"[^>]* checked>', notice)
+    accept_notice(client, share=False)
+    token = re.search(r"/a/([^/]+)/s/first", post(client, "/start/company", {**START, **COMPANY}).headers["location"]).group(1)
+    assert assessment_row(database_url, token).share_with_advisors is False
+
+
+def test_the_acceptance_holds_for_its_cluster_and_cannot_be_forged(client, settings):
+    accept_notice(client, share=True)
+    # Accepted for dID's advisors: not for another cluster's.
+    other = {**START, "cluster": "cenfim"}
+    assert client.get(f"/start/company?{urlencode(other)}", follow_redirects=False).headers["location"].startswith("/start/privacy?")
+    # A cookie made or changed elsewhere is not signed with this server's key.
+    from web.consent import CONSENT_COOKIE, Consent, consent_cookie
+
+    value = client.cookies[CONSENT_COOKIE]
+    forged = [
+        consent_cookie("another-key", Consent("did", True, int(time.time())), secure=False).value,
+        value[:-1] + ("0" if value[-1] != "0" else "1"),
+        value.split(".")[0] + ".",
+        consent_cookie(settings.secret_key, Consent("did", True, int(time.time()) - 3 * 3600), secure=False).value,  # too old
+    ]
+    for cookie in forged:
+        client.cookies.set(CONSENT_COOKIE, cookie, path="/start")
+        response = client.get(f"/start/company?{urlencode(START)}", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/start/privacy?"), cookie
+
+
 def test_start_choices_are_checked(client):
     response = post(client, "/start", {"q": "core:furniture", "cluster": "nowhere", "lang": "de"})
     assert response.status_code == 422
@@ -268,7 +333,8 @@ def test_start_choices_are_checked(client):
 
 
 def test_the_company_profile_is_checked(client, database_url):
-    form = {**START, "privacy": "accepted", "share": "no", "name": " ", "size": "huge", "country": "XX", "nace": "furniture", "contact_email": "not-an-address"}
+    accept_notice(client)
+    form = {**START, "name": " ", "size": "huge", "country": "XX", "nace": "furniture", "contact_email": "not-an-address"}
     response = post(client, "/start/company", form)
     assert response.status_code == 422
     assert error_summary_links(response.text) == ["f-name", "f-size-micro", "f-country", "f-nace", "f-contact_email"]
@@ -291,10 +357,8 @@ def test_the_company_profile_is_checked(client, database_url):
     ],
 )
 def test_control_characters_in_the_company_profile_are_refused_at_their_field(client, database_url, field, text, message):
-    values = {**START}
-    assert post(client, "/start", values).status_code == 303
-    assert post(client, "/start/privacy", {**values, "accept": "yes"}).status_code == 303
-    response = post(client, "/start/company", {**values, "privacy": "accepted", "share": "no", **COMPANY, field: text})
+    accept_notice(client)
+    response = post(client, "/start/company", {**START, **COMPANY, field: text})
     assert response.status_code == 422
     assert error_summary_links(response.text) == [f"f-{field}"]
     assert message in response.text
@@ -930,7 +994,8 @@ def test_free_text_is_escaped_everywhere(client, database_url):
     assert 'value="Our &lt;script&gt;alert(1)&lt;/script&gt; challenge"' in pages[0]
     assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in pages[2]
     # Refused input is shown escaped too.
-    response = post(client, "/start/company", {**START, "privacy": "accepted", "name": "", "contact_email": f"x{script}"})
+    accept_notice(client)
+    response = post(client, "/start/company", {**START, "name": "", "contact_email": f"x{script}"})
     assert script not in response.text and "x&lt;script&gt;" in response.text
 
 

@@ -216,7 +216,7 @@ def start(client: TestClient, lang: str = "en") -> str:
     values = {"q": "dates:furniture", "cluster": "did", "lang": lang}
     assert post(client, "/start", values).status_code == 303
     assert post(client, "/start/privacy", {**values, "accept": "yes"}).status_code == 303
-    response = post(client, "/start/company", {**values, "privacy": "accepted", "share": "no", "name": "Rossi", "size": "small", "country": "IT"})
+    response = post(client, "/start/company", {**values, "name": "Rossi", "size": "small", "country": "IT"})
     return re.match(r"^/a/([A-Za-z0-9_-]{32})/s/company$", response.headers["location"]).group(1)
 
 

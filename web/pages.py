@@ -5,7 +5,7 @@ redirect: post/redirect/get):
 
 1. ``/start``: cluster, sector questionnaire and language;
 2. ``/start/privacy``: the privacy notice, to accept, and whether the cluster's advisors
-   may see the results;
+   may see the results, both kept in a signed cookie (``web.consent``), never in an address;
 3. ``/start/company``: the company profile; posting it creates the assessment;
 4. ``/a/{token}/s/{section}``: one page per section. Without JavaScript, "Save and
    continue" posts the whole page; with htmx, each question posts itself when it changes
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -51,6 +52,7 @@ from scoring.render.i18n import translations
 from scoring.render.labels import Labels
 
 from . import api, flow, page_cache
+from .consent import Consent, consent_cookie, consent_of, ended_consent_cookie
 from .context import AppContext, Context, ReadSession, Transaction
 from .failures import failure_text
 from .flow import Shown, shown
@@ -210,16 +212,27 @@ def privacy_context(context: AppContext, values: dict, errors: dict) -> dict:
 
 @get("/start/privacy", include_in_schema=False)
 async def privacy_form(
-    context: Context, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
+    request: Request, context: Context, q: FromQuery[str | None] = None, cluster: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
 ) -> Template | Redirect:
     values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
     if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
-    return page("privacy.html", values["lang"], privacy_context(context, values, {}))
+    shown_now = privacy_context(context, values, {})
+    # Back from the company page to change the choice: it is ticked as the SME left it.
+    given = consent_of(request, context.settings.secret_key, values["cluster"])
+    shown_now["share"] = bool(given and given.share)
+    return page("privacy.html", values["lang"], shown_now)
+
+
+def cookies_secure(request: Request, context: AppContext) -> bool:
+    """As ``web.auth`` marks its cookies: Secure over https, or when the settings say so."""
+    return request.url.scheme == "https" or context.settings.secure_cookies
 
 
 @post("/start/privacy", include_in_schema=False, status_code=303)
 async def privacy(request: Request, context: Context) -> Template | Redirect:
+    """The notice's form: the only place the notice is accepted and the sharing chosen; both
+    are kept in a signed cookie (``web.consent``), never in the next page's address."""
     form = await request.form()
     values = start_values(form)
     if not _valid_start(context, values):
@@ -231,8 +244,9 @@ async def privacy(request: Request, context: Context) -> Template | Redirect:
         shown_again = privacy_context(context, values, errors)
         shown_again["share"] = share
         return page("privacy.html", values["lang"], shown_again, status_code=422)
-    query = {**values, "privacy": "accepted", "share": "yes" if share else "no"}
-    return Redirect(f"/start/company?{urlencode(query)}", status_code=303)
+    given = Consent(cluster=values["cluster"], share=share, at=int(time.time()))
+    cookie = consent_cookie(context.settings.secret_key, given, secure=cookies_secure(request, context))
+    return Redirect(f"/start/company?{urlencode(values)}", status_code=303, cookies=[cookie])
 
 
 # --- The company profile; creating the assessment -----------------------------------------
@@ -249,11 +263,12 @@ COMPANY_TARGETS = {"name": "f-name", "size": "f-size-micro", "country": "f-count
 """Where the error summary's link for each field leads."""
 
 
-def company_context(context: AppContext, values: dict, company: dict, errors: dict) -> dict:
+def company_context(context: AppContext, values: dict, company: dict, errors: dict, share: bool) -> dict:
     labels = Labels(values["lang"])
     choice = flow.find_choice(context.questionnaires, values["q"])
     assert choice is not None, "_valid_start accepted it"
     return {
+        "share": share,
         "problems": [(target, errors[name]) for name, target in COMPANY_TARGETS.items() if name in errors],
         "values": values,
         "company": company,
@@ -294,22 +309,22 @@ COMPANY_FIELDS = ("name", "size", "country", "nace", "contact_name", "contact_em
 
 @get("/start/company", include_in_schema=False)
 async def company_form(
+    request: Request,
     context: Context,
     q: FromQuery[str | None] = None,
     cluster: FromQuery[str | None] = None,
     lang: FromQuery[str | None] = None,
-    privacy: FromQuery[str | None] = None,
-    share: FromQuery[str | None] = None,
 ) -> Template | Redirect:
     values = {"q": q or "", "cluster": cluster or "", "lang": lang or ""}
     if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
-    if privacy != "accepted":
+    given = consent_of(request, context.settings.secret_key, values["cluster"])
+    if given is None:
+        # Whatever the address says: the notice is accepted on its own page, or not at all.
         return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
-    values["share"] = "yes" if share == "yes" else "no"
     company = dict.fromkeys(COMPANY_FIELDS, "")
     company["country"] = CLUSTERS[values["cluster"]].country
-    return page("company.html", values["lang"], company_context(context, values, company, {}))
+    return page("company.html", values["lang"], company_context(context, values, company, {}, given.share))
 
 
 @post("/start/company", include_in_schema=False, status_code=303)
@@ -318,14 +333,14 @@ async def company(request: Request, context: Context, transaction: Transaction) 
     values = start_values(form)
     if not _valid_start(context, values):
         return Redirect(f"/start?{urlencode(values)}", status_code=303)
-    if form.get("privacy") != "accepted":
+    given = consent_of(request, context.settings.secret_key, values["cluster"])
+    if given is None:
         return Redirect(f"/start/privacy?{urlencode(values)}", status_code=303)
-    values["share"] = "yes" if form.get("share") == "yes" else "no"
     lang = values["lang"]
     company = {name: str(form.get(name) or "") for name in COMPANY_FIELDS}
     errors = company_errors(company, gettext_for(lang))
     if errors:
-        return page("company.html", lang, company_context(context, values, company, errors), status_code=422)
+        return page("company.html", lang, company_context(context, values, company, errors, given.share), status_code=422)
     choice = flow.find_choice(context.questionnaires, values["q"])
     assert choice is not None, "_valid_start accepted it"
     compiled = choice.questionnaire
@@ -336,13 +351,14 @@ async def company(request: Request, context: Context, transaction: Transaction) 
         language=lang,
         cluster=values["cluster"],
         sector=choice.sector,
-        share_with_advisors=values["share"] == "yes",
+        share_with_advisors=given.share,
         company=CompanyProfile(**{name: value.strip() for name, value in company.items()}),
     )
     company_now = responses.company_of(assessment)
     first = shown(compiled, {}, company_now).sections
     assessment.current_section = first[0].id if first else None
-    return Redirect(section_url(token, first[0].id) if first else review_url(token), status_code=303)
+    ended = ended_consent_cookie(secure=cookies_secure(request, context))
+    return Redirect(section_url(token, first[0].id) if first else review_url(token), status_code=303, cookies=[ended])
 
 
 # --- The assessment's pages --------------------------------------------------------------
