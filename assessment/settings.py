@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -55,6 +56,17 @@ class Settings:
     Set it when a proxy serves the app over https; requests that arrive over https get
     Secure cookies anyway."""
 
+    trusted_proxies: tuple[str, ...] = ()
+    """``RECENTRE_TRUSTED_PROXIES``: the addresses or networks (comma-separated, such as
+    ``127.0.0.1`` or ``10.0.0.0/8``) of the reverse proxies in front of ``recentre serve``.
+    From them alone, X-Forwarded-For names the client (the address sign-in attempts and new
+    assessments are counted by) and X-Forwarded-Proto the scheme. Default: none, so that no
+    client can choose the address it is counted by."""
+
+    new_assessments_per_hour: int = 100
+    """``RECENTRE_NEW_ASSESSMENTS_PER_HOUR``: assessments one address may start in an hour
+    (the start pages, the API and re-assessments together), across every server process."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -68,6 +80,8 @@ class Settings:
             port=whole_number(env, "RECENTRE_PORT", 8000, 1, 65535),
             database_pool_size=whole_number(env, "RECENTRE_DATABASE_POOL_SIZE", 20, 1, 500),
             secure_cookies=(env.get("RECENTRE_SECURE_COOKIES") or "").strip().lower() in ("1", "true", "yes"),
+            trusted_proxies=networks(env, "RECENTRE_TRUSTED_PROXIES"),
+            new_assessments_per_hour=whole_number(env, "RECENTRE_NEW_ASSESSMENTS_PER_HOUR", 100, 1, 1_000_000),
         )
 
 
@@ -82,6 +96,19 @@ def whole_number(env: Mapping[str, str], name: str, default: int, lowest: int, h
     if not text.isdigit() or not lowest <= int(text) <= highest:
         raise SettingsError(f"{name}: a whole number from {lowest} to {highest}, not {text!r}")
     return int(text)
+
+
+def networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks, each checked and written out in full."""
+    found = []
+    for item in (env.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name}: IP addresses or networks separated by commas, such as 127.0.0.1,10.0.0.0/8; not {item.strip()!r}") from None
+    return tuple(found)
 
 
 def data_dir_from_env(env: Mapping[str, str]) -> Path:

@@ -187,6 +187,30 @@ def test_thousands_of_unknown_answers_get_a_bounded_list_of_problems_and_suggest
     assert problems[0] == {"question": "gone_0", "message": "unknown question"}
 
 
+def test_starting_assessments_is_limited_per_address_and_hour(settings):
+    """The API, the start pages and re-assessments count together, in the database."""
+    from dataclasses import replace
+
+    from tests.forms import post as post_form
+
+    with TestClient(app=create_app(replace(settings, new_assessments_per_hour=3))) as client:
+        token = new_assessment(client)
+        client.patch(f"{API}/assessments/{token}/answers", json={"has_meter": False, "staff": 5, "tools": ["erp"], "d": 1})
+        assert client.post(f"{API}/assessments/{token}/submit").status_code == 200
+        start = {"q": "small:furniture", "cluster": "did", "lang": "it"}
+        post_form(client, "/start/privacy", {**start, "accept": "yes"})
+        assert post_form(client, "/start/company", {**start, "name": "Rossi", "size": "small", "country": "IT"}).status_code == 303
+        assert post_form(client, f"/a/{token}/reassess").status_code == 303
+        response = client.post(f"{API}/assessments", json=NEW)
+        assert (response.status_code, response.json()) == (429, error(429, "Too many assessments were started from your address in the last hour. Try again later."))
+        response = post_form(client, f"/a/{token}/reassess")
+        assert response.status_code == 429 and "Dal vostro indirizzo sono state avviate troppe valutazioni" not in response.text
+        post_form(client, "/start/privacy", {**start, "accept": "yes"})
+        response = post_form(client, "/start/company", {**start, "name": "Rossi", "size": "small", "country": "IT"})
+        assert response.status_code == 429 and "Dal vostro indirizzo sono state avviate troppe valutazioni nell&#39;ultima ora." in response.text
+    assert count_rows(settings.database_url, Assessment) == 3
+
+
 def test_a_body_that_is_not_utf8_is_a_400_json_error(client):
     token = new_assessment(client)
     bodies = [

@@ -101,6 +101,28 @@ def test_a_bad_pool_size_is_named_with_what_it_must_be(tmp_path: Path, given: st
     assert str(caught.value) == f"RECENTRE_DATABASE_POOL_SIZE: a whole number from 1 to 500, not {given!r}"
 
 
+def test_no_proxy_is_trusted_unless_named(tmp_path: Path):
+    assert Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path)}).trusted_proxies == ()
+    named = Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,::1 ,"})
+    assert named.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+
+
+@pytest.mark.parametrize("given", ["localhost", "*", "10.0.0.0/33", "127.0.0.1;10.0.0.1"])
+def test_a_trusted_proxy_must_be_an_address_or_network(tmp_path: Path, given: str):
+    with pytest.raises(ValueError) as caught:
+        Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_TRUSTED_PROXIES": given})
+    assert str(caught.value) == (
+        f"RECENTRE_TRUSTED_PROXIES: IP addresses or networks separated by commas, such as 127.0.0.1,10.0.0.0/8; not {given!r}"
+    )
+
+
+def test_new_assessments_per_hour(tmp_path: Path):
+    assert Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path)}).new_assessments_per_hour == 100
+    assert Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_NEW_ASSESSMENTS_PER_HOUR": "7"}).new_assessments_per_hour == 7
+    with pytest.raises(ValueError):
+        Settings.from_env({"RECENTRE_DATA_DIR": str(tmp_path), "RECENTRE_NEW_ASSESSMENTS_PER_HOUR": "0"})
+
+
 def test_several_workers_are_refused_on_sqlite(tmp_path: Path, monkeypatch, capsys):
     from web.cli import main
 

@@ -38,7 +38,7 @@ from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
 
-from .context import AppContext, Context, ReadSession, Transaction
+from .context import AppContext, Context, ReadSession, Transaction, client_address
 from .failures import failure_text
 from .reports import pdf_response, report_pdf
 
@@ -191,6 +191,7 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
         410: "The token has expired.",
         413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
         422: "Answers that do not fit the questionnaire; `problems` lists each one with its question id.",
+        429: "Too many assessments started from this address within the last hour.",
     }
     return {s: ResponseSpec(data_container=Error, description=descriptions[s], generate_examples=False) for s in statuses}
 
@@ -481,9 +482,9 @@ NO_STORE = CacheControlHeader(no_store=True)
     tags=["assessments"],
     status_code=HTTP_201_CREATED,
     cache_control=NO_STORE,
-    responses=_errors(400, 413, 422),
+    responses=_errors(400, 413, 422, 429),
 )
-async def create(context: Context, transaction: Transaction, data: JSONBody[NewAssessment]) -> Response[Created]:
+async def create(request: Request, context: Context, transaction: Transaction, data: JSONBody[NewAssessment]) -> Response[Created]:
     """Start an assessment. The response holds its private token, once: every later request
     names the assessment by it."""
     problems = []
@@ -499,6 +500,7 @@ async def create(context: Context, transaction: Transaction, data: JSONBody[NewA
             problems.append(responses.AnswerProblem(f"company.{name}", "control characters (such as tabs, line breaks or NUL) are not allowed"))
     if problems or compiled is None:
         raise responses.InvalidAnswers("The assessment could not be created.", problems)
+    await responses.count_new_assessment(transaction, client_address(request), context.settings.new_assessments_per_hour)
     c = data.company
     version = await transaction.get_one(QuestionnaireVersion, context.offered_versions[compiled.id])
     assessment, token = await responses.create_assessment(

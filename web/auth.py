@@ -37,13 +37,13 @@ from sqlalchemy import ColumnElement, and_, case, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.settings import Settings
-from assessment.store.models import Assessment, User
+from assessment.store.models import Assessment
 from assessment.workspace import accounts
 from assessment.workspace.accounts import AccountError, CurrentUser, current_user_of
 from questionnaires.messages import N_
 from questionnaires.reference import LANGUAGES
 
-from .context import Context, Transaction, context_of
+from .context import Context, Transaction, client_address, context_of
 from .languages import COOKIE_LIFETIME, LANGUAGE_COOKIE, Refusal, gettext_of, translator, workspace_page
 from .pages import error_for_reader
 
@@ -216,25 +216,22 @@ async def login_form(request: Request, next: FromQuery[str | None] = None) -> Te
 
 
 @post(LOGIN, include_in_schema=False, status_code=303)
-async def login(request: Request, context: Context, transaction: Transaction) -> Template | Redirect:
+async def login(request: Request, context: Context) -> Template | Redirect:
+    """Signing in: no session of the request's, since the password is checked between two
+    short transactions of ``accounts.sign_in`` and must hold no connection meanwhile."""
     form = await request.form()
     email = str(form.get("email") or "")[:254]
     password = str(form.get("password") or "")
     next_url = safe_next(str(form.get("next") or ""))
-    client = request.client.host if request.client else ""
-    key = accounts.login_key(email, client)
-    if await accounts.too_many_failures(transaction, key):
+    try:
+        token = await accounts.sign_in(
+            context.sessions, email, password, client_address(request),
+            previous_token=request.cookies.get(SESSION_COOKIE, ""), limiter=context.hashing,
+        )
+    except accounts.TooManyAttempts:
         return login_page(request, next_url=next_url, error=TOO_MANY_ATTEMPTS, email=email, status_code=429)
-    user = await accounts.authenticate(transaction, email, password) if email and password else None
-    if user is None:
-        await accounts.record_failure(transaction, key)
+    if token is None:
         return login_page(request, next_url=next_url, error=GENERIC_LOGIN_ERROR, email=email, status_code=401)
-    await accounts.forget_failures(transaction, key)
-    # A new session id at every sign-in, and the one the browser brought (if any) ends:
-    # a session id planted before sign-in is worth nothing after it.
-    await accounts.end_session(transaction, request.cookies.get(SESSION_COOKIE, ""))
-    await accounts.delete_expired_sessions(transaction)
-    token = await accounts.start_session(transaction, user)
     return Redirect(next_url, status_code=303, cookies=[session_cookie(request, context.settings, token)])
 
 
@@ -254,7 +251,7 @@ def password_page(request: Request, user: CurrentUser, *, error: str | None = No
 
 
 def password_problem(exc: AccountError, new: str, t: NullTranslations) -> str:
-    """Why ``accounts.change_password`` refused, in the reader's language."""
+    """Why ``accounts.change_password_of`` refused, in the reader's language."""
     if isinstance(exc, accounts.WrongPassword):
         return t.gettext("The current password is wrong.")
     if len(new) < accounts.MIN_PASSWORD_LENGTH:
@@ -263,6 +260,11 @@ def password_problem(exc: AccountError, new: str, t: NullTranslations) -> str:
     if len(new) > accounts.MAX_PASSWORD_LENGTH:
         n = accounts.MAX_PASSWORD_LENGTH
         return t.ngettext("The password is too long: use at most %(count)d character.", "The password is too long: use at most %(count)d characters.", n) % {"count": n}
+    if isinstance(exc, accounts.WeakPassword):
+        return t.gettext(
+            "The password is too easy to guess: avoid common passwords, words, names, dates, your email, repeated "
+            "letters and keyboard rows; a few unrelated words make a strong one."
+        )
     return str(exc)
 
 
@@ -272,7 +274,9 @@ async def password_form(request: Request, done: FromQuery[bool] = False) -> Temp
 
 
 @post("/workspace/password", guards=[requires_user], include_in_schema=False, status_code=303)
-async def change_password(request: Request, context: Context, transaction: Transaction) -> Template | Redirect:
+async def change_password(request: Request, context: Context) -> Template | Redirect:
+    """Changing one's password: as at sign-in, the hashing runs between short transactions
+    of ``accounts.change_password_of``, so the handler takes no session."""
     current_user = user_of(request)
     t = translator(request)
     _ = t.gettext
@@ -281,21 +285,14 @@ async def change_password(request: Request, context: Context, transaction: Trans
     new = str(form.get("new_password") or "")
     if new != str(form.get("repeat_password") or ""):
         return password_page(request, current_user, error=_("The two new passwords differ."), status_code=400)
-    client = request.client.host if request.client else ""
-    key = accounts.login_key(current_user.email, client)
-    # The same limit as at sign-in: a borrowed session must not become a way to guess.
-    if await accounts.too_many_failures(transaction, key):
-        return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
-    user = await transaction.get_one(User, current_user.id)
     try:
-        await accounts.change_password(transaction, user, current, new)
-    except accounts.WrongPassword as exc:
-        await accounts.record_failure(transaction, key)
-        return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
+        # The same limit as at sign-in: a borrowed session must not become a way to guess.
+        token = await accounts.change_password_of(context.sessions, current_user.id, current, new, client_address(request), limiter=context.hashing)
+    except accounts.TooManyAttempts:
+        return password_page(request, current_user, error=_(TOO_MANY_ATTEMPTS), status_code=429)
     except AccountError as exc:
         return password_page(request, current_user, error=password_problem(exc, new, t), status_code=400)
     # Every session ended with the old password; this browser carries on in a new one.
-    token = await accounts.start_session(transaction, user)
     return Redirect("/workspace/password?done=true", status_code=303, cookies=[session_cookie(request, context.settings, token)])
 
 

@@ -337,6 +337,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # uvicorn's access log writes each request's path, and the paths of assessments
         # carry their private tokens; the app logs refused requests by route template.
         access_log=False,
+        # X-Forwarded-For and -Proto from the trusted proxies only; uvicorn's default trusts
+        # 127.0.0.1, which let anyone on the machine, or behind a proxy that passes the
+        # header on, choose the address sign-in attempts are counted by.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
     )
     return 0
 
@@ -365,7 +370,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         check_role(args.role, args.cluster)
         password = read_new_password()
-        check_new_password(password)
+        check_new_password(password, args.email)
     except (AccountError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -501,8 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = user_sub.add_parser(
         "add",
         help="add an account",
-        description="Add an account. The password (at least 12 characters) is asked for twice "
-        "at a prompt, or read from the first line of standard input when it is not a terminal.",
+        description="Add an account. The password (at least 12 characters, and not easy to guess: "
+        "no common password, word, name, date, keyboard row or the email itself) is asked for "
+        "twice at a prompt, or read from the first line of standard input when it is not a terminal.",
     )
     p.add_argument("email", metavar="EMAIL", help="the email address the person signs in with")
     p.add_argument("--role", required=True, choices=["advisor", "organiser"], help="advisor (one cluster) or organiser (all clusters)")

@@ -13,7 +13,9 @@ as parameters, and Litestar's dependency injection provides it:
 
 A handler takes ``session`` or ``transaction``, never both: on SQLite the app has one
 connection, which the second would wait for. Autosave and the results page take neither:
-they go through ``context.tokens``, whose connections are its own.
+they go through ``context.tokens``, whose connections are its own. Signing in and changing
+one's password take neither too: ``accounts.sign_in`` hashes the password between two short
+transactions of its own (``context.sessions``), holding no connection while it hashes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from litestar import Litestar
+import anyio
+from litestar import Litestar, Request
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +35,9 @@ from assessment.workspace.analysis import AnalysisCache, Labels
 from questionnaires.compile import CompiledQuestionnaire
 
 from .page_cache import PageCache
+
+HASHING_THREADS = 2
+"""Passwords hashed at once per server process (argon2id takes tens of milliseconds of CPU)."""
 
 
 @dataclass
@@ -50,6 +56,9 @@ class AppContext:
     versions: Versions
     """Compiled versions by database id, so that requests never compile: the offered ones, and
     older ones compiled from the database on first use."""
+    hashing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(HASHING_THREADS))
+    """The worker threads that hash passwords, at most HASHING_THREADS at a time: a burst of
+    sign-ins queues here instead of taking every core (made in the lifespan's event loop)."""
     pages: PageCache = field(default_factory=PageCache)
     """Results pages, drawn once per result (web/page_cache.py)."""
     analyses: AnalysisCache = field(init=False)
@@ -73,6 +82,13 @@ ReadSession = NamedDependency[AsyncSession]
 """A handler's parameter ``session``: a session to read in."""
 Transaction = NamedDependency[AsyncSession]
 """A handler's parameter ``transaction``: a session whose changes are committed together."""
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from, which rate limits count by. Behind a proxy listed in
+    RECENTRE_TRUSTED_PROXIES, ``recentre serve`` (uvicorn) has put there the address the
+    proxy was asked from; from any other peer, X-Forwarded-For is not believed."""
+    return request.client.host if request.client else ""
 
 
 def context_of(app: Litestar) -> AppContext:

@@ -53,7 +53,7 @@ from scoring.render.labels import Labels
 
 from . import api, flow, page_cache
 from .consent import Consent, consent_cookie, consent_of, ended_consent_cookie
-from .context import AppContext, Context, ReadSession, Transaction
+from .context import AppContext, Context, ReadSession, Transaction, client_address
 from .failures import failure_text
 from .flow import Shown, shown
 from .languages import Refusal, is_workspace, page_language, reader_language
@@ -344,6 +344,8 @@ async def company(request: Request, context: Context, transaction: Transaction) 
     choice = flow.find_choice(context.questionnaires, values["q"])
     assert choice is not None, "_valid_start accepted it"
     compiled = choice.questionnaire
+    request.state.lang = lang  # a refusal's page in the language chosen on the start page
+    await responses.count_new_assessment(transaction, client_address(request), context.settings.new_assessments_per_hour)
     version = await transaction.get_one(QuestionnaireVersion, context.offered_versions[compiled.id])
     assessment, token = await responses.create_assessment(
         transaction,
@@ -833,6 +835,7 @@ async def reassess(request: Request, context: Context, transaction: Transaction,
     if version_id is None:
         raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
     compiled = context.questionnaires[previous.questionnaire_id]
+    await responses.count_new_assessment(transaction, client_address(request), context.settings.new_assessments_per_hour)
     version = await transaction.get_one(QuestionnaireVersion, version_id)
     assessment, new_token = await responses.start_reassessment(transaction, previous, version, compiled)
     await transaction.flush()

@@ -378,8 +378,10 @@ class UserSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed sign-in, counted to slow down password guessing. ``key`` is a hash of the
-    email and the client's address, so that the table holds neither."""
+    """An event a rate limit counts (``assessment/store/limits.py``): a sign-in not known to
+    have succeeded, counted to slow down password guessing (the table was made for failed
+    sign-ins, hence its name), or an assessment started. ``key`` is a hash of what it is
+    counted by (the email, the client's address), so that the table holds neither."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_failed_at", "key", "failed_at"),)

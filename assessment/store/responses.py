@@ -39,6 +39,7 @@ from scoring.answers import (
 from scoring.engine import scorer_for
 from scoring.profile import Profile
 
+from . import limits
 from .models import (
     Answer,
     Assessment,
@@ -70,6 +71,8 @@ UNAVAILABLE = N_("The questionnaire version of this assessment is no longer avai
 SUBMITTED = N_("This assessment has been submitted; its answers can no longer change.")
 ALREADY_SUBMITTED = N_("This assessment has already been submitted.")
 NOT_SAVED = N_("Some answers could not be saved.")
+TOO_MANY_NEW = N_("Too many assessments were started from your address in the last hour. Try again later.")
+NEW_WINDOW = timedelta(hours=1)
 
 
 
@@ -100,6 +103,10 @@ class InvalidAnswers(ResponseError):
 
 class VersionUnavailable(ResponseError):
     status_code = 409
+
+
+class TooManyNew(ResponseError):
+    status_code = 429
 
 
 class CompanyProfile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -139,6 +146,14 @@ def company_of(assessment: Assessment | Draft) -> dict:
 
 
 # --- Creating and opening -----------------------------------------------------------------
+
+
+async def count_new_assessment(session: AsyncSession, client: str, per_hour: int) -> None:
+    """Count an assessment started from the address ``client`` (the start pages, the API and
+    re-assessments alike), in the transaction that creates it; TooManyNew when the address
+    has started ``per_hour`` within the last hour already (``limits.take``)."""
+    if not await limits.take(session, [(limits.key_of("new-assessment", client), per_hour)], NEW_WINDOW):
+        raise TooManyNew(TOO_MANY_NEW)
 
 
 async def create_assessment(
