@@ -22,6 +22,12 @@ requests take three short cuts, which ``TokenStore`` keeps together:
   through the models, changed the assessment meanwhile, nothing is written, the kept draft is
   dropped, and the save is checked again against the stored answers (``save_answers``).
   Answers are refused only on the stored draft, never on a kept one.
+- **One save of an assessment at a time in this process** (``turn``). htmx sends one
+  autosave per question, and an SME ticks faster than a loaded server saves: saves of one
+  draft that overlapped all read the same ``updated_at``, only one of them could write, and
+  the others, checked again and again, gave up after ``SAVE_ATTEMPTS`` (409, and the page
+  reloaded without their answers). Taking turns, each save starts from the draft the one
+  before it wrote; only another process can still change it meanwhile.
 - **One transaction, in one statement on PostgreSQL** (a round trip), or in three on SQLite
   with no await between them.
 
@@ -36,6 +42,7 @@ import dataclasses
 import functools
 import sqlite3
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -209,6 +216,7 @@ class TokenStore:
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         self.drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._pool: asyncpg.Pool | None = None
         self._sqlite: sqlite3.Connection | None = None
 
@@ -243,6 +251,16 @@ class TokenStore:
             self._sqlite.close()
 
     # --- Saving answers ---------------------------------------------------------------------
+
+    def turn(self, token: str) -> asyncio.Lock:
+        """The lock that the saves of this token's assessment take in turn in this process
+        (held by ``save_answers`` from reading the draft to writing it); NotFound for what
+        cannot be a token. Kept only while a save holds it or waits for it."""
+        key = _key_of(token)
+        lock = self._turns.get(key)
+        if lock is None:
+            lock = self._turns[key] = asyncio.Lock()
+        return lock
 
     async def open_draft(self, token: str, *, now: datetime | None = None) -> Draft:
         """The assessment this token opens, with its answers; the errors of ``open_assessment``."""

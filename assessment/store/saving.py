@@ -13,6 +13,10 @@ A save goes:
 4. one write of all of it, only where the assessment is still a draft with the ``updated_at``
    that was read (``TokenStore.store_answers``).
 
+The saves of one assessment take turns in a process (``TokenStore.turn``), from step 1 to
+step 4, so that answers sent at once (htmx's autosaves, one per question) are written one
+after the other, each checked against the answers the one before it wrote.
+
 When the write finds the assessment changed meanwhile (another process saved, or it was
 submitted), nothing is written and the save starts again from the stored draft. A refusal
 decided on a kept draft is decided again on the stored one, since only a write finds out
@@ -82,26 +86,27 @@ async def save_answers(
     written. ``change`` sees the draft whatever its status, so that it can refuse a submitted
     one in its own words; a submitted one is refused anyway (AlreadySubmitted). The errors of
     ``open_assessment``, the refusals of ``change``, and ChangedMeanwhile."""
-    for _ in range(SAVE_ATTEMPTS):
-        draft = await tokens.open_draft(token)
-        compiled = await versions.get(draft.version_id)
-        try:
-            wanted = change(draft, compiled)
-        except InvalidAnswers:
-            if not draft.kept:
-                raise
-            tokens.forget(draft)
-            continue
-        if wanted.saved is None:
-            if draft.kept:  # decided on a kept draft: decide again on the stored one
+    async with tokens.turn(token):
+        for _ in range(SAVE_ATTEMPTS):
+            draft = await tokens.open_draft(token)
+            compiled = await versions.get(draft.version_id)
+            try:
+                wanted = change(draft, compiled)
+            except InvalidAnswers:
+                if not draft.kept:
+                    raise
                 tokens.forget(draft)
                 continue
-            return Written(draft, compiled, wanted)
-        try:
-            stored = await tokens.store_answers(draft, wanted.saved, wanted.section, wanted.language)
-        except DraftChanged:
-            continue
-        return Written(stored, compiled, wanted)
+            if wanted.saved is None:
+                if draft.kept:  # decided on a kept draft: decide again on the stored one
+                    tokens.forget(draft)
+                    continue
+                return Written(draft, compiled, wanted)
+            try:
+                stored = await tokens.store_answers(draft, wanted.saved, wanted.section, wanted.language)
+            except DraftChanged:
+                continue
+            return Written(stored, compiled, wanted)
     raise ChangedMeanwhile(CHANGED)
 
 
