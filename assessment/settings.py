@@ -67,14 +67,41 @@ class Settings:
     """``RECENTRE_NEW_ASSESSMENTS_PER_HOUR``: assessments one address may start in an hour
     (the start pages, the API and re-assessments together), across every server process."""
 
+    database_statement_timeout: int = 10
+    """``RECENTRE_DATABASE_STATEMENT_TIMEOUT``: seconds one database statement may take,
+    waiting for a free connection or a lock included: PostgreSQL cancels it after this
+    (``statement_timeout``), and the server stops waiting for an answer then too (a frozen
+    database answers nothing); on SQLite a write waits this long for another process's
+    lock. Then the request answers 503. Migrations have none."""
+
+    database_connect_timeout: int = 5
+    """``RECENTRE_DATABASE_CONNECT_TIMEOUT``: seconds to wait for a new PostgreSQL
+    connection before the request answers 503."""
+
+    request_timeout: int = 60
+    """``RECENTRE_REQUEST_TIMEOUT``: seconds a request may take before its response starts;
+    then it answers 503. A streamed download, once started, is not cut."""
+
+    @property
+    def database_timeouts(self) -> DatabaseTimeouts:
+        return DatabaseTimeouts(statement=self.database_statement_timeout, connect=self.database_connect_timeout)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = data_dir_from_env(env)
+        timeouts = DatabaseTimeouts.from_env(env)
+        try:
+            database_url = database_url_from_env(env)
+            secret_key = env.get("RECENTRE_SECRET_KEY") or kept_secret_key(data_dir)
+        except OSError as exc:
+            raise StartupError(
+                f"RECENTRE_DATA_DIR: cannot write in {data_dir} ({exc.strerror}): let the server's user write there, or name another folder"
+            ) from None
         return cls(
-            database_url=database_url_from_env(env),
+            database_url=database_url,
             questionnaires=Path(env.get("RECENTRE_QUESTIONNAIRES") or BUNDLED),
-            secret_key=env.get("RECENTRE_SECRET_KEY") or kept_secret_key(data_dir),
+            secret_key=secret_key,
             data_dir=data_dir,
             host=env.get("RECENTRE_HOST") or "127.0.0.1",
             port=whole_number(env, "RECENTRE_PORT", 8000, 1, 65535),
@@ -82,11 +109,38 @@ class Settings:
             secure_cookies=(env.get("RECENTRE_SECURE_COOKIES") or "").strip().lower() in ("1", "true", "yes"),
             trusted_proxies=networks(env, "RECENTRE_TRUSTED_PROXIES"),
             new_assessments_per_hour=whole_number(env, "RECENTRE_NEW_ASSESSMENTS_PER_HOUR", 100, 1, 1_000_000),
+            database_statement_timeout=timeouts.statement,
+            database_connect_timeout=timeouts.connect,
+            request_timeout=whole_number(env, "RECENTRE_REQUEST_TIMEOUT", 60, 1, 3600),
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long database work may wait (``Settings.database_statement_timeout`` and
+    ``database_connect_timeout`` say what each bounds), in seconds."""
+
+    statement: int = 10
+    connect: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DatabaseTimeouts:
+        env = os.environ if environ is None else environ
+        return cls(
+            statement=whole_number(env, "RECENTRE_DATABASE_STATEMENT_TIMEOUT", 10, 1, 3600),
+            connect=whole_number(env, "RECENTRE_DATABASE_CONNECT_TIMEOUT", 5, 1, 600),
         )
 
 
 class SettingsError(ValueError):
-    """A setting with a value it cannot have; the message names the variable."""
+    """A setting with a value it cannot have; the message names the variable. The CLI
+    prints it in one line and exits with 2."""
+
+
+class StartupError(RuntimeError):
+    """What a setting names cannot be used now (a database that cannot be reached, a folder
+    that cannot be written): the message names the variable, the cause and the fix, in one
+    line. The CLI prints it and exits with 1."""
 
 
 def whole_number(env: Mapping[str, str], name: str, default: int, lowest: int, highest: int) -> int:
@@ -119,10 +173,36 @@ def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
     """The database URL alone, for tools such as Alembic that need nothing else."""
     env = os.environ if env is None else env
     if env.get("RECENTRE_DATABASE_URL"):
-        return env["RECENTRE_DATABASE_URL"]
+        return checked_database_url(env["RECENTRE_DATABASE_URL"])
     data_dir = data_dir_from_env(env)
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{data_dir / 'recentre.db'}"
+
+
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+
+
+def checked_database_url(url: str) -> str:
+    """``url``, if it can name a database of this program: SettingsError (naming
+    RECENTRE_DATABASE_URL, never its password) for one that cannot be read, of another
+    kind of database, or an SQLite database in memory, which every restart would empty."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url.strip())
+    except (ArgumentError, ValueError):
+        # The text is not shown: it may hold a password.
+        raise SettingsError(f"RECENTRE_DATABASE_URL: not a database URL; write it as {DATABASE_URL_FORMS}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(f"RECENTRE_DATABASE_URL: {backend} databases are not supported; use {DATABASE_URL_FORMS}")
+    if backend == "sqlite" and (parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"):
+        raise SettingsError(
+            "RECENTRE_DATABASE_URL: an SQLite database in memory would lose every assessment when the server stops; "
+            "name a file: sqlite:///PATH"
+        )
+    return url.strip()
 
 
 def kept_secret_key(data_dir: Path) -> str:

@@ -7,7 +7,8 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from assessment.store.db import (
     DatabaseNotMigrated,
@@ -21,11 +22,14 @@ from assessment.store.db import (
 )
 from assessment.store.models import (
     QuestionnaireVersion,
+    Result,
     load_questionnaire_version,
     store_questionnaire_version,
 )
+from assessment.store.responses import CompanyProfile
 from questionnaires.compile import compile_questionnaire
-from tests.database import run_coroutine
+from tests.assessments import stored_assessment
+from tests.database import in_sessions, query, run_coroutine, run_sql
 from web import cli
 
 
@@ -156,3 +160,41 @@ async def test_a_stored_version_outlives_its_files(sessions, questionnaire_dir: 
 async def test_the_synchronous_upgrade_explains_itself_inside_an_event_loop(sqlite_database: str):
     with pytest.raises(RuntimeError, match="upgrade_async"):
         upgrade(sqlite_database)
+
+
+def test_the_database_holds_one_current_result_per_assessment(database_url: str, questionnaire_dir: Path):
+    """Migration 0009: where two re-scorings at once had left two current results, the newest
+    stays current; after it, a second current result cannot be stored."""
+    upgrade(database_url, "0008")
+    compiled = compile_questionnaire(questionnaire_dir / "small.yaml")
+
+    async def submitted(sessions) -> int:
+        assessment_id, _ = await stored_assessment(
+            sessions, compiled, {"kwh": 50, "audit": True, "tools": "erp"},
+            language="en", cluster="did", sector="furniture", share_with_advisors=False, company=CompanyProfile(),
+        )
+        return assessment_id
+
+    assessment_id = in_sessions(database_url, submitted)
+    # A copy of its current result, current too.
+    twice = insert(Result).from_select(
+        ["assessment_id", "questionnaire_version_id", "current", "profile", "created_at"],
+        select(Result.assessment_id, Result.questionnaire_version_id, Result.current, Result.profile, Result.created_at)
+        .where(Result.assessment_id == assessment_id, Result.current.is_(True))
+        .limit(1),
+    )
+    run_sql(database_url, twice)
+    assert len(query(database_url, select(Result.id).where(Result.current.is_(True)))) == 2
+
+    upgrade(database_url)
+    rows = query(database_url, select(Result.id, Result.current).order_by(Result.id))
+    assert [current for _, current in rows] == [False, True]
+    with pytest.raises(IntegrityError):
+        run_sql(database_url, twice)
+    # Not current, any number of results may be kept.
+    earlier = insert(Result).from_select(
+        ["assessment_id", "questionnaire_version_id", "current", "profile", "created_at"],
+        select(Result.assessment_id, Result.questionnaire_version_id, False, Result.profile, Result.created_at).where(Result.assessment_id == assessment_id),
+    )
+    run_sql(database_url, earlier)
+    assert len(query(database_url, select(Result.id).where(Result.current.is_(False)))) == 3

@@ -38,13 +38,14 @@ read) goes through the models (assessment/store/models.py); tests hold the two t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import sqlite3
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,7 +53,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .db import SQLITE_BUSY_TIMEOUT_MS, sqlite_pragmas
+from assessment.settings import DatabaseTimeouts
+
+from .db import SQLITE_LOCK_WAIT_S, SQLiteFile, is_busy, postgres_connect_args, sqlite_pragmas
 from .models import UTCDateTime, utcnow
 from .responses import (
     EXPIRED,
@@ -72,6 +75,9 @@ if TYPE_CHECKING:
     import asyncpg
 
 T = TypeVar("T")
+
+RELEASE_S = 1.0
+"""How long a PostgreSQL connection may take to go back to the pool (``TokenStore._connection``)."""
 
 DRAFTS_KEPT = 2000
 """Drafts kept between saves, the least recently used dropped first: some 10 kB each."""
@@ -212,26 +218,33 @@ class TokenStore:
     """The token requests' connections and kept drafts, for the life of the app: ``await
     TokenStore.open(engine)``, then its methods, then ``await store.close()``."""
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, timeouts: DatabaseTimeouts | None = None):
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         self.drafts: OrderedDict[str, Draft] = OrderedDict()
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._pool: asyncpg.Pool | None = None
         self._sqlite: sqlite3.Connection | None = None
+        self._file: SQLiteFile | None = None
+        # How long to wait for a PostgreSQL connection of the pool, or for SQLite's lock.
+        self._wait_s: float = timeouts.statement if timeouts else SQLITE_LOCK_WAIT_S
 
     @classmethod
-    async def open(cls, engine: AsyncEngine, *, pool_size: int = 5) -> TokenStore:
+    async def open(cls, engine: AsyncEngine, *, pool_size: int = 5, timeouts: DatabaseTimeouts | None = None) -> TokenStore:
         """A store beside ``engine``'s pool, with up to ``pool_size`` PostgreSQL connections of
-        its own (opened when needed), or one SQLite connection."""
-        store = cls(engine)
+        its own (opened when needed), or one SQLite connection; its waits bounded by
+        ``timeouts`` as the engine's are (``db.create_engine``)."""
+        store = cls(engine, timeouts)
         if store.postgresql:
             import asyncpg
 
             _args, options = engine.dialect.create_connect_args(engine.url)
             for sqlalchemy_only in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"):
                 options.pop(sqlalchemy_only, None)
-            store._pool = await asyncpg.create_pool(**options, min_size=1, max_size=pool_size, reset=_no_reset)
+            options.update(postgres_connect_args(timeouts))
+            # No floor of connections (min_size=0): asyncpg would restore it in the background
+            # while the database is down, logging a traceback at every attempt.
+            store._pool = await asyncpg.create_pool(**options, min_size=0, max_size=pool_size, reset=_no_reset)
         else:
             # A connection of its own to the same file (db.create_engine serves no in-memory
             # database). Autocommit, with BEGIN IMMEDIATE where it writes; a busy database is
@@ -240,8 +253,20 @@ class TokenStore:
             assert engine.url.database, "db.create_engine serves SQLite from a file"
             store._sqlite = sqlite3.connect(engine.url.database, check_same_thread=False, isolation_level=None)
             store._sqlite.row_factory = sqlite3.Row
-            sqlite_pragmas(store._sqlite, busy_timeout_ms=0)
+            store._file = SQLiteFile(engine.url.database)
+            sqlite_pragmas(store._sqlite)
         return store
+
+    async def check(self) -> None:
+        """Returns once the database has answered a query on the store's connections (and, on
+        SQLite, its file is still the one opened); raises what went wrong otherwise."""
+        if self.postgresql:
+            async with self._connection() as connection:
+                await connection.fetchval("SELECT 1")
+        else:
+            assert self._file is not None
+            self._file.check()
+            await self._on_sqlite(lambda db: db.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
         self.drafts.clear()
@@ -292,7 +317,7 @@ class TokenStore:
         language = language or draft.language
         given = {q: msgspec.json.encode(v).decode() for q, v in saved.given.items()}
         if self.postgresql:
-            async with self._postgres.acquire() as connection:
+            async with self._connection() as connection:
                 touched = await connection.fetchval(
                     _PG_WRITE, draft.id, now, expires, section, saved.cleared, list(given), list(given.values()), draft.updated_at, language
                 )
@@ -300,7 +325,7 @@ class TokenStore:
         else:
             version = self._sqlite_time(now)
             touched = await self._on_sqlite(
-                _sqlite_write, draft.id, version, self._sqlite_time(expires), section, language, saved.cleared, given, draft.updated_at
+                _sqlite_write, draft.id, version, self._sqlite_time(expires), section, language, saved.cleared, given, draft.updated_at, self._file
             )
         if touched != 1:
             self.forget(draft)
@@ -310,6 +335,22 @@ class TokenStore:
         )
         self._keep(stored)
         return stored
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the PostgreSQL pool, waited for up to the statement timeout. It goes
+        back within RELEASE_S: one whose statement timed out waits for the cancellation
+        PostgreSQL acknowledges, which a frozen server never does; then it is closed."""
+        connection = await self._postgres.acquire(timeout=self._wait_s)
+        try:
+            yield connection
+        except asyncio.CancelledError:
+            # Cut off (by the request's deadline): waiting for PostgreSQL to acknowledge the
+            # cancelled statement would outlast the deadline. Closed, it is replaced later.
+            connection.terminate()
+            raise
+        finally:
+            await self._postgres.release(connection, timeout=RELEASE_S)
 
     @property
     def _postgres(self) -> asyncpg.Pool:
@@ -330,7 +371,7 @@ class TokenStore:
 
     async def _read_draft(self, key: str) -> Draft:
         if self.postgresql:
-            async with self._postgres.acquire() as connection:
+            async with self._connection() as connection:
                 row = await connection.fetchrow(_PG_READ, key)
         else:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_READ, (key,)).fetchone())
@@ -361,7 +402,7 @@ class TokenStore:
         key = _key_of(token)
         now = now or utcnow()
         if self.postgresql:
-            async with self._postgres.acquire() as connection:
+            async with self._connection() as connection:
                 row = await connection.fetchrow(_PG_RESULT, key, now)
         else:
             at = self._sqlite_time(now)
@@ -381,7 +422,7 @@ class TokenStore:
     async def stored_result(self, result_id: int) -> StoredResult:
         """The result ``result_id`` (one that ``current_result`` found), as the results page draws it."""
         if self.postgresql:
-            async with self._postgres.acquire() as connection:
+            async with self._connection() as connection:
                 row = await connection.fetchrow(_PG_STORED_RESULT, result_id)
         else:
             row = await self._on_sqlite(lambda db: db.execute(_SQLITE_STORED_RESULT, (result_id,)).fetchone())
@@ -396,14 +437,15 @@ class TokenStore:
 
     async def _on_sqlite(self, work: Callable[..., T], *args) -> T:
         """``work(connection, *args)``, waited for while another connection holds the write
-        lock (as SQLite's busy_timeout would, but asleep), up to SQLITE_BUSY_TIMEOUT_MS."""
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        lock (as SQLite's busy_timeout would, but asleep), up to the statement timeout.
+        ``work`` leaves no transaction open when it fails, so it can always run again."""
+        deadline = time.monotonic() + self._wait_s
         pause = 0.001
         while True:
             try:
                 return work(self._sqlite, *args)
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or time.monotonic() > deadline:
+                if not is_busy(exc) or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
@@ -425,7 +467,7 @@ def _key_of(token: str) -> str:
 
 
 def _sqlite_write(db: sqlite3.Connection, assessment_id: int, now: str, expires: str, section: str | None, language: str,
-                  cleared: list[str], given: dict, read_at: str) -> int:
+                  cleared: list[str], given: dict, read_at: str, file: SQLiteFile) -> int:
     # No await from BEGIN to COMMIT: the write lock is held for microseconds.
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -435,6 +477,8 @@ def _sqlite_write(db: sqlite3.Connection, assessment_id: int, now: str, expires:
                 db.executemany(_SQLITE_CLEAR, [(assessment_id, q) for q in cleared])
             if given:
                 db.executemany(_SQLITE_SAVE, [(assessment_id, q, v, now) for q, v in given.items()])
+        # Written into a file that was deleted, answers would be acknowledged and lost.
+        file.check()
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:

@@ -217,6 +217,9 @@ class Result(Base):
         # Joining an assessment to its current result: without this, SQLite's planner reads
         # every current result through the index on ``current`` for each assessment.
         Index("ix_result_assessment_id_current", "assessment_id", "current"),
+        # One current result per assessment, whatever writes them (submit, re-scoring runs
+        # at once): a second one cannot be inserted (migration 0009).
+        Index("uq_result_assessment_id_current", "assessment_id", unique=True, sqlite_where=text("current"), postgresql_where=text("current")),
         # The workspace's list, sorted by overall score or filtered by level or archetype.
         Index("ix_result_current_overall", "current", "overall", "id"),
         Index("ix_result_current_overall_level", "current", "overall_level"),

@@ -73,6 +73,7 @@ ALREADY_SUBMITTED = N_("This assessment has already been submitted.")
 NOT_SAVED = N_("Some answers could not be saved.")
 TOO_MANY_NEW = N_("Too many assessments were started from your address in the last hour. Try again later.")
 NEW_WINDOW = timedelta(hours=1)
+REQUIRED_UNANSWERED = "Some required questions have no answer yet."
 
 
 
@@ -366,8 +367,9 @@ async def store_result(
     return result
 
 
-async def submit(session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire) -> Result:
-    """Score the answers and close the assessment. A second submit is refused."""
+async def submit(session: AsyncSession, assessment: Assessment, compiled: CompiledQuestionnaire, *, complete: bool = False) -> Result:
+    """Score the answers and close the assessment. A second submit is refused; with
+    ``complete``, so is one while required questions are unanswered (InvalidAnswers)."""
     _must_be_draft(assessment)
     # Lock the row first where the database can, so that two submits racing each other
     # cannot both pass the check above.
@@ -382,7 +384,12 @@ async def submit(session: AsyncSession, assessment: Assessment, compiled: Compil
     if claimed.rowcount != 1:
         raise AlreadySubmitted(ALREADY_SUBMITTED)
     await session.refresh(assessment)
+    # Read under the row's lock (SQLite: the write lock), so no save can change them until
+    # the result is stored: a caller's own check ran on answers read before it.
     answers = await load_answers(session, assessment)
+    missing = required_unanswered(compiled, answers, company_of(assessment)) if complete else []
+    if missing:
+        raise InvalidAnswers(REQUIRED_UNANSWERED, [AnswerProblem(q, "this question needs an answer") for q in missing])
     try:
         profile = profile_for(compiled, answers, company_of(assessment), assessment.language)
     except ScoringError as exc:
@@ -405,9 +412,15 @@ async def rescore(
     one is kept. Answers that no longer fit the new version are left out of it."""
     if assessment.status != "submitted":
         raise ResponseError("Only submitted assessments can be re-scored.")
-    answers = fitting_answers(compiled, await load_answers(session, assessment), company_of(assessment))
-    profile = scorer_for(compiled).score(answers, company_of(assessment), lang=assessment.language, explain=True, checked=True)
+    profile = rescored_profile(compiled, await load_answers(session, assessment), company_of(assessment), assessment.language)
     return await store_result(session, assessment, version.id, profile)
+
+
+def rescored_profile(compiled: CompiledQuestionnaire, answers: dict, company: dict, lang: str) -> Profile:
+    """The profile of stored ``answers`` scored against ``compiled``, leaving out those that
+    no longer fit it; InvalidAnswers or ScoringError if they cannot be scored."""
+    fitting = fitting_answers(compiled, answers, company)
+    return scorer_for(compiled).score(fitting, company, lang=lang, explain=True, checked=True)
 
 
 def fitting_answers(compiled: CompiledQuestionnaire, answers: dict, company: dict) -> dict:
