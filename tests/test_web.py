@@ -7,16 +7,14 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import make_url
 
-from assessment.settings import Settings
+from assessment.settings import Settings, SettingsError
 from assessment.store.db import DatabaseNotMigrated, create_engine, session_factory, upgrade
 from assessment.store.models import QuestionnaireVersion
 from questionnaires.compile import compile_questionnaire
-from questionnaires.diagnostics import QuestionnaireError
 from tests.database import run_coroutine
 from web.app import create_app
-from web.context import context_of
 
 
 @pytest.fixture
@@ -82,16 +80,16 @@ def test_static_names_that_cannot_be_files_are_404(client, path):
 def test_healthz_answers_after_a_database_round_trip(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "questionnaires": 1}
 
 
-def test_healthz_reports_a_database_it_cannot_reach(client):
-    context = context_of(client.app)
-    run_coroutine(context.engine.dispose())
-    context.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-folder/recentre.db")
+def test_healthz_fails_once_the_database_file_is_deleted(client, settings: Settings, caplog):
+    Path(make_url(settings.database_url).database).unlink()
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["detail"] == "database unavailable"
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {"status": "unavailable", "database": "unavailable", "questionnaires": 1}
+    assert "was deleted or replaced while the server ran" in caplog.text
 
 
 def test_the_api_lists_the_questionnaires(client, questionnaire_dir: Path):
@@ -175,4 +173,4 @@ def test_start_up_refuses_a_broken_questionnaire(settings: Settings, questionnai
     path.write_text(path.read_text().replace('when: "dimension.data < 50"', 'when: "dimension.dta < 50"'))
     with pytest.raises(BaseExceptionGroup) as raised, TestClient(app=create_app(settings)):
         pass
-    assert raised.group_contains(QuestionnaireError, match="unknown dimension 'dta'", depth=None)
+    assert raised.group_contains(SettingsError, match=r"^RECENTRE_QUESTIONNAIRES: .*small.yaml:\d+:\d+: error: recommendation 'data_first' when: unknown dimension 'dta'", depth=None)

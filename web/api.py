@@ -38,6 +38,7 @@ from scoring.answers import AnswersError, ScoringError, visible_answers
 from scoring.engine import score
 from scoring.profile import Profile
 
+from . import unavailable
 from .context import AppContext, Context, ReadSession, Transaction, client_address
 from .failures import failure_text
 from .reports import pdf_response, report_pdf
@@ -102,11 +103,11 @@ class Error(msgspec.Struct, kw_only=True):
     error: ErrorDetail
 
 
-def error_response(status: int, message: str, problems: list[Problem] | None = None) -> Response[Error]:
+def error_response(status: int, message: str, problems: list[Problem] | None = None, headers: dict | None = None) -> Response[Error]:
     return Response(
         Error(error=ErrorDetail(status=status, message=message, problems=problems or [])),
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
@@ -153,6 +154,11 @@ def api_error(request: Request, exc: Exception) -> Response[Error]:
         # msgspec gives up on JSON nested deeper than Python's recursion limit: the client's
         # doing, and no answer is ever nested like that.
         status, message, problems = 400, "Invalid request: the JSON is nested too deeply.", []
+    elif (reason := unavailable.unavailable_reason(exc)) is not None:
+        # The database cannot serve (or the request ran out of time): one line, no traceback.
+        unavailable.log_unavailable(request, reason)
+        message = unavailable.API_WRITE_FAILED if unavailable.writes(request) else unavailable.API_READ_FAILED
+        return error_response(503, message, headers=unavailable.RETRY_AFTER)
     else:
         # A bug. The traceback goes to the log, not to the client.
         log.error("%s %s failed\n%s", request.method, _route(request), failure_text(exc))
@@ -589,10 +595,10 @@ async def submit(context: Context, transaction: Transaction, token: Token) -> Su
         missing = responses.required_unanswered(compiled, answers, responses.company_of(assessment))
         if missing:
             raise responses.InvalidAnswers(
-                "Some required questions have no answer yet.",
+                responses.REQUIRED_UNANSWERED,
                 [responses.AnswerProblem(q, "this question needs an answer") for q in missing],
             )
-    result = await responses.submit(transaction, assessment, compiled)
+    result = await responses.submit(transaction, assessment, compiled, complete=True)
     assert assessment.submitted_at is not None, "responses.submit stamps it"
     return Submitted(status="submitted", submitted_at=assessment.submitted_at, result=responses.decode_profile(result))
 

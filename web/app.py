@@ -29,12 +29,13 @@ from assessment.settings import Settings
 from assessment.store.by_token import TokenStore
 from assessment.store.db import create_engine, ensure_migrated, session_factory
 from assessment.store.models import store_questionnaire_version
+from assessment.store.rescoring import offered_questionnaires
 from assessment.store.responses import Versions
-from questionnaires.compile import CompiledQuestionnaire, load_bundled
+from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.reference import LANGUAGE_NAMES
 from questionnaires.schema import Text
 
-from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review
+from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review, unavailable
 from .context import AppContext, context_of, dependencies
 
 HERE = Path(__file__).resolve().parent
@@ -101,25 +102,17 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     languages.install_name_filters(engine.engine)
 
 
-def compile_offered(root: Path) -> dict[str, CompiledQuestionnaire]:
-    """The questionnaires in ``root`` by id; any error in any file stops the start-up."""
-    offered: dict[str, CompiledQuestionnaire] = {}
-    for compiled in load_bundled(root):
-        if compiled.id in offered:
-            raise ValueError(f"two questionnaires have the id {compiled.id!r}: {offered[compiled.id].file} and {compiled.file}")
-        offered[compiled.id] = compiled
-    return offered
-
-
 @asynccontextmanager
-async def opened_context(settings: Settings) -> AsyncIterator[AppContext]:
+async def opened_context(settings: Settings, offered: dict[str, CompiledQuestionnaire] | None = None) -> AsyncIterator[AppContext]:
     """The app's context for as long as the block runs: the database migrated, the offered
-    questionnaires compiled and stored, the engine and the TokenStore open."""
+    questionnaires (``offered``, else compiled from their folder) stored, the engine and the
+    TokenStore open, each wait bounded by the settings' timeouts."""
     engine_pool, tokens_pool = settings.pool_sizes
-    engine = create_engine(settings.database_url, pool_size=engine_pool)
+    timeouts = settings.database_timeouts
+    engine = create_engine(settings.database_url, pool_size=engine_pool, timeouts=timeouts)
     try:
         await ensure_migrated(engine)
-        offered = compile_offered(settings.questionnaires)
+        offered = offered or offered_questionnaires(settings.questionnaires)
         sessions = session_factory(engine)
         versions = Versions(sessions)
         offered_versions: dict[str, int] = {}
@@ -128,7 +121,7 @@ async def opened_context(settings: Settings) -> AsyncIterator[AppContext]:
                 version = await store_questionnaire_version(session, compiled)
                 versions.remember(version, compiled)
                 offered_versions[compiled.id] = version.id
-        tokens = await TokenStore.open(engine, pool_size=tokens_pool)
+        tokens = await TokenStore.open(engine, pool_size=tokens_pool, timeouts=timeouts)
         try:
             yield AppContext(
                 settings=settings,
@@ -145,12 +138,12 @@ async def opened_context(settings: Settings) -> AsyncIterator[AppContext]:
         await engine.dispose()
 
 
-def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def lifespan(settings: Settings, offered: dict[str, CompiledQuestionnaire] | None = None) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """The app's lifespan: its context (``opened_context``), kept as ``app.state.context``."""
 
     @asynccontextmanager
     async def serving(app: Litestar) -> AsyncIterator[None]:
-        async with opened_context(settings) as context:
+        async with opened_context(settings, offered) as context:
             app.state.context = context
             # What start-up loaded (modules, compiled questionnaires) lives as long as the
             # app: frozen, the collector no longer walks it, where a full collection took
@@ -188,8 +181,9 @@ def workspace_router() -> Router:
     return Router(path="/", route_handlers=routes, cache_control=PRIVATE)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """The web app, configured by ``settings`` (else by the environment)."""
+def create_app(settings: Settings | None = None, offered: dict[str, CompiledQuestionnaire] | None = None) -> Litestar:
+    """The web app, configured by ``settings`` (else by the environment), offering
+    ``offered`` (else the questionnaires compiled from their folder at start-up)."""
     settings = settings or Settings.from_env()
 
     def provide_context() -> AppContext:
@@ -204,7 +198,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             workspace_router(),
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False, guards=[plain_static_name]),
         ],
-        lifespan=[lifespan(settings)],
+        lifespan=[lifespan(settings, offered)],
+        middleware=[unavailable.deadline(settings.request_timeout)],
         dependencies=dependencies(provide_context),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         before_send=[add_security_headers],

@@ -20,6 +20,7 @@ are never cached. Every answer is saved by ``assessment.store.saving.save_answer
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -35,7 +36,6 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessment.store import responses
@@ -51,7 +51,7 @@ from scoring.profile import Profile
 from scoring.render.i18n import translations
 from scoring.render.labels import Labels
 
-from . import api, flow, page_cache
+from . import api, flow, page_cache, unavailable
 from .consent import Consent, consent_cookie, consent_of, ended_consent_cookie
 from .context import AppContext, Context, ReadSession, Transaction, client_address
 from .failures import failure_text
@@ -126,21 +126,33 @@ async def landing(request: Request, context: Context, lang: FromQuery[str | None
     )
 
 
+HEALTH_CHECK_S = 3
+"""How long /healthz waits for the database before it answers 503 (less when the request
+deadline is shorter, so that the answer is still this JSON)."""
+
+
 @get("/healthz", media_type=MediaType.JSON, tags=["operations"])
 async def healthz(context: Context) -> Response[dict[str, str | int]]:
-    """``{"status": "ok"}`` once the database has answered a query; a 503 with
-    ``{"status_code": 503, "detail": "database unavailable"}`` otherwise (for monitors, JSON
-    whatever happens)."""
+    """``{"status": "ok", "database": "ok", "questionnaires": N}`` (N questionnaires offered)
+    once the database has answered a query within HEALTH_CHECK_S: on the connections of
+    autosave (and on PostgreSQL those of the other requests too), and on SQLite in the file
+    the server opened, still in its place. Otherwise a 503 with ``"status": "unavailable"``
+    and ``"database": "unavailable"``, and Retry-After. JSON whatever happens, for monitors."""
+    offered = len(context.questionnaires)
     try:
-        # A connection of the engine itself, not a session: a database that cannot be
-        # reached must be answered here, not by the error page of a failed dependency.
-        async with context.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError) as exc:
+        async with asyncio.timeout(min(HEALTH_CHECK_S, context.settings.request_timeout / 2)):
+            await context.tokens.check()
+            if context.tokens.postgresql:
+                # SQLite's engine shares the file checked above, and its one connection may
+                # be waiting for another process's lock: a wait, not a failure.
+                async with context.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # whatever fails, the database is not fit to serve
         # The reason goes to the log only: it can name hosts and users.
-        log.warning("health check: database unavailable: %s", exc)
-        return Response({"status_code": 503, "detail": "database unavailable"}, status_code=503)
-    return Response({"status": "ok"})
+        log.error("health check: database unavailable: %s", unavailable.unavailable_reason(exc) or f"{type(exc).__name__}: {exc}")
+        body: dict[str, str | int] = {"status": "unavailable", "database": "unavailable", "questionnaires": offered}
+        return Response(body, status_code=503, headers=unavailable.RETRY_AFTER)
+    return Response({"status": "ok", "database": "ok", "questionnaires": offered})
 
 
 # --- Starting: cluster, questionnaire, language ------------------------------------------
@@ -777,7 +789,7 @@ async def submit(request: Request, context: Context, transaction: Transaction, t
         shown_again["submit_refused"] = True
         log.info("%s %s refused: 422 (required questions unanswered)", request.method, route_of(request))
         return page("review.html", assessment.language, shown_again, status_code=422)
-    await responses.submit(transaction, assessment, compiled)
+    await responses.submit(transaction, assessment, compiled, complete=True)
     return Redirect(results_url(token), status_code=303)
 
 
@@ -849,10 +861,10 @@ async def reassess(request: Request, context: Context, transaction: Transaction,
 # --- Errors ------------------------------------------------------------------------------
 
 
-def error_response(request: Request, status: int, message: str, heading: str | None = None) -> Response:
+def error_response(request: Request, status: int, message: str, heading: str | None = None, headers: dict | None = None) -> Response:
     lang = request.state.get("lang") or reader_language(request)
     token = request.state.get("token")
-    headers = {"Cache-Control": "no-store"}
+    headers = {"Cache-Control": "no-store", **(headers or {})}
     if is_htmx(request):
         # htmx swaps no error page into a question: the browser reloads the whole page,
         # which shows the state as stored (or this error, as a page).
@@ -913,10 +925,22 @@ def http_error_page(request: Request, exc: HTTPException) -> Response:
 
 
 def server_error_page(request: Request, exc: Exception) -> Response:
-    """A bug: the traceback goes to the log (by route, without the path), a page to the SME."""
+    """A bug: the traceback goes to the log (by route, without the path), a page to the SME.
+    The database unavailable, or the request too long: a 503 page (web/unavailable.py)."""
+    reason = unavailable.unavailable_reason(exc)
+    if reason is not None:
+        return unavailable_page(request, reason)
     log.error("%s %s failed\n%s", request.method, route_of(request), failure_text(exc))
     _ = gettext_for(request.state.get("lang") or reader_language(request))
     return error_response(request, 500, _("Something went wrong on our side, and nothing was changed. Try again in a moment."))
+
+
+def unavailable_page(request: Request, reason: str) -> Response:
+    """The 503 page: try again, without claiming that nothing was changed."""
+    unavailable.log_unavailable(request, reason)
+    _ = gettext_for(request.state.get("lang") or reader_language(request))
+    message = _(unavailable.WRITE_FAILED) if unavailable.writes(request) else _(unavailable.READ_FAILED)
+    return error_response(request, 503, message, _(unavailable.HEADING), unavailable.RETRY_AFTER)
 
 
 def error_for_reader(request: Request, exc: Exception) -> Response:
