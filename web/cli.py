@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from questionnaires import compile as qc
 from questionnaires.reference import CLUSTERS, LANGUAGES
+
+T = TypeVar("T")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -213,6 +217,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def explained(url: str, work: Callable[[], T]) -> T:
+    """What ``work()`` returns; an error it raises about the database of ``url`` becomes a
+    DatabaseProblem, which ``main`` prints in one line (cause and fix) without a traceback."""
+    from assessment.store.db import database_problem
+
+    try:
+        return work()
+    except Exception as exc:
+        problem = database_problem(exc, url)
+        if problem is None:
+            raise
+        raise problem from None
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
@@ -220,7 +238,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from assessment.store.db import upgrade
 
     url = database_url_from_env()
-    upgrade(url, args.revision)
+    explained(url, lambda: upgrade(url, args.revision))
     print(f"{make_url(url).render_as_string(hide_password=True)}: migrated to {args.revision}", file=sys.stderr)
     return 0
 
@@ -229,19 +247,12 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from sqlalchemy.engine import make_url
-
-    from assessment.settings import database_url_from_env
-    from assessment.store.db import DatabaseNotMigrated, create_engine, ensure_migrated, session_factory
+    from assessment.settings import DatabaseTimeouts, database_url_from_env
+    from assessment.store.db import create_engine, ensure_migrated, session_factory
     from assessment.store.rescoring import not_offered, offered_questionnaires, rescore_questionnaire
-    from questionnaires.diagnostics import QuestionnaireError
 
     root = Path(os.environ.get("RECENTRE_QUESTIONNAIRES") or qc.BUNDLED)
-    try:
-        offered = offered_questionnaires(root)
-    except (QuestionnaireError, ValueError) as exc:
-        print(f"{root}: error: the offered questionnaires do not compile ({exc}); run `recentre validate {root}`", file=sys.stderr)
-        return 1
+    offered = offered_questionnaires(root)
     if args.questionnaire and args.questionnaire not in offered:
         known = ", ".join(sorted(offered)) or "none"
         print(f"error: no questionnaire {args.questionnaire!r} is offered in {root} (offered: {known})", file=sys.stderr)
@@ -250,7 +261,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     url = database_url_from_env()
 
     async def run():
-        engine = create_engine(url)
+        engine = create_engine(url, timeouts=DatabaseTimeouts.from_env())
         try:
             await ensure_migrated(engine)
             sessions = session_factory(engine)
@@ -261,11 +272,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    try:
-        outcomes, left = asyncio.run(run())
-    except DatabaseNotMigrated as exc:
-        print(f"{make_url(url).render_as_string(hide_password=True)}: error: {exc}", file=sys.stderr)
-        return 1
+    outcomes, left = explained(url, lambda: asyncio.run(run()))
     verb = "would be re-scored" if args.dry_run else "re-scored"
     for o in outcomes:
         line = f"{o.questionnaire} {o.version} ({o.fingerprint[:12]}): {o.rescored} {verb}, {o.already_current} already current"
@@ -300,14 +307,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     url = database_url_from_env()
-    upgrade(url)
+    explained(url, lambda: upgrade(url))
     started = time.perf_counter()
 
     def progress(done: int) -> None:
         if sys.stderr.isatty():
             print(f"\r{done}/{args.assessments}", end="", file=sys.stderr, flush=True)
 
-    added = asyncio.run(seed_database(url, chosen, args.assessments, seed=args.seed, progress=progress))
+    added = explained(url, lambda: asyncio.run(seed_database(url, chosen, args.assessments, seed=args.seed, progress=progress)))
     where = make_url(url).render_as_string(hide_password=True)
     if sys.stderr.isatty():
         print(file=sys.stderr)  # after the progress line
@@ -319,18 +326,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from assessment.settings import Settings
-    from assessment.store.db import is_sqlite, upgrade
+    from assessment.store.db import is_sqlite, prepare_database
+    from assessment.store.rescoring import offered_questionnaires
 
     settings = Settings.from_env()
     if args.workers > 1 and is_sqlite(settings.database_url):
         # SQLite has one writer at a time, and each process would wait for the others' locks.
         print("error: several workers need PostgreSQL: set RECENTRE_DATABASE_URL, or serve with one worker", file=sys.stderr)
         return 2
-    # Before the server starts, so that several workers never race to migrate.
-    upgrade(settings.database_url)
+    # Whatever can stop the start-up is found here, before the server starts, so that it
+    # ends with one line naming the cause and the fix (``main``): the offer, then the
+    # database, migrated here so that several workers never race to migrate.
+    offered = offered_questionnaires(settings.questionnaires)
+    prepare_database(settings.database_url, settings.database_timeouts)
+    from web.app import create_app
+
+    # One process serves the app built here, with the questionnaires compiled above; several
+    # each build their own.
     uvicorn.run(
-        "web.app:create_app",
-        factory=True,
+        create_app(settings, offered) if args.workers == 1 else "web.app:create_app",
+        factory=args.workers > 1,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
@@ -375,8 +390,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
+    url = database_url_from_env()
+
     async def add() -> None:
-        engine = create_engine(database_url_from_env())
+        engine = create_engine(url)
         try:
             async with session_factory(engine)() as session, session.begin():
                 await create_user(session, args.email, role=args.role, cluster=args.cluster, password=password)
@@ -384,7 +401,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     try:
-        asyncio.run(add())
+        explained(url, lambda: asyncio.run(add()))
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -540,9 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "serve",
-        help="apply migrations, then serve the web application",
-        description="Apply database migrations, then serve the web application with uvicorn. "
-        "Settings come from RECENTRE_* environment variables.",
+        help="check the questionnaires and the database, apply migrations, then serve the web application",
+        description="Check the offered questionnaires and the database, apply database migrations, then "
+        "serve the web application with uvicorn. Settings come from RECENTRE_* environment variables. "
+        "What stops the start-up is printed in one line naming the setting, the cause and the fix; "
+        "the exit code is 2 for a setting's value, 1 for what it names.",
     )
     p.add_argument("--host", help="address to listen on (default: RECENTRE_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: RECENTRE_PORT or 8000)")
@@ -561,13 +580,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from assessment.settings import SettingsError
+    from assessment.settings import SettingsError, StartupError
 
     try:
         return args.func(args)
-    except SettingsError as exc:
+    except SettingsError as exc:  # a setting's value is wrong: change it
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:  # what a setting names cannot be used now
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
