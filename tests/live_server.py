@@ -12,7 +12,9 @@ ends, however it ends; and starting takes at most ``start_timeout_s``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +47,13 @@ class LiveServer:
     def url(self) -> str:
         """The base URL, without a trailing slash."""
         return f"http://{HOST}:{self.port}"
+
+    def kill(self) -> None:
+        """Returns once the server and every process it started are killed with SIGKILL, as a
+        crash would end them: nothing of theirs runs another instruction."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def free_port() -> int:
@@ -79,13 +88,16 @@ def wait_until_ready(server: LiveServer, ready_path: str, timeout_s: float) -> N
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Returns once ``process`` has ended: asked to stop, then killed if it has not within
-    STOP_TIMEOUT_S."""
+    """Returns once ``process`` has ended: asked to stop, then killed with every process it
+    started if it has not within STOP_TIMEOUT_S."""
+    if process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -105,7 +117,10 @@ def serving(
     port = port or free_port()
     log = cwd / f"server-{port}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([*command, "--host", HOST, "--port", str(port)], cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+        # A process group of its own, so that ``kill`` reaches the workers too.
+        process = subprocess.Popen(
+            [*command, "--host", HOST, "--port", str(port)], cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = LiveServer(port, process, log)
     try:
         wait_until_ready(server, ready_path, start_timeout_s)
