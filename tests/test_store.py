@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from datetime import UTC
 from pathlib import Path
 
@@ -11,12 +12,14 @@ from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from assessment.store.db import (
+    DatabaseFileGone,
     DatabaseNotMigrated,
     create_engine,
     current_revisions,
     ensure_migrated,
     head_revisions,
     session_factory,
+    unavailable_reason,
     upgrade,
     upgrade_async,
 )
@@ -198,3 +201,47 @@ def test_the_database_holds_one_current_result_per_assessment(database_url: str,
     )
     run_sql(database_url, earlier)
     assert len(query(database_url, select(Result.id).where(Result.current.is_(False)))) == 3
+
+
+def _sqlite_error(statement: str) -> Exception:
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute(statement)
+    except sqlite3.Error as exc:
+        return exc
+    raise AssertionError(f"{statement} did not fail")
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"), "cannot reach the database: Connect call failed ('127.0.0.1', 5432)"),
+        (OSError("Multiple exceptions: [Errno 111] Connect call failed"), "cannot reach the database: Multiple exceptions: [Errno 111] Connect call failed"),
+        (TimeoutError(), "the database did not answer in time"),
+        (sqlite3.OperationalError("database is locked"), None),  # no result code: not SQLite's own
+        (DatabaseFileGone("the database file x.db was deleted"), "SQLite: the database file x.db was deleted"),
+        # Bugs are not outages: they stay 500s, with their traceback in the log.
+        (_sqlite_error("SELECT * FROM no_such_table"), None),
+        (_sqlite_error("SELEC 1"), None),
+        (FileNotFoundError(2, "No such file or directory", "report.pdf"), None),
+        (ValueError("bad"), None),
+    ],
+)
+def test_only_a_database_that_cannot_serve_is_unavailable(error: Exception, reason: str | None):
+    assert unavailable_reason(error) == reason
+
+
+def test_a_locked_sqlite_database_is_unavailable(tmp_path: Path):
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        assert unavailable_reason(exc) == "SQLite: database is locked"
+    else:
+        raise AssertionError("the second writer was let in")
+    finally:
+        other.close()
+        holder.close()

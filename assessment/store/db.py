@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -435,6 +437,21 @@ async def begin_writing(session: AsyncSession) -> None:
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57", "28", "3D")
 
 
+# SQLite's result codes that say the file cannot serve now, rather than that the statement
+# was wrong (a syntax error or a missing table is an OperationalError too, and a bug).
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_FULL, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_PROTOCOL,
+}
+_UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
+
+
+def _unreachable(exc: OSError) -> bool:
+    """An OSError of a connection that could not be made or was cut (asyncio joins the
+    errors of each address tried into one "Multiple exceptions" error, without an errno)."""
+    return exc.errno in _UNREACHABLE_ERRNOS or str(exc).startswith("Multiple exceptions")
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it was raised from: SQLAlchemy's ``orig``, the driver's error, ..."""
     seen: set[int] = set()
@@ -459,11 +476,13 @@ def unavailable_reason(exc: BaseException) -> str | None:
             return "no database connection came free in time"
         if isinstance(link, sa.DBAPIError) and link.connection_invalidated:
             return "the connection to the database was lost"
-        if isinstance(link, sqlite3.OperationalError) or type(link) is sqlite3.DatabaseError:
+        if isinstance(link, DatabaseFileGone) or (
+            isinstance(link, sqlite3.DatabaseError) and getattr(link, "sqlite_errorcode", 0) & 0xFF in _SQLITE_UNAVAILABLE
+        ):
             return f"SQLite: {link}"
         if isinstance(link, TimeoutError):
             return "the database did not answer in time"
-        if isinstance(link, OSError):
+        if isinstance(link, ConnectionError | socket.gaierror) or (isinstance(link, OSError) and _unreachable(link)):
             return f"cannot reach the database: {link.strerror or link}"
         if type(link).__module__.startswith("asyncpg"):
             import asyncpg
