@@ -82,6 +82,17 @@ class Settings:
     """``RECENTRE_REQUEST_TIMEOUT``: seconds a request may take before its response starts;
     then it answers 503. A streamed download, once started, is not cut."""
 
+    retain_draft_days: int = 365
+    """``RECENTRE_RETAIN_DRAFT_DAYS``: ``recentre purge`` erases a draft not changed for longer
+    than this many days. Default: 365, the life of its private link (``TOKEN_LIFETIME``),
+    after which nobody can open it any more. The privacy notice states it."""
+
+    retain_submitted_days: int = 1826
+    """``RECENTRE_RETAIN_SUBMITTED_DAYS``: ``recentre purge`` erases an assessment submitted
+    longer ago than this many days. Default: 1826 (five years), long enough to compare a
+    company's re-assessments across a programme, and to report on it. The privacy notice
+    states it."""
+
     @property
     def database_timeouts(self) -> DatabaseTimeouts:
         return DatabaseTimeouts(statement=self.database_statement_timeout, connect=self.database_connect_timeout)
@@ -112,6 +123,7 @@ class Settings:
             database_statement_timeout=timeouts.statement,
             database_connect_timeout=timeouts.connect,
             request_timeout=whole_number(env, "RECENTRE_REQUEST_TIMEOUT", 60, 1, 3600),
+            **retention_from_env(env),
         )
 
 
@@ -130,6 +142,15 @@ class DatabaseTimeouts:
             statement=whole_number(env, "RECENTRE_DATABASE_STATEMENT_TIMEOUT", 10, 1, 3600),
             connect=whole_number(env, "RECENTRE_DATABASE_CONNECT_TIMEOUT", 5, 1, 600),
         )
+
+
+def retention_from_env(env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The retention periods alone, for ``recentre purge``, which needs nothing else."""
+    env = os.environ if env is None else env
+    return {
+        "retain_draft_days": whole_number(env, "RECENTRE_RETAIN_DRAFT_DAYS", 365, 1, 36_500),
+        "retain_submitted_days": whole_number(env, "RECENTRE_RETAIN_SUBMITTED_DAYS", 1826, 1, 36_500),
+    }
 
 
 class SettingsError(ValueError):

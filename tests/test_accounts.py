@@ -545,3 +545,88 @@ def test_sign_ins_do_not_stall_other_requests(tmp_path, questionnaire_dir):
         longest, total = run_coroutine(load(server.url))
     # The sixteen hashes take most of a second or more of CPU; /healthz waited for them all.
     assert longest < max(0.25, total / 4), (longest, total)
+
+
+# --- recentre user list, disable, enable, remove, reset-password --------------------------
+
+
+def run_user(database_url: str, tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", "user", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "RECENTRE_DATABASE_URL": database_url},
+        timeout=60,
+    )
+
+
+def test_user_list_shows_every_account(client, database_url, tmp_path):
+    add_user(database_url, "ana@did.example", "advisor", "did")
+    add_user(database_url, "org@recentre.example", "organiser")
+    done = run_user(database_url, tmp_path, "list")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["EMAIL", "ROLE", "CLUSTER", "STATE", "CREATED"]
+    assert [line.split()[:4] for line in lines[1:]] == [
+        ["org@recentre.example", "organiser", "-", "active"],
+        ["ana@did.example", "advisor", "did", "active"],
+    ]
+    assert done.stderr == "2 account(s)\n"
+    assert PASSWORD not in done.stdout
+
+
+def test_a_disabled_account_loses_its_sessions_and_cannot_sign_in(client, database_url, tmp_path):
+    add_user(database_url, "ana@did.example")
+    assert sign_in(client, "ana@did.example").status_code == 303
+    assert client.get("/workspace").status_code == 200
+    done = run_user(database_url, tmp_path, "disable", "ANA@did.example")
+    assert (done.returncode, done.stderr) == (0, "disabled ana@did.example: it cannot sign in, and its sessions have ended\n")
+    assert client.get("/workspace", follow_redirects=False).status_code in (302, 303, 401)
+    assert query(database_url, sql_select(func.count()).select_from(UserSession)) == [(0,)]
+    refused = sign_in(client, "ana@did.example")
+    assert refused.status_code == 401 and GENERIC_LOGIN_ERROR in refused.text
+    assert "disabled" in run_user(database_url, tmp_path, "list").stdout
+
+    assert run_user(database_url, tmp_path, "enable", "ana@did.example").returncode == 0
+    assert sign_in(client, "ana@did.example").status_code == 303
+
+
+def test_removing_an_account_keeps_its_notes_without_author(client, database_url, questionnaire_dir, tmp_path):
+    from tests.workspace import make_assessment
+
+    made = make_assessment(database_url, questionnaire_dir, name="Mobili Rossi")
+    add_user(database_url, "ana@did.example")
+    sign_in(client, "ana@did.example")
+    page = f"/workspace/assessments/{made.id}"
+    assert post_form(client, page, f"{page}/notes", {"kind": "note", "text": "Call in May"}).status_code == 303
+    done = run_user(database_url, tmp_path, "remove", "ana@did.example")
+    assert (done.returncode, done.stderr) == (0, "removed ana@did.example; 1 note(s) it wrote are kept without their author\n")
+    assert query(database_url, sql_select(func.count()).select_from(User)) == [(0,)]
+    add_user(database_url, "org@recentre.example", "organiser")
+    client.cookies.clear()
+    sign_in(client, "org@recentre.example")
+    shown = client.get(page)
+    assert "Call in May" in shown.text and "a removed account" in shown.text
+
+
+def test_reset_password_replaces_the_hash_and_ends_the_sessions(client, database_url, tmp_path):
+    add_user(database_url, "ana@did.example")
+    sign_in(client, "ana@did.example")
+    new = "violet tugboat harmonica 42"
+    done = run_user(database_url, tmp_path, "reset-password", "ana@did.example", stdin=new + "\n")
+    assert (done.returncode, done.stderr) == (0, "new password for ana@did.example: its sessions have ended\n")
+    assert client.get("/workspace", follow_redirects=False).status_code != 200
+    assert PasswordHasher().verify(user_row(database_url, "ana@did.example").password_hash, new)
+    assert sign_in(client, "ana@did.example").status_code == 401
+    assert sign_in(client, "ana@did.example", new).status_code == 303
+
+    weak = run_user(database_url, tmp_path, "reset-password", "ana@did.example", stdin="aaaaaaaaaaaa\n")
+    assert (weak.returncode, weak.stderr) == (1, f"error: {GUESSABLE_TEXT}\n")
+
+
+@pytest.mark.parametrize("command", ["disable", "enable", "remove", "reset-password"])
+def test_user_commands_name_an_unknown_email(client, database_url, tmp_path, command):
+    done = run_user(database_url, tmp_path, command, "nobody@example.org", stdin=PASSWORD + "\n")
+    assert (done.returncode, done.stderr) == (1, "error: No account has the email nobody@example.org.\n")

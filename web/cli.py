@@ -410,6 +410,159 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_in_database(work):
+    """What ``await work(sessions)`` returns, on the migrated database of
+    RECENTRE_DATABASE_URL; DatabaseNotMigrated if it is not."""
+    import asyncio
+
+    from assessment.settings import database_url_from_env
+    from assessment.store.db import create_engine, ensure_migrated, session_factory
+
+    async def run():
+        engine = create_engine(database_url_from_env())
+        try:
+            await ensure_migrated(engine)
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _database_problem(exc: Exception) -> int:
+    from sqlalchemy.engine import make_url
+
+    from assessment.settings import database_url_from_env
+
+    print(f"{make_url(database_url_from_env()).render_as_string(hide_password=True)}: error: {exc}", file=sys.stderr)
+    return 1
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from assessment.store.db import DatabaseNotMigrated
+    from assessment.workspace.accounts import list_users
+
+    async def listed(sessions):
+        async with sessions() as session:
+            return [(u.email, u.role, u.cluster or "-", "active" if u.active else "disabled", u.created_at.date().isoformat()) for u in await list_users(session)]
+
+    try:
+        rows = _run_in_database(listed)
+    except DatabaseNotMigrated as exc:
+        return _database_problem(exc)
+    header = ("EMAIL", "ROLE", "CLUSTER", "STATE", "CREATED")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print(f"{len(rows)} account(s)", file=sys.stderr)
+    return 0
+
+
+def _change_account(args: argparse.Namespace, change, done: str) -> int:
+    from assessment.store.db import DatabaseNotMigrated
+    from assessment.workspace.accounts import AccountError
+
+    async def changed(sessions):
+        async with sessions() as session, session.begin():
+            return await change(session)
+
+    try:
+        outcome = _run_in_database(changed)
+    except DatabaseNotMigrated as exc:
+        return _database_problem(exc)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(done.format(email=args.email.strip().lower(), outcome=outcome), file=sys.stderr)
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from assessment.workspace.accounts import set_active
+
+    return _change_account(args, lambda s: set_active(s, args.email, False), "disabled {email}: it cannot sign in, and its sessions have ended")
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    from assessment.workspace.accounts import set_active
+
+    return _change_account(args, lambda s: set_active(s, args.email, True), "enabled {email}")
+
+
+def cmd_user_remove(args: argparse.Namespace) -> int:
+    from assessment.workspace.accounts import remove_user
+
+    return _change_account(args, lambda s: remove_user(s, args.email), "removed {email}; {outcome} note(s) it wrote are kept without their author")
+
+
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from assessment.workspace.accounts import AccountError, check_new_password, hash_password, replace_password_hash
+
+    try:
+        password = read_new_password()
+        # Checked and hashed before the transaction, as accounts.sign_in does: on SQLite the
+        # server waits for the database while a transaction is open.
+        check_new_password(password, args.email)
+    except (AccountError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    password_hash = hash_password(password)
+    return _change_account(
+        args, lambda s: replace_password_hash(s, args.email, password_hash), "new password for {email}: its sessions have ended"
+    )
+
+
+def _erased_line(ids: list[int], verb: str) -> str:
+    shown = ", ".join(str(i) for i in ids[:20]) + (", ..." if len(ids) > 20 else "")
+    return f"{len(ids)} assessment(s) {verb}" + (f": {shown}" if ids else "")
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from assessment.store.db import DatabaseNotMigrated
+    from assessment.store.erasure import erase
+
+    async def erased(sessions):
+        async with sessions() as session, session.begin():
+            return await erase(session, args.assessment)
+
+    try:
+        ids = _run_in_database(erased)
+    except DatabaseNotMigrated as exc:
+        return _database_problem(exc)
+    missing = sorted(set(args.assessment) - set(ids))
+    print(_erased_line(ids, "erased, with their answers, results and notes"))
+    if missing:
+        print(f"error: no assessment has the id {', '.join(str(i) for i in missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from assessment.settings import retention_from_env
+    from assessment.store.db import DatabaseNotMigrated
+    from assessment.store.erasure import erase, expired
+
+    periods = retention_from_env()
+    draft_days, submitted_days = periods["retain_draft_days"], periods["retain_submitted_days"]
+
+    async def purged(sessions):
+        async with sessions() as session, session.begin():
+            ids = await expired(session, draft_days=draft_days, submitted_days=submitted_days)
+            return ids if args.dry_run else await erase(session, ids)
+
+    try:
+        ids = _run_in_database(purged)
+    except DatabaseNotMigrated as exc:
+        return _database_problem(exc)
+    print(
+        f"drafts unchanged for more than {draft_days} days, assessments submitted more than {submitted_days} days ago: "
+        + _erased_line(ids, "would be erased" if args.dry_run else "erased")
+    )
+    if args.dry_run:
+        print("dry run: nothing was changed", file=sys.stderr)
+    return 0
+
+
 def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"a whole number from 1 up, not {text!r}")
@@ -535,6 +688,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="the advisor's cluster (required for advisors, refused for organisers)",
     )
     p.set_defaults(func=cmd_user_add)
+
+    p = user_sub.add_parser("list", help="list the accounts", description="List every account: email, role, cluster, whether it is active, and when it was made.")
+    p.set_defaults(func=cmd_user_list)
+    p = user_sub.add_parser(
+        "disable",
+        help="stop an account from signing in, and end its sessions",
+        description="Disable the account of EMAIL: it can no longer sign in, and its sessions end at once. Its notes stay.",
+    )
+    p.add_argument("email", metavar="EMAIL")
+    p.set_defaults(func=cmd_user_disable)
+    p = user_sub.add_parser("enable", help="let a disabled account sign in again", description="Enable the account of EMAIL again.")
+    p.add_argument("email", metavar="EMAIL")
+    p.set_defaults(func=cmd_user_enable)
+    p = user_sub.add_parser(
+        "remove",
+        help="delete an account",
+        description="Delete the account of EMAIL and its sessions. The notes it wrote on assessments stay, without their author.",
+    )
+    p.add_argument("email", metavar="EMAIL")
+    p.set_defaults(func=cmd_user_remove)
+    p = user_sub.add_parser(
+        "reset-password",
+        help="give an account a new password, and end its sessions",
+        description="Give the account of EMAIL a new password (the same rules as `recentre user add`), asked for twice "
+        "at a prompt, or read from the first line of standard input when it is not a terminal. Its sessions end.",
+    )
+    p.add_argument("email", metavar="EMAIL")
+    p.set_defaults(func=cmd_user_reset_password)
+
+    p = sub.add_parser(
+        "erase",
+        help="erase assessments, with their answers, results and notes",
+        description="Erase the assessments with these ids (the workspace shows them in its addresses) from the database "
+        "named by RECENTRE_DATABASE_URL, in one transaction: their answers, results, dimension scores, recommendations "
+        "and notes go with them. Other assessments of the same company stay. Exits 1 if an id has no assessment.",
+    )
+    p.add_argument("--assessment", type=positive_int, action="append", required=True, metavar="ID", help="the id of an assessment (repeat for several)")
+    p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser(
+        "purge",
+        help="erase the assessments kept longer than the retention periods",
+        description="Erase, as `recentre erase` does, the drafts unchanged for more than RECENTRE_RETAIN_DRAFT_DAYS "
+        "(default 365) and the assessments submitted more than RECENTRE_RETAIN_SUBMITTED_DAYS ago (default 1826, five "
+        "years). Run it daily, from cron or a timer.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would be erased, change nothing")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser(
         "seed",

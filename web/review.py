@@ -40,14 +40,15 @@ MAX_NOTE_LENGTH = 5000
 class NoteView:
     kind: str
     text: str
-    author: str
+    author: str | None
+    """None when the author's account was removed."""
     created_at: datetime
 
 
 async def notes_of(session: AsyncSession, assessment_id: int) -> list[NoteView]:
     rows = await session.execute(
         select(Note.kind, Note.text, User.email, Note.created_at)
-        .join(User, User.id == Note.author_id)
+        .outerjoin(User, User.id == Note.author_id)
         .where(Note.assessment_id == assessment_id)
         .order_by(Note.created_at, Note.id)
     )

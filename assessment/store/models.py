@@ -24,6 +24,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -361,7 +362,8 @@ class Note(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    """None once the author's account was removed (``recentre user remove``)."""
     kind: Mapped[str] = mapped_column(String(16))
     """note or plan."""
     text: Mapped[str] = mapped_column(Text)
@@ -392,3 +394,24 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DataChange(Base):
+    """One row counting the changes that the workspace's kept sector analyses cannot see in
+    the results (assessment/workspace/analysis.py, ``DataVersion``): an SME's sharing choice
+    changed, assessments erased. Each is counted in the transaction that makes it, so that
+    every server process sees it at its next analysis, including those of a CLI run."""
+
+    __tablename__ = "data_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+async def count_data_change(session: AsyncSession) -> None:
+    """Count a change that the kept analyses must not miss (``DataChange``)."""
+    await session.execute(update(DataChange).where(DataChange.id == 1).values(changes=DataChange.changes + 1))
+
+
+async def data_changes(session: AsyncSession) -> int:
+    return await session.scalar(select(DataChange.changes).where(DataChange.id == 1)) or 0

@@ -18,18 +18,18 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from zxcvbn import zxcvbn
 
 from assessment.store import limits
 from assessment.store.inputs import has_control_characters
-from assessment.store.models import User, UserSession, utcnow
+from assessment.store.models import Note, User, UserSession, utcnow
 from questionnaires.reference import CLUSTERS
 
 ROLES = ("advisor", "organiser")
@@ -353,3 +353,55 @@ async def take_attempt(session: AsyncSession, email: str, client: str, *, now: d
 async def forget_attempts(session: AsyncSession, email: str, client: str) -> None:
     """After a success: the attempts were the person's own."""
     await limits.forget(session, login_key(email, client), account_key(email))
+
+
+# --- Managing accounts (``recentre user``) --------------------------------------------------
+
+
+class NoSuchAccount(AccountError):
+    pass
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    """Every account, organisers first, then by cluster and email."""
+    return list(await session.scalars(select(User).order_by(User.role.desc(), User.cluster, User.email)))
+
+
+async def _account(session: AsyncSession, email: str) -> User:
+    user = await user_by_email(session, email)
+    if user is None:
+        raise NoSuchAccount(f"No account has the email {normalise_email(email)}.")
+    return user
+
+
+async def set_active(session: AsyncSession, email: str, active: bool) -> User:
+    """Enable or disable the account of ``email``. A disabled account cannot sign in, and
+    its sessions end now (they are deleted; ``user_of_session`` also checks ``active``)."""
+    user = await _account(session, email)
+    user.active = active
+    if not active:
+        await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await session.flush()
+    return user
+
+
+async def remove_user(session: AsyncSession, email: str) -> int:
+    """Delete the account of ``email`` and its sessions; the notes it wrote stay, without
+    their author. Returns how many notes lost their author."""
+    user = await _account(session, email)
+    notes = await session.execute(update(Note).where(Note.author_id == user.id).values(author_id=None))
+    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await session.delete(user)
+    await session.flush()
+    return cast(CursorResult[Any], notes).rowcount or 0
+
+
+async def replace_password_hash(session: AsyncSession, email: str, password_hash: str) -> User:
+    """Give the account of ``email`` a new password (its hash, made beforehand and outside
+    the transaction) and end its sessions: whoever knew the old one is signed out."""
+    user = await _account(session, email)
+    user.password_hash = password_hash
+    user.password_changed_at = utcnow()
+    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await session.flush()
+    return user

@@ -22,7 +22,15 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from assessment.store.models import Assessment, DimensionScore, Result, ResultInstrument, dma_dimension_column, latest_of_its_company
+from assessment.store.models import (
+    Assessment,
+    DimensionScore,
+    Result,
+    ResultInstrument,
+    data_changes,
+    dma_dimension_column,
+    latest_of_its_company,
+)
 from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.messages import N_
 from questionnaires.reference import DMA_BANDS, DMA_DIMENSIONS, dma_band
@@ -109,18 +117,21 @@ def in_scope(scope: Scope, *columns: Any) -> Select[*tuple[Any, ...]]:
 
 @dataclass(frozen=True)
 class DataVersion:
-    """What the analyses depend on, in two numbers: a submission or a re-scoring adds a
+    """What the analyses depend on, in three numbers: a submission or a re-scoring adds a
     current result (a higher id), a re-scoring also retires one and removing an assessment
-    removes one (the count then falls short of what the new ids explain)."""
+    removes one (the count then falls short of what the new ids explain); and the changes
+    the results do not show (``DataChange``): an SME's sharing choice changed, which decides
+    what advisors see, and erasures, after which SQLite may give a removed result's id again."""
 
     last_result: int
     current_results: int
+    other_changes: int = 0
 
 
 async def data_version(session: AsyncSession) -> DataVersion:
-    """Cheap: both come from the index on ``result.current``."""
+    """Cheap: the first two come from the index on ``result.current``, the third from one row."""
     row = (await session.execute(select(func.max(Result.id), func.count()).where(Result.current.is_(True)))).one()
-    return DataVersion(row[0] or 0, row[1])
+    return DataVersion(row[0] or 0, row[1], await data_changes(session))
 
 
 async def current_results_between(session: AsyncSession, after: int, up_to: int) -> int:
@@ -146,7 +157,12 @@ def only_added(old: DataVersion, new: DataVersion, added: int, repeats: int = 0)
     all with ids above ``old.last_result``) of companies not counted yet (``repeats`` of them
     are re-assessments, which replace their company's earlier result), so that the analysis
     can be brought up to date by counting those alone."""
-    return new.last_result >= old.last_result and new.current_results == old.current_results + added and not repeats
+    return (
+        new.last_result >= old.last_result
+        and new.current_results == old.current_results + added
+        and not repeats
+        and new.other_changes == old.other_changes
+    )
 
 
 async def count_by_sector_and_cluster(session: AsyncSession, scope: Scope) -> dict[tuple[str, str], int]:
