@@ -169,6 +169,17 @@ ROUTES: dict[tuple[str, str], Entry] = {
     (f"{API}/assessments/{{token:str}}/report.pdf", "GET"): Entry(
         json("GET", lambda w, role: f"{API}/assessments/{w.token_of(role)}/report.pdf"), own_token(200)
     ),
+    (f"{API}/assessments/{{token:str}}", "PATCH"): Entry(
+        json("PATCH", lambda w, role: f"{API}/assessments/{w.draft_token_of(role)}", {"share_with_advisors": False}), own_token(200)
+    ),
+    (f"{API}/assessments/{{token:str}}", "DELETE"): Entry(json("DELETE", lambda w, role: f"{API}/assessments/{w.draft_token_of(role)}"), own_token(204)),
+    (f"{API}/assessments/{{token:str}}/export", "GET"): Entry(json("GET", lambda w, role: f"{API}/assessments/{w.token_of(role)}/export"), own_token(200)),
+    ("/a/{token:str}/data", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/data"), own_token(200)),
+    ("/a/{token:str}/data.json", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/data.json"), own_token(200)),
+    ("/a/{token:str}/sharing", "POST"): Entry(form(lambda w, role: f"/a/{w.draft_token_of(role)}/sharing", {"share": "yes"}), own_token(303)),
+    ("/a/{token:str}/erase", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/erase"), own_token(200)),
+    ("/a/{token:str}/erase", "POST"): Entry(form(lambda w, role: f"/a/{w.draft_token_of(role)}/erase", {"confirm": "yes"}), own_token(303)),
+    ("/erased", "GET"): Entry(get("/erased"), everyone(200)),
     ("/a/{token:str}/report.pdf", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/report.pdf"), own_token(200)),
     # The SME's pages: starting is open to all, an assessment's pages to its token only.
     ("/start", "GET"): Entry(get("/start"), everyone(200)),

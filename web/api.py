@@ -14,18 +14,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import msgspec
-from litestar import Request, Response, Router, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from litestar.plugins import OpenAPISchemaPlugin
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.typing import FieldDefinition
 from msgspec import Meta
 
-from assessment.store import responses
+from assessment.store import erasure, responses
 from assessment.store.inputs import has_control_characters
 from assessment.store.models import Assessment, QuestionnaireVersion, Status
 from assessment.store.responses import CompanyProfile, ResponseError
@@ -615,9 +615,43 @@ async def report(context: Context, session: ReadSession, token: Token) -> Respon
     return pdf_response(await report_pdf(context, session, token))
 
 
+class Sharing(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    share_with_advisors: bool
+    """Whether the advisors of the assessment's cluster may see it, with its contact details."""
+
+
+@patch("/assessments/{token:str}", tags=["assessments"], cache_control=NO_STORE, responses=_errors(400, 404, 410, 413))
+async def change_sharing(transaction: Transaction, token: Token, data: JSONBody[Sharing]) -> Sharing:
+    """Change the SME's sharing choice, at any time. Withdrawing it takes effect at once:
+    from this answer on, no workspace page, download or analysis shows the assessment to its
+    cluster's advisors, nor its contact details to anyone."""
+    assessment = await responses.open_assessment(transaction, token)
+    await erasure.set_sharing(transaction, assessment, data.share_with_advisors)
+    return Sharing(share_with_advisors=data.share_with_advisors)
+
+
+@get("/assessments/{token:str}/export", tags=["assessments"], cache_control=NO_STORE, responses=_errors(404, 410))
+async def export(session: ReadSession, token: Token) -> dict[str, Any]:
+    """All that is stored about the assessment: its company profile and choices, its answers,
+    every result with its profile JSON, and the advisors' notes on it."""
+    return await erasure.export_of(session, await responses.open_assessment(session, token))
+
+
+@delete("/assessments/{token:str}", tags=["assessments"], status_code=HTTP_204_NO_CONTENT, responses=_errors(404, 410))
+async def erase(context: Context, transaction: Transaction, token: Token) -> None:
+    """Erase the assessment: its company profile, answers, results and the advisors' notes
+    leave the database, and the token opens nothing. The company's other assessments stay."""
+    assessment = await responses.open_assessment(transaction, token)
+    await erasure.erase(transaction, [assessment.id])
+    context.tokens.drafts.pop(responses.hash_token(token), None)
+
+
 router = Router(
     path=PREFIX,
-    route_handlers=[list_questionnaires, get_questionnaire, get_questions, score_answers, create, read, update_answers, submit, report],
+    route_handlers=[
+        list_questionnaires, get_questionnaire, get_questions, score_answers, create, read, update_answers, submit, report,
+        change_sharing, export, erase,
+    ],
     exception_handlers={Exception: api_error},
     request_max_body_size=MAX_BODY_BYTES,
     # The API is authorised by the token in the path, never by a cookie, so a page on another

@@ -35,7 +35,7 @@ from questionnaires.compile import CompiledQuestionnaire
 from questionnaires.reference import LANGUAGE_NAMES
 from questionnaires.schema import Text
 
-from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review, unavailable
+from . import analysis, api, auth, dashboard, downloads, languages, library, pages, partners, reports, review, unavailable, your_data
 from .context import AppContext, context_of, dependencies
 
 HERE = Path(__file__).resolve().parent
@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None, offered: dict[str, CompiledQues
     app = Litestar(
         route_handlers=[
             pages.router,
+            your_data.router,
             pages.healthz,
             api.router,
             reports.page_report,

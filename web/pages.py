@@ -219,7 +219,17 @@ def _valid_start(context: AppContext, values: dict) -> bool:
 
 def privacy_context(context: AppContext, values: dict, errors: dict) -> dict:
     choice = flow.find_choice(context.questionnaires, values["q"])
-    return {"values": values, "errors": errors, "cluster": CLUSTERS[values["cluster"]], "choice": choice, "lifetime_days": responses.TOKEN_LIFETIME.days}
+    return {"values": values, "errors": errors, "cluster": CLUSTERS[values["cluster"]], "choice": choice, **notice_context(context)}
+
+
+def notice_context(context: AppContext) -> dict:
+    """What the privacy notice (_privacy_notice.html) states: how long links and data last,
+    from the settings that ``recentre purge`` applies."""
+    return {
+        "lifetime_days": responses.TOKEN_LIFETIME.days,
+        "draft_days": context.settings.retain_draft_days,
+        "submitted_days": context.settings.retain_submitted_days,
+    }
 
 
 @get("/start/privacy", include_in_schema=False)
