@@ -40,13 +40,16 @@ async def stored_assessment(
     **create,
 ) -> tuple[int, str]:
     """A new assessment of ``compiled`` and its token: ``create`` are the arguments of
-    ``create_assessment`` (or ``previous``, the id of the assessment it repeats), ``answers``
+    ``create_assessment`` (or ``previous``, the id of the assessment it repeats, with
+    ``share_with_advisors`` as chosen again, by default as before), ``answers``
     its answers (or a function of its company that gives them), submitted unless ``submit``
     is false."""
     async with sessions() as session, session.begin():
         version = await store_questionnaire_version(session, compiled)
         if previous is not None:
-            assessment, token = await responses.start_reassessment(session, await session.get(Assessment, previous), version, compiled)
+            earlier = await session.get(Assessment, previous)
+            share = create.get("share_with_advisors", earlier.share_with_advisors)
+            assessment, token = await responses.start_reassessment(session, earlier, version, compiled, share_with_advisors=share)
         else:
             assessment, token = await responses.create_assessment(session, version, **create)
         if created_at is not None:

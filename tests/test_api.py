@@ -200,10 +200,10 @@ def test_starting_assessments_is_limited_per_address_and_hour(settings):
         start = {"q": "small:furniture", "cluster": "did", "lang": "it"}
         post_form(client, "/start/privacy", {**start, "accept": "yes"})
         assert post_form(client, "/start/company", {**start, "name": "Rossi", "size": "small", "country": "IT"}).status_code == 303
-        assert post_form(client, f"/a/{token}/reassess").status_code == 303
+        assert post_form(client, f"/a/{token}/reassess", {"accept": "yes"}).status_code == 303
         response = client.post(f"{API}/assessments", json=NEW)
         assert (response.status_code, response.json()) == (429, error(429, "Too many assessments were started from your address in the last hour. Try again later."))
-        response = post_form(client, f"/a/{token}/reassess")
+        response = post_form(client, f"/a/{token}/reassess", {"accept": "yes"})
         assert response.status_code == 429 and "Dal vostro indirizzo sono state avviate troppe valutazioni" not in response.text
         post_form(client, "/start/privacy", {**start, "accept": "yes"})
         response = post_form(client, "/start/company", {**start, "name": "Rossi", "size": "small", "country": "IT"})

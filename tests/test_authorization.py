@@ -199,7 +199,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/a/{token:str}/review", "GET"): Entry(get(lambda w, role: f"/a/{w.draft_token_of(role)}/review"), own_token(200)),
     ("/a/{token:str}/submit", "POST"): Entry(form(lambda w, role: f"/a/{w.draft_token_of(role)}/submit"), own_token(303)),
     ("/a/{token:str}/results", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/results"), own_token(200)),
-    ("/a/{token:str}/reassess", "POST"): Entry(form(lambda w, role: f"/a/{w.token_of(role)}/reassess"), own_token(303)),
+    ("/a/{token:str}/reassess", "GET"): Entry(get(lambda w, role: f"/a/{w.token_of(role)}/reassess"), own_token(200)),
+    ("/a/{token:str}/reassess", "POST"): Entry(form(lambda w, role: f"/a/{w.token_of(role)}/reassess", {"accept": "yes"}), own_token(303)),
     # The workspace.
     ("/workspace/login", "GET"): Entry(get("/workspace/login"), {**everyone(200), "advisor_x": 303, "advisor_y": 303, "organiser": 303}),
     ("/workspace/password", "GET"): Entry(get("/workspace/password"), workspace(200)),
@@ -212,6 +213,13 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("/workspace/assessments/{assessment_id:int}", "GET"): Entry(get(a()), workspace(200, advisor_y=404)),
     ("/workspace/assessments/{assessment_id:int}/notes", "POST"): Entry(
         form(a("/notes"), {"kind": "note", "text": "Checked"}), workspace(303, advisor_y=404)
+    ),
+    ("/workspace/assessments/{assessment_id:int}/erase", "GET"): Entry(get(a("/erase")), organisers_only(200)),
+    ("/workspace/assessments/{assessment_id:int}/erase", "POST"): Entry(
+        # A new assessment of cluster X each time, so that the others' targets stay.
+        form(lambda w, role: f"/workspace/assessments/{make_assessment(w.database_url, w.questionnaires, name='To erase').id}/erase",
+             {"which": "company", "confirm": "yes"}),
+        organisers_only(303),
     ),
     ("/workspace/assessments/{assessment_id:int}/history", "GET"): Entry(get(a("/history")), workspace(200, advisor_y=404)),
     ("/workspace/assessments/{assessment_id:int}/report.pdf", "GET"): Entry(get(a("/report.pdf")), workspace(200, advisor_y=404)),

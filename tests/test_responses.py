@@ -396,12 +396,14 @@ async def test_reassessment_prefills_the_answers_and_joins_the_series(sessions, 
         first = await r.open_assessment(session, token)
         await r.submit(session, first, compiled)
         version = await store_questionnaire_version(session, compiled)
-        second, second_token = await r.start_reassessment(session, first, version, compiled)
+        chosen_again = not first.share_with_advisors
+        second, second_token = await r.start_reassessment(session, first, version, compiled, share_with_advisors=chosen_again)
         await session.commit()
     async with sessions() as session:
         second = await r.open_assessment(session, second_token)
         assert second.previous_id == first_id and second.series_id == first_id
         assert second.status == "draft" and second.company_name == "Mobili <Rossi> & Figli"
+        assert second.share_with_advisors is chosen_again  # asked again, not copied
         assert await r.load_answers(session, second) == {"has_meter": True, "meter_use": 1, "tools": ["erp"]}
         count = await session.scalar(select(func.count()).select_from(Answer))
         assert count == 6

@@ -4,15 +4,16 @@ workspace view, download and kept analysis), and erasure with its confirmation."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from assessment.store.models import Answer, Assessment, Note, Result
-from tests.database import query
+from tests.database import query, run_sql
 from tests.workspace import HIGH, LOW, add_members, csrf_token, make_assessment, post_form, sign_in, workspace_settings
 from web.app import create_app
 from web.auth import SESSION_COOKIE
@@ -183,3 +184,74 @@ def test_the_privacy_notice_states_the_retention_periods_of_the_settings(setting
         ) % {"days": 45, "submitted": 999}
         assert expected != "" and (lang == "en" or "45" in expected)
         assert expected in notice.text.replace("\n  ", " ")
+
+
+def test_a_reassessment_asks_for_consent_and_the_sharing_choice_again(app, members, settings):
+    rossi = members["rossi"]  # shared with advisors, accepted long ago
+    run_sql(settings.database_url, update(Assessment).where(Assessment.id == rossi.id).values(privacy_accepted_at=datetime(2025, 1, 1, tzinfo=UTC)))
+    with TestClient(app=app) as client:
+        form = client.get(f"/a/{rossi.token}/reassess")
+        assert form.status_code == 200 and "What is stored" in form.text
+        assert ' checked' not in form.text.split('id="f-share"')[1].split(">")[0]  # asked again, not ticked
+        refused = post_form(client, f"/a/{rossi.token}/reassess", f"/a/{rossi.token}/reassess", {"share": "yes"})
+        assert refused.status_code == 422 and "Accept the privacy notice to continue" in refused.text
+        assert 'id="f-share" name="share" value="yes" aria-describedby="hint-share" checked' in refused.text  # kept as chosen
+        assert query(settings.database_url, select(func.count()).select_from(Assessment).where(Assessment.previous_id == rossi.id)) == [(0,)]
+
+        started = post_form(client, f"/a/{rossi.token}/reassess", f"/a/{rossi.token}/reassess", {"accept": "yes"})
+        assert started.status_code == 303
+    t1 = query(settings.database_url, select(Assessment).where(Assessment.previous_id == rossi.id))[0][0]
+    assert t1.share_with_advisors is False  # not copied from T0
+    assert t1.privacy_accepted_at > datetime(2026, 1, 1, tzinfo=UTC)
+
+
+# --- Organisers erase a company's assessments from the workspace -----------------------------
+
+
+def test_an_organiser_erases_one_assessment_or_the_whole_company(app, members, settings, questionnaire_dir):
+    url = settings.database_url
+    rossi = members["rossi"]
+    t1 = make_assessment(url, questionnaire_dir, previous=rossi.id, answers=HIGH)
+    with TestClient(app=app) as client:
+        sign_in(client, "organiser@recentre.example")
+        page = client.get(f"/workspace/assessments/{rossi.id}")
+        assert f'href="/workspace/assessments/{rossi.id}/erase"' in page.text
+        form_page = f"/workspace/assessments/{rossi.id}/erase"
+        shown = client.get(form_page)
+        assert shown.status_code == 200 and "All 2 assessments of this company" in shown.text
+
+        unconfirmed = post_form(client, form_page, form_page, {"which": "this"})
+        assert unconfirmed.status_code == 400 and "Tick the box to confirm the erasure, or go back." in unconfirmed.text
+        unchosen = post_form(client, form_page, form_page, {"confirm": "yes"})
+        assert unchosen.status_code == 400 and "Choose what to erase" in unchosen.text
+        assert rows_left(url, rossi.id)[3] == 1
+
+        done = post_form(client, form_page, form_page, {"which": "this", "confirm": "yes"})
+        assert (done.status_code, done.headers["location"]) == (303, "/workspace?erased=1")
+        assert "Erased: 1 assessment(s)" in client.get(done.headers["location"]).text
+        assert rows_left(url, rossi.id) == [0, 0, 0, 0] and rows_left(url, t1.id)[3] == 1
+        assert client.get(f"/workspace/assessments/{t1.id}").status_code == 200  # T1 stands alone
+
+        other = members["bianchi"]
+        again = make_assessment(url, questionnaire_dir, previous=other.id, answers=HIGH)
+        whole = f"/workspace/assessments/{again.id}/erase"
+        assert post_form(client, whole, whole, {"which": "company", "confirm": "yes"}).headers["location"] == "/workspace?erased=2"
+        assert rows_left(url, other.id) == [0, 0, 0, 0] and rows_left(url, again.id) == [0, 0, 0, 0]
+        assert "Bianchi Design" not in client.get("/workspace/assessments.csv").text
+
+
+def test_advisors_cannot_erase(app, members, settings):
+    rossi = members["rossi"]
+    with TestClient(app=app) as client:
+        sign_in(client, "advisor@did.example")
+        assert "/erase" not in client.get(f"/workspace/assessments/{rossi.id}").text
+        path = f"/workspace/assessments/{rossi.id}/erase"
+        token = csrf_token(client, f"/workspace/assessments/{rossi.id}")
+        refused = client.post(path, data={"which": "company", "confirm": "yes", "_csrf_token": token}, follow_redirects=False)
+        assert refused.status_code == 403
+        assert rows_left(settings.database_url, rossi.id)[3] == 1
+        # Without its CSRF token, an organiser's form is refused too.
+        client.cookies.clear()
+        sign_in(client, "organiser@recentre.example")
+        assert client.post(path, data={"which": "company", "confirm": "yes"}, follow_redirects=False).status_code == 403
+        assert rows_left(settings.database_url, rossi.id)[3] == 1

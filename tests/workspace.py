@@ -100,7 +100,8 @@ async def _make_assessment(database_url: str, questionnaires: Path, spec: dict) 
             contact_name=spec.get("contact_name", ""),
             contact_email=spec.get("contact_email", ""),
         )
-        created = {"previous": spec["previous"]} if spec.get("previous") is not None else {
+        again = {"share_with_advisors": spec["share"]} if "share" in spec else {}
+        created = {"previous": spec["previous"], **again} if spec.get("previous") is not None else {
             "language": "en",
             "cluster": spec.get("cluster", "did"),
             "sector": spec.get("sector", "furniture"),

@@ -380,6 +380,8 @@ async def dashboard(request: Request, context: Context, session: ReadSession) ->
         "pages": pages,
         "choices": choices,
         "labels": labels(context.questionnaires, lang),
+        # After an erasure (web/review.py): how many went.
+        "erased": int(erased) if (erased := request.query_params.get("erased", "")).isdigit() and len(erased) < 6 else 0,
     }
     if wants_fragment(request):
         # htmx swaps nothing on a 4xx, and the person would not see why the list did not

@@ -845,21 +845,47 @@ async def results_context(context: AppContext, token: str, found: ResultRef, res
     }
 
 
-@post("/a/{token:str}/reassess", include_in_schema=False, status_code=303)
-async def reassess(request: Request, context: Context, transaction: Transaction, token: FromPath[str]) -> Redirect:
-    """A new assessment for the same company (T1 after T0), pre-filled with the answers
-    that still fit the questionnaire offered now; the new link replaces the old one."""
-    previous, _compiled = await open_draft_or_submitted(request, context, transaction, token)
+async def reassessable(request: Request, context: AppContext, session: AsyncSession, token: str) -> tuple[Assessment, int]:
+    """The submitted assessment ``token`` opens and the id of its questionnaire's version
+    offered now; 409 for a draft, 410 when the questionnaire is no longer offered."""
+    previous, _compiled = await open_draft_or_submitted(request, context, session, token)
     _ = gettext_for(previous.language)
     if previous.status != "submitted":
         raise responses.AlreadySubmitted(_("Submit this assessment before you start a new one."))
     version_id = context.offered_versions.get(previous.questionnaire_id)
     if version_id is None:
         raise NoLongerOffered(_("This questionnaire is no longer offered: start a new assessment from the home page."))
+    return previous, version_id
+
+
+def reassess_context(context: AppContext, token: str, previous: Assessment, errors: dict, share: bool) -> dict:
+    return {"token": token, "errors": errors, "share": share, "cluster": CLUSTERS[previous.cluster], **notice_context(context)}
+
+
+@get("/a/{token:str}/reassess", include_in_schema=False)
+async def reassess_form(request: Request, context: Context, session: ReadSession, token: FromPath[str]) -> Template:
+    """The privacy notice again, and the sharing choice again, unticked: a re-assessment is
+    a new assessment, accepted on its own (the SME's earlier choice may be years old)."""
+    previous, _version_id = await reassessable(request, context, session, token)
+    return page("reassess.html", previous.language, reassess_context(context, token, previous, {}, False))
+
+
+@post("/a/{token:str}/reassess", include_in_schema=False, status_code=303)
+async def reassess(request: Request, context: Context, transaction: Transaction, token: FromPath[str]) -> Template | Redirect:
+    """A new assessment for the same company (T1 after T0), pre-filled with the answers
+    that still fit the questionnaire offered now; the new link replaces the old one. Only
+    once the notice is accepted again on this form, with the sharing chosen on it."""
+    previous, version_id = await reassessable(request, context, transaction, token)
+    form = await request.form()
+    share = form.get("share") == "yes"
+    if form.get("accept") != "yes":
+        _ = gettext_for(previous.language)
+        errors = {"accept": _("Accept the privacy notice to continue, or leave this page if you do not agree.")}
+        return page("reassess.html", previous.language, reassess_context(context, token, previous, errors, share), status_code=422)
     compiled = context.questionnaires[previous.questionnaire_id]
     await responses.count_new_assessment(transaction, client_address(request), context.settings.new_assessments_per_hour)
     version = await transaction.get_one(QuestionnaireVersion, version_id)
-    assessment, new_token = await responses.start_reassessment(transaction, previous, version, compiled)
+    assessment, new_token = await responses.start_reassessment(transaction, previous, version, compiled, share_with_advisors=share)
     await transaction.flush()
     answers = await responses.load_answers(transaction, assessment)
     now = shown(compiled, answers, responses.company_of(assessment))
@@ -981,6 +1007,7 @@ router = Router(
         review,
         submit,
         results,
+        reassess_form,
         reassess,
     ],
     exception_handlers={

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assessment.store import erasure
 from assessment.store.inputs import has_control_characters
 from assessment.store.models import Assessment, DimensionScore, Note, Result, User, utcnow
 from assessment.store.responses import ResponseError, current_result, decode_profile
@@ -25,7 +26,7 @@ from scoring.profile import Profile
 from scoring.render.labels import Labels
 
 from . import reports
-from .auth import contact_of, may_see, requires_user, user_of, visible_assessment, visible_assessments
+from .auth import contact_of, may_see, requires_organiser, requires_user, user_of, visible_assessment, visible_assessments
 from .context import AppContext, Context, ReadSession, Transaction
 from .languages import Refusal, format_count, translator, workspace_language, workspace_page
 
@@ -195,6 +196,45 @@ async def assessment_report(request: Request, context: Context, session: ReadSes
     return reports.pdf_response(await reports.drawn_after_reading(session, compiled, profile, details))
 
 
+# --- Erasing (organisers) -----------------------------------------------------------------
+
+
+async def erase_context(request: Request, session: AsyncSession, assessment: Assessment, error: str | None = None, which: str = "") -> dict:
+    user = user_of(request)
+    return {"user": user, "assessment": assessment, "series": await series_of(session, user, assessment), "error": error, "which": which}
+
+
+@get("/workspace/assessments/{assessment_id:int}/erase", guards=[requires_organiser], include_in_schema=False)
+async def erase_form(request: Request, session: ReadSession, assessment_id: FromPath[int]) -> Template:
+    """What erasing would remove, to confirm: this assessment, or all of its company's."""
+    assessment = await visible_assessment(session, user_of(request), assessment_id)
+    return workspace_page(request, "workspace/erase.html", await erase_context(request, session, assessment))
+
+
+@post("/workspace/assessments/{assessment_id:int}/erase", guards=[requires_organiser], include_in_schema=False, status_code=303)
+async def erase_assessments(request: Request, context: Context, transaction: Transaction, assessment_id: FromPath[int]) -> Template | Redirect:
+    """Erase this assessment, or every assessment of its company, once confirmed: with their
+    answers, results and notes, in this request's one transaction (``erasure.erase``)."""
+    user = user_of(request)
+    assessment = await visible_assessment(transaction, user, assessment_id)
+    form = await request.form()
+    which = str(form.get("which") or "")
+    _ = translator(request).gettext
+    error = None
+    if which not in ("this", "company"):
+        error = _("Choose what to erase: this assessment, or all of the company's.")
+    elif form.get("confirm") != "yes":
+        error = _("Tick the box to confirm the erasure, or go back.")
+    if error is not None:
+        shown_again = await erase_context(request, transaction, assessment, error, which)
+        return workspace_page(request, "workspace/erase.html", shown_again, status_code=400)
+    ids = [assessment.id] if which == "this" else [a.id for a in await series_of(transaction, user, assessment)]
+    erased = await erasure.erase(transaction, ids)
+    for token_hash in [k for k, draft in context.tokens.drafts.items() if draft.id in erased]:
+        context.tokens.drafts.pop(token_hash, None)
+    return Redirect(f"/workspace?erased={len(erased)}", status_code=303)
+
+
 # --- Progress over time ------------------------------------------------------------------
 
 
@@ -302,4 +342,4 @@ async def history_page(request: Request, context: Context, session: ReadSession,
     return workspace_page(request, "workspace/history.html", shown)
 
 
-ROUTES = [assessment_page, post_note, assessment_report, history_page]
+ROUTES = [assessment_page, post_note, assessment_report, history_page, erase_form, erase_assessments]

@@ -443,9 +443,12 @@ async def start_reassessment(
     previous: Assessment,
     version: QuestionnaireVersion,
     compiled: CompiledQuestionnaire,
+    *,
+    share_with_advisors: bool,
 ) -> tuple[Assessment, str]:
     """A new draft for the same company (T1 after T0), pre-filled with the previous answers
-    that still fit the questionnaire."""
+    that still fit the questionnaire. The SME accepted the privacy notice again and chose
+    ``share_with_advisors`` again for it: nothing of the previous consent is carried over."""
     company = CompanyProfile(
         name=previous.company_name or "",
         size=previous.size or "small",
@@ -460,7 +463,7 @@ async def start_reassessment(
         language=previous.language,
         cluster=previous.cluster,
         sector=previous.sector,
-        share_with_advisors=previous.share_with_advisors,
+        share_with_advisors=share_with_advisors,
         company=company,
         previous=previous,
     )
